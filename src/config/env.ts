@@ -1,0 +1,40 @@
+/**
+ * The one module that reads the environment. Everything else receives EnvOptions.
+ */
+export interface EnvOptions {
+  slackBotToken?: string;
+  slackSigningSecret?: string;
+  /** Socket Mode is used when this is set. */
+  slackAppToken?: string;
+  /** Slack Web API base URL (tests and proxies), e.g. http://127.0.0.1:4000/api/ */
+  slackApiUrl?: string;
+  redisUrl: string;
+  awsRegion: string;
+  /** The AWS SDK's own endpoint override (moto in tests). */
+  awsEndpointUrl?: string;
+  configPath: string;
+  port: number;
+  logLevel: string;
+  nodeEnv: string;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+export function readEnvOptions(env: NodeJS.ProcessEnv = process.env): EnvOptions {
+  const port = Number(nonEmpty(env.PORT) ?? '3000');
+  return {
+    slackBotToken: nonEmpty(env.SLACK_BOT_TOKEN),
+    slackSigningSecret: nonEmpty(env.SLACK_SIGNING_SECRET),
+    slackAppToken: nonEmpty(env.SLACK_APP_TOKEN),
+    slackApiUrl: nonEmpty(env.SLACK_API_URL),
+    redisUrl: nonEmpty(env.REDIS_URL) ?? 'redis://127.0.0.1:6379',
+    awsRegion: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
+    awsEndpointUrl: nonEmpty(env.AWS_ENDPOINT_URL),
+    configPath: nonEmpty(env.AWS_ACCESS_CONFIG) ?? 'config/aws-access.yaml',
+    port: Number.isInteger(port) && port >= 0 ? port : 3000,
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    nodeEnv: nonEmpty(env.NODE_ENV) ?? 'development',
+  };
+}

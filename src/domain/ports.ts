@@ -1,0 +1,126 @@
+/**
+ * Ports: what the domain needs from the outside world, as interfaces. Adapters in aws/, store/,
+ * slack/ and jobs/ implement them; domain code and tests depend only on these shapes.
+ */
+
+/** An AWS account as people see it: id, friendly name, and where it sits in the organization. */
+export interface Account {
+  id: string;
+  name: string;
+  aliases: string[];
+  /** OUs from the root down to the account's parent; empty for a static account without a path. */
+  ouPath: Array<{ id: string; name: string }>;
+}
+
+export interface AccountDirectory {
+  listAccounts(): Promise<Account[]>;
+  /** By 12-digit id, alias or name (case-insensitive). */
+  findAccount(query: string): Promise<Account | undefined>;
+}
+
+export type AccessLevel = 'List' | 'Read' | 'Write' | 'Permissions management' | 'Tagging';
+
+export interface ServiceAccessSummary {
+  service: string;
+  counts: Record<AccessLevel, number>;
+}
+
+/** What a template lets its holder do, per service, as approvers see it. */
+export interface AccessLevelSummary {
+  services: ServiceAccessSummary[];
+  /** Warnings such as "Permissions management on iam" or "iam:PassRole". */
+  flags: string[];
+}
+
+/** The parts of a boundary template the Slack flow and the approval policy need. */
+export interface TemplateInfo {
+  name: string;
+  description: string;
+  defaultDurationSeconds: number;
+  maxDurationSeconds: number;
+  /** Longest the grant may last including extensions. */
+  maxTotalSeconds?: number;
+  maxExtensions?: number;
+  requiresMfa: boolean;
+  breakGlass: boolean;
+  allowedAccounts?: string[];
+  allowedOus?: string[];
+  summary: AccessLevelSummary;
+}
+
+export interface TemplateCatalog {
+  list(): TemplateInfo[];
+  get(name: string): TemplateInfo | undefined;
+}
+
+export interface Requester {
+  slackUserId: string;
+  /** The AWS principal the role will trust. */
+  principalArn: string;
+  displayName?: string;
+  email?: string;
+}
+
+export interface GrantRequest {
+  requestId: string;
+  accountId: string;
+  templateName: string;
+  requester: Requester;
+  startsAt: Date;
+  expiresAt: Date;
+  region?: string;
+}
+
+/** How the requester uses a grant. Holds secrets in credentials mode: never store or log it. */
+export interface Delivery {
+  mode: 'assume' | 'credentials';
+  accountId: string;
+  roleArn: string;
+  roleName: string;
+  expiresAt: Date;
+  /** assume mode */
+  switchRoleUrl?: string;
+  cliProfile?: string;
+  /** credentials mode */
+  consoleSignInUrl?: string;
+  envExports?: string;
+  sessionExpiresAt?: Date;
+}
+
+export interface GrantResult {
+  roleArn: string;
+  roleName: string;
+  delivery: Delivery;
+}
+
+export interface ManagedRole {
+  accountId: string;
+  roleName: string;
+  requestId?: string;
+  expiresAt?: Date;
+}
+
+export interface ReconcileReport {
+  /** Roles whose request is not an active grant. */
+  orphaned: ManagedRole[];
+  /** Roles whose expires-at has passed. */
+  overdue: ManagedRole[];
+  /** Active grants whose role is missing. */
+  missing: string[];
+}
+
+export interface GrantEngine {
+  grant(request: GrantRequest): Promise<GrantResult>;
+  /** Idempotent: a role already gone counts as revoked. */
+  revoke(accountId: string, requestId: string): Promise<{ removed: boolean }>;
+  extend(accountId: string, requestId: string, expiresAt: Date): Promise<void>;
+  /** credentials mode: a fresh session for a grant that is still active. */
+  refreshDelivery(accountId: string, requestId: string, requester: Requester): Promise<Delivery>;
+  reconcile(accountId: string, activeGrants: ReadonlyMap<string, Date>): Promise<ReconcileReport>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

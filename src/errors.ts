@@ -1,0 +1,57 @@
+/**
+ * Errors as data: callers branch on `code`, never on message text.
+ */
+export enum ErrorCode {
+  ConfigInvalid = 'config_invalid',
+  TemplateInvalid = 'template_invalid',
+  Usage = 'usage',
+  MissingSetting = 'missing_setting',
+  NotFound = 'not_found',
+  Forbidden = 'forbidden',
+  Conflict = 'conflict',
+  AwsRetryable = 'aws_retryable',
+  AwsFatal = 'aws_fatal',
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem in a config or template file: which file, which field, what is wrong. */
+export interface FileIssue {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export function formatFileIssue(issue: FileIssue): string {
+  return `${issue.file}: ${issue.path || '(root)'}: ${issue.message}`;
+}
+
+export class ConfigError extends AppError {
+  constructor(readonly issues: FileIssue[]) {
+    super(ErrorCode.ConfigInvalid, issues.map(formatFileIssue).join('\n'));
+  }
+}
+
+export class UsageError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.Usage, message);
+  }
+}
+
+export class MissingSettingError extends AppError {
+  constructor(
+    readonly setting: string,
+    why: string,
+  ) {
+    super(ErrorCode.MissingSetting, `${setting} is not set: ${why}`);
+  }
+}

@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One registry per running service (tests start several in one process), holding the
+ * process defaults and the application's own series.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const slackRequests = new Counter({
+    name: 'aws_access_slack_requests_total',
+    help: 'Slack requests received on /slack/events by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const requestTransitions = new Counter({
+    name: 'aws_access_request_transitions_total',
+    help: 'Access request state transitions',
+    labelNames: ['to'] as const,
+    registers: [registry],
+  });
+  const activeGrants = new Gauge({
+    name: 'aws_access_active_grants',
+    help: 'Grants currently active',
+    registers: [registry],
+  });
+  const revocations = new Counter({
+    name: 'aws_access_revocations_total',
+    help: 'Revocations by result',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const revokeLateness = new Histogram({
+    name: 'aws_access_revoke_lateness_seconds',
+    help: 'Seconds between a grant end and its revocation',
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 300, 900],
+    registers: [registry],
+  });
+  const jobFailures = new Counter({
+    name: 'aws_access_job_failures_total',
+    help: 'Failed job attempts per queue',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  });
+  const awsCalls = new Counter({
+    name: 'aws_access_aws_calls_total',
+    help: 'AWS API calls by service and operation',
+    labelNames: ['service', 'operation'] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    slackRequests,
+    requestTransitions,
+    activeGrants,
+    revocations,
+    revokeLateness,
+    jobFailures,
+    awsCalls,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,74 @@
+/**
+ * Runs the real service (Bolt HTTP receiver, HTTP server, Redis, workers) on an ephemeral port
+ * against the fake Slack Web API, real Redis and moto.
+ */
+import type { EnvOptions } from '../../src/config/env.js';
+import type { LoadedConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/logger.js';
+import { startService, type RunningService, type ServiceRole } from '../../src/main.js';
+import { startFakeSlack, type FakeSlack } from './fake-slack.js';
+import { awsEndpointUrl, redisUrl, testConfig, testRedis } from './services.js';
+import { postToSlackEvents, TEST_SIGNING_SECRET, type SignOptions } from './slack-request.js';
+
+export const TEST_BOT_TOKEN = 'xoxb-test-0000-bot-token';
+
+export interface TestApp {
+  baseUrl: string;
+  fake: FakeSlack;
+  service: RunningService;
+  loaded: LoadedConfig;
+  env: EnvOptions;
+  post(body: string, options?: SignOptions): ReturnType<typeof postToSlackEvents>;
+  stop(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  role?: ServiceRole;
+  loaded?: LoadedConfig;
+  fake?: FakeSlack;
+  env?: Partial<EnvOptions>;
+}
+
+export function testEnv(fake: FakeSlack, overrides: Partial<EnvOptions> = {}): EnvOptions {
+  return {
+    slackBotToken: TEST_BOT_TOKEN,
+    slackSigningSecret: TEST_SIGNING_SECRET,
+    slackApiUrl: fake.apiUrl,
+    redisUrl: redisUrl(),
+    awsRegion: 'us-east-1',
+    awsEndpointUrl: awsEndpointUrl(),
+    configPath: 'unused',
+    port: 0,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    nodeEnv: 'test',
+    ...overrides,
+  };
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const fake = options.fake ?? (await startFakeSlack());
+  const loaded = options.loaded ?? testConfig();
+  const env = testEnv(fake, options.env);
+  const service = await startService({
+    env,
+    role: options.role ?? 'web',
+    logger: createLogger({ level: env.logLevel }),
+    loaded,
+    host: '127.0.0.1',
+  });
+  const baseUrl = `http://127.0.0.1:${service.port}`;
+  return {
+    baseUrl,
+    fake,
+    service,
+    loaded,
+    env,
+    post: (body, signOptions) => postToSlackEvents(baseUrl, body, signOptions),
+    stop: async () => {
+      await service.stop();
+      await fake.stop();
+      const { cleanup } = await testRedis(loaded.config.redis.prefix);
+      await cleanup();
+    },
+  };
+}

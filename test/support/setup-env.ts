@@ -1,0 +1,8 @@
+import { inject } from 'vitest';
+
+// The AWS SDK's default credential chain and endpoint: moto accepts any keys.
+process.env.AWS_ACCESS_KEY_ID = 'testing';
+process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ENDPOINT_URL = inject('awsEndpointUrl');
+delete process.env.AWS_PROFILE;

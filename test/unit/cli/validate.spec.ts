@@ -1,0 +1,64 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readEnvOptions } from '../../../src/config/env.js';
+import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../../src/cli/run-cli.js';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const cli: CliIo = { env: readEnvOptions({}), out: (l) => out.push(l), err: (l) => err.push(l) };
+  return { cli, out, err };
+}
+
+describe('aws-access-bot validate', () => {
+  it('exits 0 for the example config', async () => {
+    const { cli, out } = io();
+    expect(await runCli(['validate', '--config', 'config/example.yaml'], cli)).toBe(0);
+    expect(out.join('\n')).toContain('config/example.yaml: ok');
+  });
+
+  it('exits 1 and names the file and the field for a misspelt key', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aab-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      readFileSync('config/example.yaml', 'utf8').replace('brokerRoleName:', 'brokerRolName:'),
+    );
+    const { cli, err } = io();
+    expect(await runCli(['validate', '--config', file], cli)).toBe(1);
+    expect(err.join('\n')).toContain(`${file}: aws.brokerRolName: unknown field`);
+  });
+
+  it('exits 1 and names the field for a wrong type', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aab-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      readFileSync('config/example.yaml', 'utf8').replace(
+        'enabled: true # discover',
+        'enabled: "yes" # discover',
+      ),
+    );
+    const { cli, err } = io();
+    expect(await runCli(['validate', '--config', file], cli)).toBe(1);
+    expect(err.join('\n')).toMatch(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: aws\\.organizations\\.enabled: .*boolean`),
+    );
+  });
+
+  it('exits 2 on usage errors and 0 with --help', async () => {
+    const a = io();
+    expect(await runCli(['validate', '--nope'], a.cli)).toBe(2);
+    expect(a.err.join('\n')).toMatch(/--help/);
+    const b = io();
+    expect(await runCli(['start', '--role', 'boss'], b.cli)).toBe(2);
+    const c = io();
+    expect(await runCli(['validate', '--help'], c.cli)).toBe(0);
+    expect(c.out.join('\n')).toContain('Usage: aws-access-bot validate');
+    const d = io();
+    expect(await runCli([], d.cli)).toBe(2);
+  });
+});
