@@ -1,0 +1,85 @@
+/**
+ * Queue conventions shared by every producer and worker: names, job ids, default job options,
+ * connection rules and the key prefix.
+ *
+ * - Job ids derive from the request id (`revoke-<id>`), so a retried or duplicated enqueue is a
+ *   no-op. BullMQ forbids `:` in custom ids, hence `-`.
+ * - Workers use connections with `maxRetriesPerRequest: null` (blocking commands must wait out a
+ *   Redis blip); producers on the Slack path fail fast instead of hanging a 3-second ack.
+ * - The prefix is `<redis.prefix>:bull`; with a hash tag such as `{aab}` every queue key lands in
+ *   one Redis Cluster slot, as BullMQ requires.
+ */
+import { Queue, type DefaultJobOptions, type QueueOptions, type WorkerOptions } from 'bullmq';
+import type { Redis, RedisOptions } from 'ioredis';
+
+export const QueueName = {
+  /** revoke-<id> at the grant's end, warn-<id> before it. */
+  grants: 'grants',
+  /** remind-<id>, escalate-<id>, expire-<id> for pending requests. */
+  approvals: 'approvals',
+  /** reconcile runs (Job Scheduler). */
+  reconcile: 'reconcile',
+  /** credential sweep, rotation reminders, weekly digest (Job Schedulers). */
+  hygiene: 'hygiene',
+  /** Slack posts made from jobs, e.g. audit batches; rate-limited calls are retried here. */
+  notify: 'notify',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+export const jobId = {
+  revoke: (requestId: string) => `revoke-${requestId}`,
+  warn: (requestId: string) => `warn-${requestId}`,
+  remind: (requestId: string) => `remind-${requestId}`,
+  escalate: (requestId: string) => `escalate-${requestId}`,
+  expire: (requestId: string) => `expire-${requestId}`,
+};
+
+/** Retried with exponential backoff and jitter; completed and failed jobs kept for inspection. */
+export const defaultJobOptions: DefaultJobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+  removeOnComplete: { age: 7 * 86400, count: 5000 },
+  removeOnFail: { age: 30 * 86400 },
+};
+
+export function queuePrefix(redisPrefix: string): string {
+  return `${redisPrefix}:bull`;
+}
+
+/** Connection options for a worker (blocking, retry forever). */
+export const workerConnectionOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
+
+export function queueOptions(connection: Redis, redisPrefix: string): QueueOptions {
+  return { connection, prefix: queuePrefix(redisPrefix), defaultJobOptions };
+}
+
+export function workerOptions(
+  connection: Redis,
+  redisPrefix: string,
+  extra: Partial<WorkerOptions> = {},
+): WorkerOptions {
+  return { connection, prefix: queuePrefix(redisPrefix), concurrency: 4, ...extra };
+}
+
+/** Producer-side queues, created once per process and shared. */
+export class Queues {
+  private readonly queues = new Map<QueueName, Queue>();
+  constructor(
+    private readonly connection: Redis,
+    private readonly redisPrefix: string,
+  ) {}
+
+  get(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, queueOptions(this.connection, this.redisPrefix));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
