@@ -1,0 +1,44 @@
+/**
+ * The one write the hygiene sweep makes: deactivating an access key. The credential report
+ * names keys by slot and creation time, not id, so the key id comes from ListAccessKeys for
+ * that one user (a call per action, never per user swept). Never deletes anything.
+ */
+import { ListAccessKeysCommand, UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
+
+export type DeactivationResult =
+  | { outcome: 'deactivated'; accessKeyIdSuffix: string }
+  | { outcome: 'already-inactive'; accessKeyIdSuffix: string }
+  /** The key was deleted or rotated since the report: nothing to do. */
+  | { outcome: 'not-found' };
+
+/** Only the last four characters of a key id ever reach a log or a message. */
+export function keyIdSuffix(accessKeyId: string): string {
+  return `…${accessKeyId.slice(-4)}`;
+}
+
+function sameSecond(a: Date, b: Date): boolean {
+  return Math.floor(a.getTime() / 1000) === Math.floor(b.getTime() / 1000);
+}
+
+export async function deactivateAccessKey(
+  iam: IAMClient,
+  userName: string,
+  key: { slot: 1 | 2; createdAt: string },
+): Promise<DeactivationResult> {
+  const out = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+  const keys = [...(out.AccessKeyMetadata ?? [])].sort(
+    (a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0),
+  );
+  const createdAt = new Date(key.createdAt);
+  const candidates = keys.filter((k) => k.CreateDate && sameSecond(k.CreateDate, createdAt));
+  // Two keys created in the same second: the report's slot order is creation order.
+  const match = candidates.length === 1 ? candidates[0] : candidates.length > 1 ? keys[key.slot - 1] : undefined;
+  if (!match?.AccessKeyId || !match.CreateDate || !sameSecond(match.CreateDate, createdAt))
+    return { outcome: 'not-found' };
+  const suffix = keyIdSuffix(match.AccessKeyId);
+  if (match.Status === 'Inactive') return { outcome: 'already-inactive', accessKeyIdSuffix: suffix };
+  await iam.send(
+    new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: match.AccessKeyId, Status: 'Inactive' }),
+  );
+  return { outcome: 'deactivated', accessKeyIdSuffix: suffix };
+}
