@@ -11,7 +11,11 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { parse } from 'csv-parse/sync';
-import type { AccessKeyRecord, CredentialReportRow, ParsedCredentialReport } from '../domain/hygiene/types.js';
+import type {
+  AccessKeyRecord,
+  CredentialReportRow,
+  ParsedCredentialReport,
+} from '../domain/hygiene/types.js';
 import { systemClock, type Clock } from '../domain/ports.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';

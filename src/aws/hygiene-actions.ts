@@ -32,7 +32,8 @@ export async function deactivateAccessKey(
   const createdAt = new Date(key.createdAt);
   const candidates = keys.filter((k) => k.CreateDate && sameSecond(k.CreateDate, createdAt));
   // Two keys created in the same second: the report's slot order is creation order.
-  const match = candidates.length === 1 ? candidates[0] : candidates.length > 1 ? keys[key.slot - 1] : undefined;
+  const match =
+    candidates.length === 1 ? candidates[0] : candidates.length > 1 ? keys[key.slot - 1] : undefined;
   if (!match?.AccessKeyId || !match.CreateDate || !sameSecond(match.CreateDate, createdAt))
     return { outcome: 'not-found' };
   const suffix = keyIdSuffix(match.AccessKeyId);

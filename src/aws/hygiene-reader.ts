@@ -13,11 +13,7 @@ import {
   GetAccountSummaryCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import type {
-  AccountCredentialState,
-  AccountPasswordPolicy,
-  RootSummary,
-} from '../domain/hygiene/types.js';
+import type { AccountCredentialState, AccountPasswordPolicy, RootSummary } from '../domain/hygiene/types.js';
 import { fetchCredentialReport, type CredentialReportOptions } from './credential-report.js';
 
 /** The largest page GetAccountAuthorizationDetails accepts. */

@@ -1,5 +1,6 @@
 import { readEnvOptions } from '../config/env.js';
 import { AppError, ErrorCode, UsageError } from '../errors.js';
+import { hygieneCommand } from './hygiene.js';
 import type { CliIo } from './io.js';
 import { startCommand } from './start.js';
 import { validateCommand } from './validate.js';
@@ -13,6 +14,7 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the service (--role web|worker|all)' },
   validate: { run: validateCommand, summary: 'check the config and templates' },
+  hygiene: { run: hygieneCommand, summary: "sweep one account's credentials (--account ID [--dry-run])" },
 };
 
 export function mainHelp(): string {

@@ -10,6 +10,8 @@ import type { Redis } from 'ioredis';
 import type { DigestSnapshot } from '../domain/hygiene/digest.js';
 import type { ReminderState } from '../domain/hygiene/reminders.js';
 import type { AccountFindings } from '../domain/hygiene/types.js';
+import type { Clock } from '../domain/ports.js';
+import type { Logger } from '../logger.js';
 
 export interface HygieneAuditEvent {
   type:
@@ -181,4 +183,22 @@ export class HygieneStore {
     const entries = await this.redis.xrange(this.key('audit'), '-', '+');
     return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as HygieneAuditEvent);
   }
+}
+
+/**
+ * Every hygiene action is written to our own stream, logged, and forwarded (the lead connects
+ * the hash-chained audit log here).
+ */
+export function hygieneAuditor(
+  store: HygieneStore,
+  logger: Logger,
+  clock: Clock,
+  forward?: (event: HygieneAuditEvent) => Promise<void>,
+): (event: Omit<HygieneAuditEvent, 'at'>) => Promise<void> {
+  return async (partial) => {
+    const event: HygieneAuditEvent = { ...partial, at: new Date(clock.now()).toISOString() };
+    await store.appendAudit(event);
+    logger.info({ audit: event }, `audit ${event.type}`);
+    await forward?.(event);
+  };
 }

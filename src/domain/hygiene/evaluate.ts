@@ -18,7 +18,12 @@ export function daysBetween(from: Date, to: Date): number {
   return Math.floor((to.getTime() - from.getTime()) / DAY_MS);
 }
 
-export function keyFindingId(kind: string, accountId: string, userName: string, key: AccessKeyRecord): string {
+export function keyFindingId(
+  kind: string,
+  accountId: string,
+  userName: string,
+  key: AccessKeyRecord,
+): string {
   return `${kind}:${accountId}:${userName}:${key.createdAt.toISOString()}`;
 }
 

@@ -28,10 +28,7 @@ export function principalUserName(arn: string): string | undefined {
 }
 
 /** E-mail addresses that need a Slack lookup (tag present, not known to the identity map). */
-export function emailsToLookUp(
-  users: OwnerInput[],
-  identityMap: Record<string, IdentityMapEntry>,
-): string[] {
+export function emailsToLookUp(users: OwnerInput[], identityMap: Record<string, IdentityMapEntry>): string[] {
   const known = new Set(
     Object.values(identityMap)
       .map((e) => e.email?.toLowerCase())
@@ -75,6 +72,7 @@ export function resolveOwner(
 
   if (tagged) return { kind: 'unowned', reason: `tag ${OWNER_TAG}="${tagged}" is not a Slack user id` };
   if (email) return { kind: 'unowned', reason: `no Slack user has the e-mail in tag ${EMAIL_TAG}` };
-  if (byName.length > 1) return { kind: 'unowned', reason: 'several identity-map entries match the user name' };
+  if (byName.length > 1)
+    return { kind: 'unowned', reason: 'several identity-map entries match the user name' };
   return { kind: 'unowned', reason: `no ${OWNER_TAG} or ${EMAIL_TAG} tag and not in the identity map` };
 }

@@ -1,0 +1,162 @@
+/**
+ * The hygiene queue: Job Schedulers (cron in `schedules.timezone`) for the daily sweep, the
+ * rotation reminders and the weekly digest, and the worker that runs them. The daily sweep
+ * fans out one job per account (`hygiene-sweep-<account>-<day>`), so one slow or failing
+ * account is retried on its own.
+ */
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { WebClient } from '@slack/web-api';
+import type { AccountClients } from '../aws/account-clients.js';
+import type { EnvOptions } from '../config/env.js';
+import type { AppConfig } from '../config/schema.js';
+import { localDay } from '../domain/hygiene/calendar.js';
+import { systemClock, type Clock } from '../domain/ports.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { HygieneStore, type HygieneAuditEvent } from '../store/hygiene-store.js';
+import { auditTo, createJobSlackClient, type HygieneContext } from './hygiene-context.js';
+import { postWeeklyDigest } from './hygiene-digest.js';
+import { sendRotationReminders } from './hygiene-reminders.js';
+import { sweepAccount } from './hygiene-sweep.js';
+import { QueueName, queueOptions, workerOptions } from './queues.js';
+
+export const HygieneJob = {
+  sweep: 'sweep',
+  sweepAccount: 'sweep-account',
+  reminders: 'rotation-reminders',
+  digest: 'digest',
+} as const;
+
+export const HygieneScheduler = {
+  sweep: 'hygiene-sweep',
+  reminders: 'hygiene-rotation-reminders',
+  digest: 'hygiene-digest',
+} as const;
+
+/** Creates or updates the three Job Schedulers; safe to call at every start. */
+export async function scheduleHygiene(queue: Queue, config: AppConfig): Promise<void> {
+  const tz = config.schedules.timezone;
+  await queue.upsertJobScheduler(
+    HygieneScheduler.sweep,
+    { pattern: config.schedules.hygiene, tz },
+    { name: HygieneJob.sweep },
+  );
+  await queue.upsertJobScheduler(
+    HygieneScheduler.reminders,
+    { pattern: config.schedules.rotationReminders, tz },
+    { name: HygieneJob.reminders },
+  );
+  await queue.upsertJobScheduler(
+    HygieneScheduler.digest,
+    { pattern: config.schedules.digest, tz },
+    { name: HygieneJob.digest },
+  );
+}
+
+export interface HygieneWorkerDeps {
+  env: EnvOptions;
+  config: AppConfig;
+  logger: Logger;
+  /** A worker connection (`createRedis(url, 'worker')`): BullMQ needs maxRetriesPerRequest null. */
+  connection: Redis;
+  accounts: AccountClients;
+  /** Forwards each audit event, e.g. to the hash-chained audit log. */
+  audit?: (event: HygieneAuditEvent) => Promise<void>;
+  /** Accounts to sweep; default: config aws.accounts. */
+  listAccountIds?: () => Promise<string[]>;
+  clock?: Clock;
+  /** Default: a WebClient on SLACK_API_URL with rejectRateLimitedCalls. */
+  slack?: WebClient;
+  /** Default true: upsert the Job Schedulers. */
+  schedule?: boolean;
+  concurrency?: number;
+  reportOptions?: HygieneContext['reportOptions'];
+}
+
+export interface HygieneWorkers {
+  queue: Queue;
+  worker: Worker;
+  context: HygieneContext;
+  close(): Promise<void>;
+}
+
+export function hygieneContext(deps: HygieneWorkerDeps): HygieneContext {
+  const clock = deps.clock ?? systemClock;
+  const store = new HygieneStore(deps.connection, deps.config.redis.prefix);
+  const logger = deps.logger.child({ component: 'hygiene' });
+  return {
+    config: deps.config,
+    store,
+    accounts: deps.accounts,
+    slack: deps.slack ?? createJobSlackClient(deps.env),
+    logger,
+    clock,
+    listAccountIds: deps.listAccountIds ?? (async () => deps.config.aws.accounts.map((a) => a.id)),
+    audit: auditTo(store, logger, clock, deps.audit),
+    reportOptions: deps.reportOptions,
+  };
+}
+
+export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: Job): Promise<unknown> {
+  try {
+    switch (job.name) {
+      case HygieneJob.sweep: {
+        const day = localDay(new Date(ctx.clock.now()), ctx.config.schedules.timezone);
+        const accounts = await ctx.listAccountIds();
+        await queue.addBulk(
+          accounts.map((accountId) => ({
+            name: HygieneJob.sweepAccount,
+            data: { accountId },
+            opts: { jobId: `hygiene-sweep-${accountId}-${day}` },
+          })),
+        );
+        return { accounts: accounts.length };
+      }
+      case HygieneJob.sweepAccount: {
+        const { accountId } = job.data as { accountId: string };
+        const r = await sweepAccount(ctx, accountId);
+        return { findings: r.findings.length, warned: r.warned.length, deactivated: r.deactivated.length };
+      }
+      case HygieneJob.reminders:
+        return await sendRotationReminders(ctx);
+      case HygieneJob.digest: {
+        const d = await postWeeklyDigest(ctx);
+        return { week: d.week, total: d.total };
+      }
+      default:
+        throw new UnrecoverableError(`unknown hygiene job "${job.name}"`);
+    }
+  } catch (error) {
+    // A malformed report or a config problem will not fix itself on retry.
+    if (error instanceof AppError && error.code === ErrorCode.AwsFatal)
+      throw new UnrecoverableError(error.message);
+    throw error;
+  }
+}
+
+export async function startHygieneWorkers(deps: HygieneWorkerDeps): Promise<HygieneWorkers> {
+  const context = hygieneContext(deps);
+  const queue = new Queue(QueueName.hygiene, queueOptions(deps.connection, deps.config.redis.prefix));
+  if (deps.schedule ?? true) await scheduleHygiene(queue, deps.config);
+  const worker = new Worker(
+    QueueName.hygiene,
+    (job) => processHygieneJob(context, queue, job),
+    workerOptions(deps.connection, deps.config.redis.prefix, { concurrency: deps.concurrency ?? 2 }),
+  );
+  worker.on('failed', (job, error) => {
+    context.logger.warn(
+      { err: error, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
+      'hygiene job failed; BullMQ retries it with backoff',
+    );
+  });
+  return {
+    queue,
+    worker,
+    context,
+    close: async () => {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

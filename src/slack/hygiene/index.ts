@@ -1,0 +1,2 @@
+export { register, type HygieneListenerDeps } from './snooze-action.js';
+export * from './messages.js';
