@@ -24,7 +24,7 @@ export function keyFindingId(
   userName: string,
   key: AccessKeyRecord,
 ): string {
-  return `${kind}:${accountId}:${userName}:${key.createdAt.toISOString()}`;
+  return `${kind}:${accountId}:${userName}:${key.slot}:${key.createdAt.toISOString()}`;
 }
 
 function keyRef(key: AccessKeyRecord) {

@@ -106,8 +106,9 @@ export type Owner =
 
 export interface Finding {
   /**
-   * Stable across sweeps while the thing is unchanged. Keys are named by account, user and
-   * creation time (not slot), so a rotated key is a new finding and reminders start over.
+   * Stable across sweeps while the thing is unchanged. Keys are named by account, user, slot
+   * and creation time (the report gives seconds, and two keys can share one), so a rotated key
+   * is a new finding and its reminders start over.
    */
   id: string;
   kind: FindingKind;
