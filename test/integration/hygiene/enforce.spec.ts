@@ -89,14 +89,18 @@ describe('enforce mode', () => {
     expect(calls.get('DeleteAccessKeyCommand')).toBeUndefined();
     const after = await keyStatuses(accounts, users);
     for (const u of users) {
-      const expected = u.keys.map((k) => (k.active && ownerOf(u) ? 'Inactive' : k.active ? 'Active' : 'Inactive'));
+      const expected = u.keys.map((k) =>
+        k.active && ownerOf(u) ? 'Inactive' : k.active ? 'Active' : 'Inactive',
+      );
       expect(after[u.name], u.name).toEqual(expected);
     }
     expect(third.deactivated).toHaveLength(eligible);
 
     // Unowned keys are left alone but reported.
     const skipped = third.plan.filter((a) => a.type === 'skip-unowned').map((a) => a.finding.userName);
-    const unownedWithKeys = users.filter((u) => !ownerOf(u) && u.keys.some((k) => k.active)).map((u) => u.name);
+    const unownedWithKeys = users
+      .filter((u) => !ownerOf(u) && u.keys.some((k) => k.active))
+      .map((u) => u.name);
     expect([...new Set(skipped)].sort()).toEqual(unownedWithKeys.sort());
 
     // Every deactivation is audited, with only the last four characters of the key id.
@@ -140,6 +144,8 @@ describe('enforce mode', () => {
     const dry = await sweepAccount(ctx, ACCOUNT_A, { dryRun: true });
     expect(dry.plan.some((a) => a.type === 'warn')).toBe(true);
     expect(await keyStatuses(accounts, users)).toEqual(before);
-    expect(fake.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('U'))).toHaveLength(0);
+    expect(
+      fake.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('U')),
+    ).toHaveLength(0);
   });
 });
