@@ -19,7 +19,7 @@ export const HYGIENE_HELP = `Usage: aws-access-bot hygiene --account ID [--dry-r
 Sweeps one account's credentials (one IAM credential report) and prints the findings and what
 enforce mode does with unused access keys.
 
-  --dry-run   read only: no Slack messages, no stored findings, no key deactivated; prints what
+  --dry-run   read only: no Slack messages (e-mail owner lookups only), no stored findings, no key deactivated; prints what
               enforce would do given the warnings already stored in Redis
   (without)   runs the sweep as the daily job does, in the configured hygiene.mode
 
@@ -100,8 +100,11 @@ export function createHygieneCommand(overrides: HygieneCommandOverrides = {}) {
         connection,
         accounts,
         clock: overrides.clock,
-        // A dry run never talks to Slack.
-        slack: dryRun ? new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/' }) : undefined,
+        // A dry run only looks up e-mails in Slack (when a token is set) and never posts.
+        slack:
+          dryRun && !io.env.slackBotToken
+            ? new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/', retryConfig: { retries: 0 } })
+            : undefined,
       });
       const result = await sweepAccount(ctx, values.account, { dryRun });
       io.out(

@@ -34,6 +34,7 @@ export interface SweepResult {
   warned: string[];
 }
 
+/** Slack ids for tagged e-mails; a dry run looks up (read-only) but caches nothing. */
 async function lookUpEmails(ctx: HygieneContext, emails: string[], dryRun: boolean) {
   const found = new Map<string, string | undefined>();
   for (const email of emails) {
@@ -42,16 +43,17 @@ async function lookUpEmails(ctx: HygieneContext, emails: string[], dryRun: boole
       found.set(email, cached ?? undefined);
       continue;
     }
-    if (dryRun) continue;
+    let slackUserId: string | undefined;
     try {
-      const res = await ctx.slack.users.lookupByEmail({ email });
-      found.set(email, res.user?.id);
-      await ctx.store.cacheSlackId(email, res.user?.id);
+      slackUserId = (await ctx.slack.users.lookupByEmail({ email })).user?.id;
     } catch (error) {
-      if ((error as { data?: { error?: string } }).data?.error !== 'users_not_found') throw error;
-      found.set(email, undefined);
-      await ctx.store.cacheSlackId(email, undefined);
+      const code = (error as { data?: { error?: string } }).data?.error;
+      // Without Slack (a dry run with no token) the owner stays unknown rather than failing.
+      if (code !== 'users_not_found' && !dryRun) throw error;
+      if (code !== 'users_not_found') continue;
     }
+    found.set(email, slackUserId);
+    if (!dryRun) await ctx.store.cacheSlackId(email, slackUserId);
   }
   return found;
 }
