@@ -36,12 +36,14 @@ export function boundaryPolicyName(templateName: string): string {
 
 /** IAM write actions that could loosen a grant or the bot itself. */
 const GUARDED_IAM_ACTIONS = [
+  'iam:Add*',
   'iam:Attach*',
   'iam:Create*',
   'iam:Delete*',
   'iam:Detach*',
   'iam:PassRole',
   'iam:Put*',
+  'iam:Remove*',
   'iam:SetDefaultPolicyVersion',
   'iam:Tag*',
   'iam:Untag*',
