@@ -43,15 +43,20 @@ export function awsErrorCode(error: unknown): string | undefined {
   return (error as SdkErrorShape | undefined)?.name;
 }
 
+/** The SDK names IAM errors `NoSuchEntityException` where the wire says `NoSuchEntity`. */
+function bare(code: string): string {
+  return code.replace(/Exception$/, '');
+}
+
 export function isAwsError(error: unknown, ...codes: string[]): boolean {
   const code = awsErrorCode(error);
-  return code !== undefined && codes.includes(code);
+  return code !== undefined && codes.some((c) => bare(c) === bare(code));
 }
 
 export function isRetryableAwsError(error: unknown): boolean {
   const e = error as SdkErrorShape;
   const status = e?.$metadata?.httpStatusCode ?? 0;
-  return THROTTLING.has(e?.name ?? '') || status >= 500 || Boolean(e?.$retryable);
+  return THROTTLING.has(e?.name ?? '') || THROTTLING.has(bare(e?.name ?? '')) || status >= 500 || Boolean(e?.$retryable);
 }
 
 /** Wraps an SDK error, saying what the bot was doing; AppErrors pass through unchanged. */
@@ -61,8 +66,12 @@ export function toAwsError(error: unknown, doing: string): AppError {
   const code = e?.name ?? 'Error';
   const retryable = isRetryableAwsError(error);
   let message = `${doing} failed: ${code}: ${e?.message ?? String(error)}`;
-  if (code === 'LimitExceeded' || code === 'LimitExceededException') {
+  if (bare(code) === 'LimitExceeded') {
     message = `${doing} failed: an AWS quota is reached (${code}): ${e?.message ?? ''}`.trim();
   }
-  return new AwsError(code, retryable, message, { cause: error });
+  // Not the SDK error itself as cause: its $response holds the signed request headers,
+  // session token included, and a cause ends up in logs.
+  return new AwsError(code, retryable, message, {
+    cause: { name: code, httpStatusCode: e?.$metadata?.httpStatusCode, requestId: (e?.$metadata as { requestId?: string })?.requestId },
+  });
 }
