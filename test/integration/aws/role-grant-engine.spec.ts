@@ -340,12 +340,15 @@ describe('RoleGrantEngine against moto', () => {
   });
 
   it('revoke removes the role and everything attached, and a second revoke succeeds', async () => {
-    kit = await makeKit();
+    kit = await makeKit((c) => {
+      c.templates.directory = FIXTURE_TEMPLATES;
+    });
+    await createTeamReadPolicy(await kit.services.accountClients.iam(ACCOUNT));
     const now = kit.clock.now();
     await kit.services.grants.grant({
       requestId: 'req-0005',
       accountId: ACCOUNT,
-      templateName: 's3-data-reader',
+      templateName: 'team-reader',
       requester: REQUESTER,
       startsAt: new Date(now),
       expiresAt: new Date(now + HOUR),
@@ -358,7 +361,10 @@ describe('RoleGrantEngine against moto', () => {
     const order = calls.map((c) => c.command);
     expect(order.indexOf('PutRolePolicy')).toBeLessThan(order.indexOf('UpdateAssumeRolePolicy'));
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeGreaterThan(-1);
+    expect(order.indexOf('UpdateAssumeRolePolicy')).toBeLessThan(order.indexOf('DetachRolePolicy'));
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeLessThan(order.indexOf('DeleteRolePolicy'));
+    const teamRead = await iam.send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${ACCOUNT}:policy/team/TeamRead` }));
+    expect(teamRead.Policy?.AttachmentCount).toBe(0);
     expect(order.indexOf('DeleteRolePolicy')).toBeLessThan(order.indexOf('DeleteRole'));
     const put = calls.find((c) => c.command === 'PutRolePolicy')!.input as { PolicyName: string; PolicyDocument: string };
     expect(put.PolicyName).toBe('revoked');
@@ -366,6 +372,7 @@ describe('RoleGrantEngine against moto', () => {
       DateLessThan: { 'aws:TokenIssueTime': new Date(kit.clock.now()).toISOString() },
     });
     expect(calls.filter((c) => c.command === 'DeleteRolePolicy').map((c) => (c.input as { PolicyName: string }).PolicyName).sort()).toEqual([
+      'conditions',
       'expiry',
       'grant',
       'revoked',
