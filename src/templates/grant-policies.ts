@@ -80,15 +80,11 @@ export function guardStatements(): PolicyStatement[] {
   ];
 }
 
-function statementsOf(policy: PolicyDocument): PolicyStatement[] {
-  return Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
-}
-
 /** The boundary as IAM gets it: the template's statements plus the guard, variables rendered. */
 export function renderBoundary(template: Pick<BoundaryTemplate, 'boundary'>, values: VariableValues): PolicyDocument {
   const policy: PolicyDocument = {
     Version: '2012-10-17',
-    Statement: [...statementsOf(template.boundary), ...guardStatements()],
+    Statement: [...template.boundary.Statement, ...guardStatements()],
   };
   return renderVariables(policy, values);
 }

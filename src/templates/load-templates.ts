@@ -53,7 +53,6 @@ function checkActions(
   policy: PolicyDocument,
 ): FileIssue[] {
   const issues: FileIssue[] = [];
-  const single = !Array.isArray(policy.Statement);
   statementsOf(policy).forEach((statement, i) => {
     for (const key of ['Action', 'NotAction'] as const) {
       const value = statement[key];
@@ -61,9 +60,7 @@ function checkActions(
       asList(value).forEach((pattern, j) => {
         const result = expandActionPattern(catalog, pattern);
         if ('problem' in result) {
-          const segments: PropertyKey[] = [field, 'Statement'];
-          if (!single) segments.push(i);
-          segments.push(key);
+          const segments: PropertyKey[] = [field, 'Statement', i, key];
           if (Array.isArray(value)) segments.push(j);
           issues.push({ file, path: formatIssuePath(segments), message: describeActionProblem(pattern, result.problem) });
         }

@@ -49,10 +49,7 @@ const conditionValue = z.union([
   z.array(z.union([z.string(), z.boolean(), z.number()])).min(1),
 ]);
 
-const condition = z.record(
-  z.string().refine(isConditionOperator, 'unknown condition operator'),
-  z.record(z.string().min(1), conditionValue),
-);
+const condition = z.record(z.string(), z.record(z.string().min(1), conditionValue));
 
 export const policyStatementSchema = z
   .object({
@@ -69,6 +66,10 @@ export const policyStatementSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    for (const operator of Object.keys(s.Condition ?? {})) {
+      if (!isConditionOperator(operator))
+        ctx.addIssue({ code: 'custom', path: ['Condition', operator], message: 'unknown condition operator' });
+    }
     if ((s.Action === undefined) === (s.NotAction === undefined))
       ctx.addIssue({ code: 'custom', path: ['Action'], message: 'needs exactly one of Action or NotAction' });
     if ((s.Resource === undefined) === (s.NotResource === undefined))
@@ -83,7 +84,12 @@ export const policyDocumentSchema = z
   .object({
     Version: z.literal('2012-10-17', { message: 'must be "2012-10-17" (policy variables need it)' }),
     Id: z.string().optional(),
-    Statement: z.union([policyStatementSchema, z.array(policyStatementSchema).min(1)]),
+    // A single statement object is accepted and kept as a one-element list, so errors always
+    // name Statement[i] (a union would only say "Invalid input").
+    Statement: z.preprocess(
+      (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? [v] : v),
+      z.array(policyStatementSchema).min(1),
+    ),
   })
   .strict();
 
@@ -91,7 +97,7 @@ export type PolicyStatement = z.output<typeof policyStatementSchema>;
 export type PolicyDocument = z.output<typeof policyDocumentSchema>;
 
 export function statementsOf(policy: PolicyDocument): PolicyStatement[] {
-  return Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+  return policy.Statement;
 }
 
 export function asList(value: string | string[] | undefined): string[] {
