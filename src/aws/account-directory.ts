@@ -50,7 +50,10 @@ async function allPages<T>(page: (token?: string) => Promise<{ items: T[]; next?
 }
 
 /** Reads the whole organization: every active account with its OU path. */
-export async function discoverOrganization(client: OrganizationsClient, pageSize: number): Promise<Account[]> {
+export async function discoverOrganization(
+  client: OrganizationsClient,
+  pageSize: number,
+): Promise<Account[]> {
   try {
     const accounts = await allPages(async (NextToken) => {
       const r = await client.send(new ListAccountsCommand({ MaxResults: pageSize, NextToken }));
@@ -69,11 +72,16 @@ export async function discoverOrganization(client: OrganizationsClient, pageSize
       const parent = queue.shift()!;
       const ous = await allPages(async (NextToken) => {
         const r = await client.send(
-          new ListOrganizationalUnitsForParentCommand({ ParentId: parent.id, MaxResults: pageSize, NextToken }),
+          new ListOrganizationalUnitsForParentCommand({
+            ParentId: parent.id,
+            MaxResults: pageSize,
+            NextToken,
+          }),
         );
         return { items: r.OrganizationalUnits ?? [], next: r.NextToken };
       });
-      for (const ou of ous) queue.push({ id: ou.Id!, path: [...parent.path, { id: ou.Id!, name: ou.Name ?? ou.Id! }] });
+      for (const ou of ous)
+        queue.push({ id: ou.Id!, path: [...parent.path, { id: ou.Id!, name: ou.Name ?? ou.Id! }] });
       const children = await allPages(async (NextToken) => {
         const r = await client.send(
           new ListAccountsForParentCommand({ ParentId: parent.id, MaxResults: pageSize, NextToken }),
@@ -125,7 +133,10 @@ export class OrganizationsAccountDirectory implements AccountDirectory {
       try {
         const discovered = await discoverOrganization(organizations, this.options.pageSize);
         await redis.set(cacheKey, JSON.stringify(discovered), 'EX', this.options.cacheTtlSeconds);
-        this.options.logger?.info({ accounts: discovered.length }, 'accounts discovered from AWS Organizations');
+        this.options.logger?.info(
+          { accounts: discovered.length },
+          'accounts discovered from AWS Organizations',
+        );
         return discovered;
       } finally {
         this.inflight = undefined;

@@ -56,7 +56,12 @@ export function isAwsError(error: unknown, ...codes: string[]): boolean {
 export function isRetryableAwsError(error: unknown): boolean {
   const e = error as SdkErrorShape;
   const status = e?.$metadata?.httpStatusCode ?? 0;
-  return THROTTLING.has(e?.name ?? '') || THROTTLING.has(bare(e?.name ?? '')) || status >= 500 || Boolean(e?.$retryable);
+  return (
+    THROTTLING.has(e?.name ?? '') ||
+    THROTTLING.has(bare(e?.name ?? '')) ||
+    status >= 500 ||
+    Boolean(e?.$retryable)
+  );
 }
 
 /** Wraps an SDK error, saying what the bot was doing; AppErrors pass through unchanged. */
@@ -72,6 +77,10 @@ export function toAwsError(error: unknown, doing: string): AppError {
   // Not the SDK error itself as cause: its $response holds the signed request headers,
   // session token included, and a cause ends up in logs.
   return new AwsError(code, retryable, message, {
-    cause: { name: code, httpStatusCode: e?.$metadata?.httpStatusCode, requestId: (e?.$metadata as { requestId?: string })?.requestId },
+    cause: {
+      name: code,
+      httpStatusCode: e?.$metadata?.httpStatusCode,
+      requestId: (e?.$metadata as { requestId?: string })?.requestId,
+    },
   });
 }

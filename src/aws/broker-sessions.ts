@@ -8,7 +8,13 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Clock } from '../domain/ports.js';
 import type { Metrics } from '../http/metrics.js';
 import type { AccountClients } from './account-clients.js';
-import { clientConfig, countCalls, GLOBAL_REGION, type AwsCredentials, type AwsSettings } from './aws-clients.js';
+import {
+  clientConfig,
+  countCalls,
+  GLOBAL_REGION,
+  type AwsCredentials,
+  type AwsSettings,
+} from './aws-clients.js';
 import { toAwsError } from './aws-errors.js';
 
 /** Refresh this long before expiry so no call starts on a session about to lapse. */
@@ -89,7 +95,10 @@ export class BrokerSessions implements AccountClients {
     }
     const c = result.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) {
-      throw toAwsError(new Error('no credentials returned'), `assuming the broker role in account ${accountId}`);
+      throw toAwsError(
+        new Error('no credentials returned'),
+        `assuming the broker role in account ${accountId}`,
+      );
     }
     const credentials: AwsCredentials = {
       accessKeyId: c.AccessKeyId,
@@ -97,7 +106,8 @@ export class BrokerSessions implements AccountClients {
       sessionToken: c.SessionToken,
       expiration: c.Expiration,
     };
-    const expiresAt = c.Expiration?.getTime() ?? this.options.clock.now() + this.options.sessionSeconds * 1000;
+    const expiresAt =
+      c.Expiration?.getTime() ?? this.options.clock.now() + this.options.sessionSeconds * 1000;
     return {
       expiresAt,
       iam: countCalls(new IAMClient(clientConfig(settings, { region: GLOBAL_REGION, credentials })), metrics),

@@ -34,7 +34,8 @@ export async function consoleSignInUrl(credentials: AwsCredentials, options: Sig
       const res = await doFetch(tokenUrl, { signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
       if (res.ok) {
         const body = (await res.json()) as { SigninToken?: string };
-        if (!body.SigninToken) throw new AppError(ErrorCode.AwsFatal, 'the federation endpoint returned no SigninToken');
+        if (!body.SigninToken)
+          throw new AppError(ErrorCode.AwsFatal, 'the federation endpoint returned no SigninToken');
         const login = new URL(options.federationEndpoint);
         login.searchParams.set('Action', 'login');
         login.searchParams.set('Issuer', options.issuer ?? 'aws-access-bot');
@@ -49,7 +50,8 @@ export async function consoleSignInUrl(credentials: AwsCredentials, options: Sig
       // Only the error's name: a fetch error message may quote the URL, which holds the session.
       lastProblem = (error as Error).name;
     }
-    if (attempt < attempts) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt * (0.5 + Math.random())));
+    if (attempt < attempts)
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt * (0.5 + Math.random())));
   }
   throw new AppError(
     ErrorCode.AwsRetryable,

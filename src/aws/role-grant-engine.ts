@@ -117,7 +117,9 @@ function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
   return tags?.find((t) => t.Key === key)?.Value;
 }
 
-async function pages<T>(fetchPage: (marker?: string) => Promise<{ items: T[]; marker?: string; truncated?: boolean }>) {
+async function pages<T>(
+  fetchPage: (marker?: string) => Promise<{ items: T[]; marker?: string; truncated?: boolean }>,
+) {
   const out: T[] = [];
   let marker: string | undefined;
   do {
@@ -198,7 +200,10 @@ export class RoleGrantEngine implements GrantEngine {
     const log = this.options.logger?.child({ requestId, accountId, template: template.name });
 
     const boundaryArn = await this.ensureBoundary(iam, accountId, template);
-    const grantSeconds = Math.max(1, Math.ceil((request.expiresAt.getTime() - request.startsAt.getTime()) / 1000));
+    const grantSeconds = Math.max(
+      1,
+      Math.ceil((request.expiresAt.getTime() - request.startsAt.getTime()) / 1000),
+    );
     const trust = trustPolicy({
       principalArn: request.requester.principalArn,
       brokerRoleArn: this.brokerRoleArn(accountId),
@@ -212,7 +217,10 @@ export class RoleGrantEngine implements GrantEngine {
           new CreateRoleCommand({
             RoleName: roleName,
             Path: ROLE_PATH,
-            Description: `aws-access grant ${requestId}: ${template.name} for ${values.requester}`.slice(0, 1000),
+            Description: `aws-access grant ${requestId}: ${template.name} for ${values.requester}`.slice(
+              0,
+              1000,
+            ),
             AssumeRolePolicyDocument: JSON.stringify(trust),
             PermissionsBoundary: boundaryArn,
             MaxSessionDuration: maxSessionDurationFor(grantSeconds),
@@ -233,13 +241,17 @@ export class RoleGrantEngine implements GrantEngine {
         if (tagValue(existing.Role?.Tags, TAG.requestId) !== requestId) {
           throw new AppError(ErrorCode.Conflict, `role ${roleName} exists and belongs to another request`);
         }
-        await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }));
+        await iam.send(
+          new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }),
+        );
       }
     });
 
     await this.call(`attaching policies to ${roleName}`, async () => {
       for (const arn of template.managedPolicyArns) {
-        const rendered = arn.replace('${partition}', this.options.partition).replace('${account_id}', accountId);
+        const rendered = arn
+          .replace('${partition}', this.options.partition)
+          .replace('${account_id}', accountId);
         await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: rendered }));
       }
       const inline = renderInline(template, values);
@@ -254,16 +266,43 @@ export class RoleGrantEngine implements GrantEngine {
     let delivery: Delivery;
     if (this.options.delivery === 'credentials') {
       const credentials = await this.waitUntilAssumable(roleArn, () =>
-        this.mintSession(sts, roleArn, template, request.requester, request.requestId, request.expiresAt, values),
+        this.mintSession(
+          sts,
+          roleArn,
+          template,
+          request.requester,
+          request.requestId,
+          request.expiresAt,
+          values,
+        ),
       );
-      delivery = await this.credentialsDelivery(accountId, roleArn, roleName, request.expiresAt, credentials, values.region!);
+      delivery = await this.credentialsDelivery(
+        accountId,
+        roleArn,
+        roleName,
+        request.expiresAt,
+        credentials,
+        values.region!,
+      );
     } else {
       await this.waitUntilAssumable(roleArn, async () => {
         await sts.send(
-          new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'aws-access-check', DurationSeconds: MIN_SESSION_SECONDS }),
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: 'aws-access-check',
+            DurationSeconds: MIN_SESSION_SECONDS,
+          }),
         );
       });
-      delivery = this.assumeDelivery(accountId, roleArn, roleName, request.expiresAt, request.requester, template, values.region!);
+      delivery = this.assumeDelivery(
+        accountId,
+        roleArn,
+        roleName,
+        request.expiresAt,
+        request.requester,
+        template,
+        values.region!,
+      );
     }
     return { roleArn, roleName, delivery };
   }
@@ -275,23 +314,38 @@ export class RoleGrantEngine implements GrantEngine {
     const role = await this.findRole(iam, roleName);
     if (!role) return { removed: false };
     if (role.Path !== ROLE_PATH) {
-      throw new AppError(ErrorCode.Forbidden, `role ${roleName} is not under ${ROLE_PATH}; refusing to delete it`);
+      throw new AppError(
+        ErrorCode.Forbidden,
+        `role ${roleName} is not under ${ROLE_PATH}; refusing to delete it`,
+      );
     }
     const gone = (error: unknown) => {
       if (!isAwsError(error, 'NoSuchEntity')) throw error;
     };
     await this.call(`revoking role ${roleName} in ${accountId}`, async () => {
       // First end access (sessions already issued, then new ones); cleanup follows.
-      await this.putInline(iam, roleName, INLINE.revoked, revokeSessionsPolicy(new Date(this.options.clock.now()))).catch(gone);
+      await this.putInline(
+        iam,
+        roleName,
+        INLINE.revoked,
+        revokeSessionsPolicy(new Date(this.options.clock.now())),
+      ).catch(gone);
       await iam
-        .send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(revokedTrustPolicy()) }))
+        .send(
+          new UpdateAssumeRolePolicyCommand({
+            RoleName: roleName,
+            PolicyDocument: JSON.stringify(revokedTrustPolicy()),
+          }),
+        )
         .catch(gone);
       const attached = await pages(async (Marker) => {
         const r = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
         return { items: r.AttachedPolicies ?? [], marker: r.Marker, truncated: r.IsTruncated };
       }).catch((e) => (gone(e), []));
       for (const p of attached) {
-        await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn })).catch(gone);
+        await iam
+          .send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn }))
+          .catch(gone);
       }
       const profiles = await pages(async (Marker) => {
         const r = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }));
@@ -299,7 +353,12 @@ export class RoleGrantEngine implements GrantEngine {
       }).catch((e) => (gone(e), []));
       for (const p of profiles) {
         await iam
-          .send(new RemoveRoleFromInstanceProfileCommand({ RoleName: roleName, InstanceProfileName: p.InstanceProfileName }))
+          .send(
+            new RemoveRoleFromInstanceProfileCommand({
+              RoleName: roleName,
+              InstanceProfileName: p.InstanceProfileName,
+            }),
+          )
           .catch(gone);
       }
       const inline = await pages(async (Marker) => {
@@ -327,7 +386,12 @@ export class RoleGrantEngine implements GrantEngine {
         throw new AppError(ErrorCode.Conflict, `the grant for request ${requestId} is being revoked`);
       }
       await this.putInline(iam, roleName, INLINE.expiry, expiryPolicy(expiresAt));
-      await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: [{ Key: TAG.expiresAt, Value: expiresAt.toISOString() }] }));
+      await iam.send(
+        new TagRoleCommand({
+          RoleName: roleName,
+          Tags: [{ Key: TAG.expiresAt, Value: expiresAt.toISOString() }],
+        }),
+      );
       const created = role.CreateDate?.getTime() ?? this.options.clock.now();
       const seconds = Math.ceil((expiresAt.getTime() - Math.min(created, this.options.clock.now())) / 1000);
       const wanted = maxSessionDurationFor(seconds);
@@ -358,10 +422,26 @@ export class RoleGrantEngine implements GrantEngine {
       expiresAt,
     });
     if (this.options.delivery === 'assume') {
-      return this.assumeDelivery(accountId, roleArn, roleName, expiresAt, requester, template, values.region!);
+      return this.assumeDelivery(
+        accountId,
+        roleArn,
+        roleName,
+        expiresAt,
+        requester,
+        template,
+        values.region!,
+      );
     }
     const sts = await this.options.clients.sts(accountId);
-    const credentials = await this.mintSession(sts, roleArn, template, requester, requestId, expiresAt, values);
+    const credentials = await this.mintSession(
+      sts,
+      roleArn,
+      template,
+      requester,
+      requestId,
+      expiresAt,
+      values,
+    );
     return this.credentialsDelivery(accountId, roleArn, roleName, expiresAt, credentials, values.region!);
   }
 
@@ -437,11 +517,14 @@ export class RoleGrantEngine implements GrantEngine {
         } catch (createError) {
           // Another grant created it meanwhile: compare with what it wrote.
           if (!isAwsError(createError, 'EntityAlreadyExists')) throw createError;
-          defaultVersion = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId;
+          defaultVersion = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy
+            ?.DefaultVersionId;
         }
       }
       if (defaultVersion) {
-        const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: defaultVersion }));
+        const version = await iam.send(
+          new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: defaultVersion }),
+        );
         const current = version.PolicyVersion?.Document;
         if (current && canonicalJson(JSON.parse(decodeURIComponent(current))) === wanted) return arn;
       }
@@ -456,7 +539,11 @@ export class RoleGrantEngine implements GrantEngine {
         }
       }
       await iam.send(
-        new CreatePolicyVersionCommand({ PolicyArn: arn, PolicyDocument: JSON.stringify(document), SetAsDefault: true }),
+        new CreatePolicyVersionCommand({
+          PolicyArn: arn,
+          PolicyDocument: JSON.stringify(document),
+          SetAsDefault: true,
+        }),
       );
       this.options.logger?.info({ accountId, template: template.name, hash }, 'boundary policy updated');
       return arn;
@@ -473,7 +560,13 @@ export class RoleGrantEngine implements GrantEngine {
   }
 
   private putInline(iam: IAMClient, roleName: string, name: string, policy: unknown) {
-    return iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(policy) }));
+    return iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: name,
+        PolicyDocument: JSON.stringify(policy),
+      }),
+    );
   }
 
   private async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
@@ -498,7 +591,10 @@ export class RoleGrantEngine implements GrantEngine {
       } catch (error) {
         const pending = isAwsError(error, 'AccessDenied', 'AccessDeniedException', 'NoSuchEntity');
         if (!pending || waited >= timeout) {
-          throw toAwsError(error, `assuming ${roleArn}${pending ? ` (still not assumable after ${Math.round(waited / 1000)} s)` : ''}`);
+          throw toAwsError(
+            error,
+            `assuming ${roleArn}${pending ? ` (still not assumable after ${Math.round(waited / 1000)} s)` : ''}`,
+          );
         }
         const pause = Math.min(delay * (0.5 + Math.random()), timeout - waited);
         await this.sleep(pause);
@@ -533,7 +629,8 @@ export class RoleGrantEngine implements GrantEngine {
         ],
       }),
     );
-    if (!result.Credentials?.AccessKeyId) throw new AppError(ErrorCode.AwsFatal, `STS returned no credentials for ${roleArn}`);
+    if (!result.Credentials?.AccessKeyId)
+      throw new AppError(ErrorCode.AwsFatal, `STS returned no credentials for ${roleArn}`);
     return result.Credentials;
   }
 

@@ -8,7 +8,14 @@ import type { AccessLevelSummary } from '../domain/ports.js';
 import { policyDocumentSchema, type PolicyDocument } from './policy-document.js';
 
 const duration = z
-  .union([z.string(), z.number().int().positive().transform((n) => `${n}s`)])
+  .union([
+    z.string(),
+    z
+      .number()
+      .int()
+      .positive()
+      .transform((n) => `${n}s`),
+  ])
   .transform((text, ctx) => {
     try {
       return parseDuration(text);

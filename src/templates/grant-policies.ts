@@ -81,7 +81,10 @@ export function guardStatements(): PolicyStatement[] {
 }
 
 /** The boundary as IAM gets it: the template's statements plus the guard, variables rendered. */
-export function renderBoundary(template: Pick<BoundaryTemplate, 'boundary'>, values: VariableValues): PolicyDocument {
+export function renderBoundary(
+  template: Pick<BoundaryTemplate, 'boundary'>,
+  values: VariableValues,
+): PolicyDocument {
   const policy: PolicyDocument = {
     Version: '2012-10-17',
     Statement: [...template.boundary.Statement, ...guardStatements()],

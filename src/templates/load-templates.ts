@@ -19,9 +19,19 @@ import {
   sessionPolicy,
   trustPolicy,
 } from './grant-policies.js';
-import { describeActionProblem, expandActionPattern, loadIamActionCatalog, type IamActionCatalog } from './iam-action-catalog.js';
+import {
+  describeActionProblem,
+  expandActionPattern,
+  loadIamActionCatalog,
+  type IamActionCatalog,
+} from './iam-action-catalog.js';
 import { asList, POLICY_LIMITS, policySize, statementsOf, type PolicyDocument } from './policy-document.js';
-import { ACCOUNT_VARIABLES, findUnknownVariables, GRANT_VARIABLES, type VariableValues } from './policy-variables.js';
+import {
+  ACCOUNT_VARIABLES,
+  findUnknownVariables,
+  GRANT_VARIABLES,
+  type VariableValues,
+} from './policy-variables.js';
 
 /**
  * Longest realistic values, so a template that fits here fits for every grant: 12-digit
@@ -62,7 +72,11 @@ function checkActions(
         if ('problem' in result) {
           const segments: PropertyKey[] = [field, 'Statement', i, key];
           if (Array.isArray(value)) segments.push(j);
-          issues.push({ file, path: formatIssuePath(segments), message: describeActionProblem(pattern, result.problem) });
+          issues.push({
+            file,
+            path: formatIssuePath(segments),
+            message: describeActionProblem(pattern, result.problem),
+          });
         }
       });
     }
@@ -70,7 +84,13 @@ function checkActions(
   return issues;
 }
 
-function checkVariables(file: string, field: string, document: unknown, allowed: readonly string[], hint: string) {
+function checkVariables(
+  file: string,
+  field: string,
+  document: unknown,
+  allowed: readonly string[],
+  hint: string,
+) {
   return findUnknownVariables(document, allowed).map<FileIssue>((v) => ({
     file,
     path: v.path ? `${field}.${v.path}` : field,
@@ -81,7 +101,13 @@ function checkVariables(file: string, field: string, document: unknown, allowed:
 function checkSize(file: string, field: string, policy: unknown, limit: number, what: string): FileIssue[] {
   const size = policySize(policy);
   return size > limit
-    ? [{ file, path: field, message: `${what} is ${size} characters without whitespace; AWS allows ${limit}` }]
+    ? [
+        {
+          file,
+          path: field,
+          message: `${what} is ${size} characters without whitespace; AWS allows ${limit}`,
+        },
+      ]
     : [];
 }
 
@@ -101,8 +127,11 @@ export async function parseTemplate(
   const accountHint = ` (the boundary is shared by every grant in an account, so only ${ACCOUNT_VARIABLES.map((v) => `\${${v}}`).join(', ')} are available)`;
   const grantHint = ` (known: ${GRANT_VARIABLES.map((v) => `\${${v}}`).join(', ')})`;
   issues.push(...checkVariables(file, 'boundary', t.boundary, ACCOUNT_VARIABLES, accountHint));
-  issues.push(...checkVariables(file, 'managedPolicyArns', t.managedPolicyArns, ['account_id', 'partition'], ''));
-  if (t.inlinePolicy) issues.push(...checkVariables(file, 'inlinePolicy', t.inlinePolicy, GRANT_VARIABLES, grantHint));
+  issues.push(
+    ...checkVariables(file, 'managedPolicyArns', t.managedPolicyArns, ['account_id', 'partition'], ''),
+  );
+  if (t.inlinePolicy)
+    issues.push(...checkVariables(file, 'inlinePolicy', t.inlinePolicy, GRANT_VARIABLES, grantHint));
   if (t.sessionPolicy)
     issues.push(...checkVariables(file, 'sessionPolicy', t.sessionPolicy, GRANT_VARIABLES, grantHint));
 
@@ -119,7 +148,9 @@ export async function parseTemplate(
   const values = sampleVariables(t.name);
   const conditions = t.conditions ?? {};
   const boundary = renderBoundary(t, values);
-  issues.push(...checkSize(file, 'boundary', boundary, POLICY_LIMITS.managed, 'the boundary (with the bot guard)'));
+  issues.push(
+    ...checkSize(file, 'boundary', boundary, POLICY_LIMITS.managed, 'the boundary (with the bot guard)'),
+  );
   const inline = renderInline(t, values);
   const inlineTotal =
     (inline ? policySize(inline) : 0) +
@@ -224,7 +255,8 @@ export async function loadTemplates(directory: string): Promise<BoundaryTemplate
       (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory not found' : (error as Error).message;
     throw new ConfigError([{ file: directory, path: '', message: reason }]);
   }
-  if (names.length === 0) throw new ConfigError([{ file: directory, path: '', message: 'holds no *.yaml templates' }]);
+  if (names.length === 0)
+    throw new ConfigError([{ file: directory, path: '', message: 'holds no *.yaml templates' }]);
   const issues: FileIssue[] = [];
   const templates: BoundaryTemplate[] = [];
   const seen = new Map<string, string>();
@@ -234,7 +266,8 @@ export async function loadTemplates(directory: string): Promise<BoundaryTemplate
     issues.push(...result.issues);
     if (!result.template) continue;
     const other = seen.get(result.template.name);
-    if (other) issues.push({ file, path: 'name', message: `"${result.template.name}" is also the name in ${other}` });
+    if (other)
+      issues.push({ file, path: 'name', message: `"${result.template.name}" is also the name in ${other}` });
     seen.set(result.template.name, file);
     templates.push(result.template);
   }

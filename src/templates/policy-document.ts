@@ -68,7 +68,11 @@ export const policyStatementSchema = z
   .superRefine((s, ctx) => {
     for (const operator of Object.keys(s.Condition ?? {})) {
       if (!isConditionOperator(operator))
-        ctx.addIssue({ code: 'custom', path: ['Condition', operator], message: 'unknown condition operator' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Condition', operator],
+          message: 'unknown condition operator',
+        });
     }
     if ((s.Action === undefined) === (s.NotAction === undefined))
       ctx.addIssue({ code: 'custom', path: ['Action'], message: 'needs exactly one of Action or NotAction' });

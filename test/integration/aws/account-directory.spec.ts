@@ -19,7 +19,8 @@ async function buildOrganization() {
   await client.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
   const rootId = (await client.send(new ListRootsCommand({}))).Roots![0]!.Id!;
   const ou = async (parent: string, name: string) =>
-    (await client.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: name }))).OrganizationalUnit!.Id!;
+    (await client.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: name })))
+      .OrganizationalUnit!.Id!;
   const platform = await ou(rootId, 'platform');
   const shared = await ou(platform, 'shared');
   const data = await ou(shared, 'data');
@@ -28,11 +29,15 @@ async function buildOrganization() {
   const accounts: Array<{ id: string; name: string; parent: string }> = [];
   for (let i = 0; i < 32; i++) {
     const name = `acct-${String(i).padStart(2, '0')}`;
-    const created = await client.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
+    const created = await client.send(
+      new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }),
+    );
     const id = created.CreateAccountStatus!.AccountId!;
     const parent = parents[i % parents.length]!;
     if (parent !== rootId) {
-      await client.send(new MoveAccountCommand({ AccountId: id, SourceParentId: rootId, DestinationParentId: parent }));
+      await client.send(
+        new MoveAccountCommand({ AccountId: id, SourceParentId: rootId, DestinationParentId: parent }),
+      );
     }
     accounts.push({ id, name, parent });
   }
@@ -50,7 +55,8 @@ describe('OrganizationsAccountDirectory against moto', () => {
       c.aws.organizations = { enabled: true, cacheTtl: 600, pageSize: 5 };
       c.aws.accounts = [{ id: tree.accounts[1]!.id, name: 'data-lake', aliases: ['lake'], ouPath: [] }];
     });
-    const client = (kit.services.accounts as unknown as { options: { organizations: OrganizationsClient } }).options.organizations;
+    const client = (kit.services.accounts as unknown as { options: { organizations: OrganizationsClient } })
+      .options.organizations;
     const calls = recordCalls(client);
 
     const accounts = await kit.services.accounts.listAccounts();
@@ -61,7 +67,8 @@ describe('OrganizationsAccountDirectory against moto', () => {
     expect(listAccountPages.slice(1).every((c) => (c.input as { NextToken?: string }).NextToken)).toBe(true);
     expect(listAccountPages.every((c) => (c.input as { MaxResults?: number }).MaxResults === 5)).toBe(true);
     const rootAccountPages = calls.filter(
-      (c) => c.command === 'ListAccountsForParent' && (c.input as { ParentId: string }).ParentId === tree.rootId,
+      (c) =>
+        c.command === 'ListAccountsForParent' && (c.input as { ParentId: string }).ParentId === tree.rootId,
     );
     expect(rootAccountPages.length).toBeGreaterThan(1);
 
@@ -73,7 +80,9 @@ describe('OrganizationsAccountDirectory against moto', () => {
     expect(found.ouPath.map((o) => o.id)).toEqual([tree.rootId, tree.platform, tree.shared, tree.data]);
     expect(accountInOu(found, tree.platform)).toBe(true);
     expect(accountInOu(found, tree.sandbox)).toBe(false);
-    const inSandbox = accounts.find((a) => a.id === tree.accounts.find((x) => x.parent === tree.sandbox)!.id)!;
+    const inSandbox = accounts.find(
+      (a) => a.id === tree.accounts.find((x) => x.parent === tree.sandbox)!.id,
+    )!;
     expect(accountInOu(inSandbox, tree.platform)).toBe(false);
     // Every account is matched by exactly the OUs above it.
     for (const a of tree.accounts) {
@@ -94,7 +103,8 @@ describe('OrganizationsAccountDirectory against moto', () => {
     kit = await makeKit((c) => {
       c.aws.organizations = { enabled: true, cacheTtl: 120, pageSize: 20 };
     });
-    const client = (kit.services.accounts as unknown as { options: { organizations: OrganizationsClient } }).options.organizations;
+    const client = (kit.services.accounts as unknown as { options: { organizations: OrganizationsClient } })
+      .options.organizations;
     const calls = recordCalls(client);
     await kit.services.accounts.listAccounts();
     const afterFirst = calls.length;

@@ -85,7 +85,10 @@ export async function makeKit(mutate?: (c: AppConfig) => void, maxAttempts = 3):
 type Stack = {
   middlewareStack: {
     add(
-      mw: (next: (a: { input: unknown }) => Promise<unknown>, ctx: { commandName?: string }) => (a: { input: unknown }) => Promise<unknown>,
+      mw: (
+        next: (a: { input: unknown }) => Promise<unknown>,
+        ctx: { commandName?: string },
+      ) => (a: { input: unknown }) => Promise<unknown>,
       o: { step: 'initialize' | 'finalizeRequest'; name?: string; priority?: 'low' | 'high' },
     ): void;
     remove(name: string): boolean;
@@ -93,7 +96,10 @@ type Stack = {
 };
 
 /** Records the input of every command the client sends. */
-export function recordCalls(client: unknown, name = 'testRecorder'): Array<{ command: string; input: unknown }> {
+export function recordCalls(
+  client: unknown,
+  name = 'testRecorder',
+): Array<{ command: string; input: unknown }> {
   const calls: Array<{ command: string; input: unknown }> = [];
   (client as Stack).middlewareStack.add(
     (next, ctx) => async (args) => {
@@ -133,7 +139,11 @@ export function failBelowRetry(
 }
 
 export function awsError(name: string, status: number, message = `${name} (injected by the test)`): Error {
-  return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+  return Object.assign(new Error(message), {
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 /** A tiny stand-in for https://signin.aws.amazon.com/federation answering getSigninToken. */

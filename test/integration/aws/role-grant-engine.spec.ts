@@ -102,14 +102,18 @@ describe('RoleGrantEngine against moto', () => {
         requiresMfa: true,
       }),
     );
-    const trust = decode(role.AssumeRolePolicyDocument) as { Statement: Array<{ Principal: unknown; Condition?: unknown }> };
+    const trust = decode(role.AssumeRolePolicyDocument) as {
+      Statement: Array<{ Principal: unknown; Condition?: unknown }>;
+    };
     expect(trust.Statement[0]!.Condition).toEqual({ Bool: { 'aws:MultiFactorAuthPresent': 'true' } });
 
     // The boundary policy holds the rendered template boundary plus the guard, with this account.
     const template = (kit.services.templates.template('s3-data-reader') as BoundaryTemplate)!;
     const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: boundaryArn }))).Policy!;
     expect(policy.Path).toBe('/aws-access/');
-    const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: boundaryArn, VersionId: policy.DefaultVersionId }));
+    const version = await iam.send(
+      new GetPolicyVersionCommand({ PolicyArn: boundaryArn, VersionId: policy.DefaultVersionId }),
+    );
     const boundary = decode(version.PolicyVersion?.Document);
     expect(boundary).toEqual(
       renderBoundary(template, {
@@ -124,11 +128,14 @@ describe('RoleGrantEngine against moto', () => {
     expect(JSON.stringify(boundary)).not.toContain('${');
 
     // Inline policies: the template's grant policy rendered for the account, and the expiry deny.
-    const inlineNames = (await iam.send(new ListRolePoliciesCommand({ RoleName: role.RoleName }))).PolicyNames;
+    const inlineNames = (await iam.send(new ListRolePoliciesCommand({ RoleName: role.RoleName })))
+      .PolicyNames;
     expect([...(inlineNames ?? [])].sort()).toEqual(['expiry', 'grant']);
     const grant = await iam.send(new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: 'grant' }));
     expect(JSON.stringify(decode(grant.PolicyDocument))).toContain(`arn:aws:kms:*:${ACCOUNT}:key/*`);
-    const expiry = await iam.send(new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: 'expiry' }));
+    const expiry = await iam.send(
+      new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: 'expiry' }),
+    );
     expect(decode(expiry.PolicyDocument)).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -161,7 +168,9 @@ describe('RoleGrantEngine against moto', () => {
       expiresAt: new Date(now + 30 * 60_000),
     });
     const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'aws-access-req-0002' }));
-    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([`arn:aws:iam::${ACCOUNT}:policy/team/TeamRead`]);
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([
+      `arn:aws:iam::${ACCOUNT}:policy/team/TeamRead`,
+    ]);
     const role = (await iam.send(new GetRoleCommand({ RoleName: 'aws-access-req-0002' }))).Role!;
     expect(role.MaxSessionDuration).toBe(3600); // IAM's minimum; the expiry policy ends it at 30 min
     const trust = decode(role.AssumeRolePolicyDocument) as { Statement: Array<{ Condition?: unknown }> };
@@ -170,11 +179,19 @@ describe('RoleGrantEngine against moto', () => {
     expect(decode(grant.PolicyDocument)).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::team-${ACCOUNT}/requester@example.com/*` },
+        {
+          Effect: 'Allow',
+          Action: 's3:GetObject',
+          Resource: `arn:aws:s3:::team-${ACCOUNT}/requester@example.com/*`,
+        },
       ],
     });
-    const conditions = await iam.send(new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: 'conditions' }));
-    const statements = (decode(conditions.PolicyDocument) as { Statement: Array<{ Sid: string; Condition: unknown }> }).Statement;
+    const conditions = await iam.send(
+      new GetRolePolicyCommand({ RoleName: role.RoleName, PolicyName: 'conditions' }),
+    );
+    const statements = (
+      decode(conditions.PolicyDocument) as { Statement: Array<{ Sid: string; Condition: unknown }> }
+    ).Statement;
     expect(statements.map((s) => s.Sid)).toEqual(['DenyOutsideSourceIps', 'DenyOutsideRegions']);
     expect(statements[1]!.Condition).toEqual({ StringNotEquals: { 'aws:RequestedRegion': ['eu-west-1'] } });
 
@@ -277,7 +294,11 @@ describe('RoleGrantEngine against moto', () => {
       expect(me.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/aws-access-req-0003/requester@example.com`);
 
       expect(federation.sessions).toEqual([
-        { sessionId: env.AWS_ACCESS_KEY_ID, sessionKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN },
+        {
+          sessionId: env.AWS_ACCESS_KEY_ID,
+          sessionKey: env.AWS_SECRET_ACCESS_KEY,
+          sessionToken: env.AWS_SESSION_TOKEN,
+        },
       ]);
       const login = new URL(d.consoleSignInUrl!);
       expect(login.origin + login.pathname).toBe(federation.url);
@@ -363,20 +384,25 @@ describe('RoleGrantEngine against moto', () => {
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeGreaterThan(-1);
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeLessThan(order.indexOf('DetachRolePolicy'));
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeLessThan(order.indexOf('DeleteRolePolicy'));
-    const teamRead = await iam.send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${ACCOUNT}:policy/team/TeamRead` }));
+    const teamRead = await iam.send(
+      new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${ACCOUNT}:policy/team/TeamRead` }),
+    );
     expect(teamRead.Policy?.AttachmentCount).toBe(0);
     expect(order.indexOf('DeleteRolePolicy')).toBeLessThan(order.indexOf('DeleteRole'));
-    const put = calls.find((c) => c.command === 'PutRolePolicy')!.input as { PolicyName: string; PolicyDocument: string };
+    const put = calls.find((c) => c.command === 'PutRolePolicy')!.input as {
+      PolicyName: string;
+      PolicyDocument: string;
+    };
     expect(put.PolicyName).toBe('revoked');
     expect(JSON.parse(put.PolicyDocument).Statement[0].Condition).toEqual({
       DateLessThan: { 'aws:TokenIssueTime': new Date(kit.clock.now()).toISOString() },
     });
-    expect(calls.filter((c) => c.command === 'DeleteRolePolicy').map((c) => (c.input as { PolicyName: string }).PolicyName).sort()).toEqual([
-      'conditions',
-      'expiry',
-      'grant',
-      'revoked',
-    ]);
+    expect(
+      calls
+        .filter((c) => c.command === 'DeleteRolePolicy')
+        .map((c) => (c.input as { PolicyName: string }).PolicyName)
+        .sort(),
+    ).toEqual(['conditions', 'expiry', 'grant', 'revoked']);
     expect(await kit.services.grants.revoke(ACCOUNT, 'req-0005')).toEqual({ removed: false });
     expect(await kit.services.grants.revoke(ACCOUNT, 'never-granted')).toEqual({ removed: false });
   });
@@ -394,7 +420,9 @@ describe('RoleGrantEngine against moto', () => {
     });
     const iam = await kit.services.accountClients.iam(ACCOUNT);
     failBelowRetry(iam, 'DeleteRole', () => awsError('LimitExceeded', 409), 1);
-    await expect(kit.services.grants.revoke(ACCOUNT, 'req-0006')).rejects.toMatchObject({ code: ErrorCode.AwsFatal });
+    await expect(kit.services.grants.revoke(ACCOUNT, 'req-0006')).rejects.toMatchObject({
+      code: ErrorCode.AwsFatal,
+    });
     const role = (await iam.send(new GetRoleCommand({ RoleName: 'aws-access-req-0006' }))).Role!;
     const trust = decode(role.AssumeRolePolicyDocument) as { Statement: Array<{ Effect: string }> };
     expect(trust.Statement.map((s) => s.Effect)).toEqual(['Deny']);
@@ -419,9 +447,13 @@ describe('RoleGrantEngine against moto', () => {
     const role = (await iam.send(new GetRoleCommand({ RoleName: 'aws-access-req-0007' }))).Role!;
     expect(role.Tags?.find((t) => t.Key === 'aws-access:expires-at')?.Value).toBe(later.toISOString());
     expect(role.MaxSessionDuration).toBe(3 * 3600);
-    const expiry = await iam.send(new GetRolePolicyCommand({ RoleName: 'aws-access-req-0007', PolicyName: 'expiry' }));
+    const expiry = await iam.send(
+      new GetRolePolicyCommand({ RoleName: 'aws-access-req-0007', PolicyName: 'expiry' }),
+    );
     expect(JSON.stringify(decode(expiry.PolicyDocument))).toContain(later.toISOString());
-    await expect(kit.services.grants.extend(ACCOUNT, 'req-none', later)).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    await expect(kit.services.grants.extend(ACCOUNT, 'req-none', later)).rejects.toMatchObject({
+      code: ErrorCode.NotFound,
+    });
   });
 
   it('reconcile finds a role with an unknown request, one past its expiry, and an active grant without a role', async () => {
@@ -458,7 +490,12 @@ describe('RoleGrantEngine against moto', () => {
   it('a grant that fails midway leaves a tagged role that reconcile reports', async () => {
     kit = await makeKit();
     const iam = await kit.services.accountClients.iam(ACCOUNT);
-    const failure = failBelowRetry(iam, 'PutRolePolicy', () => awsError('LimitExceeded', 409, 'Cannot exceed quota for PoliciesPerRole'), 1);
+    const failure = failBelowRetry(
+      iam,
+      'PutRolePolicy',
+      () => awsError('LimitExceeded', 409, 'Cannot exceed quota for PoliciesPerRole'),
+      1,
+    );
     const now = kit.clock.now();
     const error = await kit.services.grants
       .grant({
@@ -481,7 +518,12 @@ describe('RoleGrantEngine against moto', () => {
   it('throttling is retried by the SDK and the call succeeds', async () => {
     kit = await makeKit(undefined, 4);
     const iam = await kit.services.accountClients.iam(ACCOUNT);
-    const throttled = failBelowRetry(iam, 'CreateRole', () => awsError('Throttling', 400, 'Rate exceeded'), 2);
+    const throttled = failBelowRetry(
+      iam,
+      'CreateRole',
+      () => awsError('Throttling', 400, 'Rate exceeded'),
+      2,
+    );
     const now = kit.clock.now();
     await kit.services.grants.grant({
       requestId: 'req-0009',

@@ -21,7 +21,11 @@ describe('access-level summaries', () => {
   it('counts what both the boundary and the granted policies allow, per service and level, expanding wildcards', () => {
     const summary = summarizeAccess(catalog, {
       boundary: doc({ Effect: 'Allow', Action: ['s3:Get*', 's3:List*', 'ec2:*'], Resource: '*' }),
-      inlinePolicy: doc({ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'], Resource: '*' }),
+      inlinePolicy: doc({
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+        Resource: '*',
+      }),
       managedPolicyArns: [],
     });
     // s3:PutObject is outside the boundary; ec2 is not granted.
@@ -36,16 +40,25 @@ describe('access-level summaries', () => {
       boundary: doc(
         { Effect: 'Allow', Action: 's3:GetObject*', Resource: '*' },
         { Effect: 'Deny', Action: 's3:GetObject', Resource: '*' },
-        { Effect: 'Deny', Action: 's3:GetObjectAcl', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        {
+          Effect: 'Deny',
+          Action: 's3:GetObjectAcl',
+          Resource: '*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
       ),
       inlinePolicy: doc({ Effect: 'Allow', Action: 's3:*', Resource: '*' }),
       managedPolicyArns: [],
     });
     const s3 = summary.services.find((s) => s.service === 's3')!;
     const allowed = [...catalog.byService.get('s3')!].filter((k) => /^s3:getobject/.test(k));
-    expect(s3.counts.Read + s3.counts.List + s3.counts.Write + s3.counts['Permissions management'] + s3.counts.Tagging).toBe(
-      allowed.length - 1,
-    );
+    expect(
+      s3.counts.Read +
+        s3.counts.List +
+        s3.counts.Write +
+        s3.counts['Permissions management'] +
+        s3.counts.Tagging,
+    ).toBe(allowed.length - 1);
   });
 
   it('flags Permissions management and iam:PassRole', () => {
@@ -55,7 +68,10 @@ describe('access-level summaries', () => {
       managedPolicyArns: [],
     });
     expect(summary.services[0]!.counts).toMatchObject({ Write: 1, 'Permissions management': 1 });
-    expect(summary.flags).toEqual(['Permissions management: 1 actions on 1 services (iam 1)', 'iam:PassRole']);
+    expect(summary.flags).toEqual([
+      'Permissions management: 1 actions on 1 services (iam 1)',
+      'iam:PassRole',
+    ]);
   });
 
   it('says so when a managed policy cannot be known offline', () => {
@@ -64,7 +80,9 @@ describe('access-level summaries', () => {
       managedPolicyArns: ['arn:aws:iam::123456789012:policy/Custom'],
     });
     expect(summary.services.map((s) => s.service)).toEqual(['sqs']);
-    expect(summary.flags[0]).toContain('arn:aws:iam::123456789012:policy/Custom is counted as anything the boundary allows');
+    expect(summary.flags[0]).toContain(
+      'arn:aws:iam::123456789012:policy/Custom is counted as anything the boundary allows',
+    );
   });
 
   it('readonly allows only List and Read', () => {

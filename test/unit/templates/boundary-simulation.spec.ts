@@ -42,7 +42,10 @@ async function decide(
       resource: { resource, accountId: ACCOUNT },
       contextVariables: options.context ?? {},
     },
-    identityPolicies: [ALLOW_ALL, ...(options.identity ?? [])].map((policy, i) => ({ name: `p${i}`, policy })),
+    identityPolicies: [ALLOW_ALL, ...(options.identity ?? [])].map((policy, i) => ({
+      name: `p${i}`,
+      policy,
+    })),
     permissionBoundaryPolicies: [{ name: 'boundary', policy: boundaryOf(template) }],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
@@ -65,11 +68,31 @@ describe('what each shipped boundary allows and denies', () => {
     expect(await decide('readonly', 's3:ListAllMyBuckets')).toBe('Allowed');
     expect(await decide('readonly', 'iam:GetRole', OTHER_ROLE)).toBe('Allowed');
     expect(await decide('readonly', 's3:GetObject', S3_OBJECT)).toBe('ExplicitlyDenied');
-    expect(await decide('readonly', 'secretsmanager:GetSecretValue', `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db-AbCdEf`)).toBe('ExplicitlyDenied');
-    expect(await decide('readonly', 'ssm:GetParameter', `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/db/password`)).toBe('ExplicitlyDenied');
-    expect(await decide('readonly', 'kms:Decrypt', `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`)).toBe('ExplicitlyDenied');
+    expect(
+      await decide(
+        'readonly',
+        'secretsmanager:GetSecretValue',
+        `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db-AbCdEf`,
+      ),
+    ).toBe('ExplicitlyDenied');
+    expect(
+      await decide('readonly', 'ssm:GetParameter', `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/db/password`),
+    ).toBe('ExplicitlyDenied');
+    expect(
+      await decide(
+        'readonly',
+        'kms:Decrypt',
+        `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      ),
+    ).toBe('ExplicitlyDenied');
     expect(await decide('readonly', 'iam:CreateUser', USER)).not.toBe('Allowed');
-    expect(await decide('readonly', 'ec2:TerminateInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0123456789abcdef0`)).not.toBe('Allowed');
+    expect(
+      await decide(
+        'readonly',
+        'ec2:TerminateInstances',
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0123456789abcdef0`,
+      ),
+    ).not.toBe('Allowed');
   });
 
   it('s3-data-reader reads objects but cannot write or delete them', async () => {
@@ -81,8 +104,12 @@ describe('what each shipped boundary allows and denies', () => {
   });
 
   it('developer builds and runs workloads but cannot touch IAM, Organizations or the account', async () => {
-    expect(await decide('developer', 'ec2:RunInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`)).toBe('Allowed');
-    expect(await decide('developer', 'lambda:CreateFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:app`)).toBe('Allowed');
+    expect(await decide('developer', 'ec2:RunInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`)).toBe(
+      'Allowed',
+    );
+    expect(
+      await decide('developer', 'lambda:CreateFunction', `arn:aws:lambda:us-east-1:${ACCOUNT}:function:app`),
+    ).toBe('Allowed');
     expect(await decide('developer', 's3:PutObject', S3_OBJECT)).toBe('Allowed');
     expect(await decide('developer', 'iam:CreateUser', USER)).toBe('ExplicitlyDenied');
     expect(await decide('developer', 'iam:CreateRole', OTHER_ROLE)).toBe('ExplicitlyDenied');
@@ -90,22 +117,64 @@ describe('what each shipped boundary allows and denies', () => {
     expect(await decide('developer', 'iam:ListRoles')).toBe('ExplicitlyDenied');
     expect(await decide('developer', 'organizations:ListAccounts')).toBe('ExplicitlyDenied');
     expect(await decide('developer', 'organizations:LeaveOrganization')).toBe('ExplicitlyDenied');
-    expect(await decide('developer', 'account:PutAlternateContact', `arn:aws:account::${ACCOUNT}:account`)).toBe('ExplicitlyDenied');
-    expect(await decide('developer', 'cloudtrail:StopLogging', `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`)).toBe('ExplicitlyDenied');
+    expect(
+      await decide('developer', 'account:PutAlternateContact', `arn:aws:account::${ACCOUNT}:account`),
+    ).toBe('ExplicitlyDenied');
+    expect(
+      await decide(
+        'developer',
+        'cloudtrail:StopLogging',
+        `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`,
+      ),
+    ).toBe('ExplicitlyDenied');
   });
 
   it('admin-breakglass administers everything but cannot stop CloudTrail or GuardDuty nor touch /aws-access/', async () => {
     expect(await decide('admin-breakglass', 'iam:CreateUser', USER)).toBe('Allowed');
     expect(await decide('admin-breakglass', 'iam:PassRole', OTHER_ROLE)).toBe('Allowed');
-    expect(await decide('admin-breakglass', 'ec2:TerminateInstances', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0123456789abcdef0`)).toBe('Allowed');
-    expect(await decide('admin-breakglass', 'cloudtrail:StopLogging', `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`)).toBe('ExplicitlyDenied');
-    expect(await decide('admin-breakglass', 'cloudtrail:DeleteTrail', `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`)).toBe('ExplicitlyDenied');
-    expect(await decide('admin-breakglass', 'guardduty:DeleteDetector', `arn:aws:guardduty:us-east-1:${ACCOUNT}:detector/12abc34d567e8fa901bc2d34e56789f0`)).toBe('ExplicitlyDenied');
+    expect(
+      await decide(
+        'admin-breakglass',
+        'ec2:TerminateInstances',
+        `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/i-0123456789abcdef0`,
+      ),
+    ).toBe('Allowed');
+    expect(
+      await decide(
+        'admin-breakglass',
+        'cloudtrail:StopLogging',
+        `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`,
+      ),
+    ).toBe('ExplicitlyDenied');
+    expect(
+      await decide(
+        'admin-breakglass',
+        'cloudtrail:DeleteTrail',
+        `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/main`,
+      ),
+    ).toBe('ExplicitlyDenied');
+    expect(
+      await decide(
+        'admin-breakglass',
+        'guardduty:DeleteDetector',
+        `arn:aws:guardduty:us-east-1:${ACCOUNT}:detector/12abc34d567e8fa901bc2d34e56789f0`,
+      ),
+    ).toBe('ExplicitlyDenied');
     // The bot's own roles and policies, the holder's own role included, and the broker.
-    expect(await decide('admin-breakglass', 'iam:DeleteRolePermissionsBoundary', OWN_ROLE)).toBe('ExplicitlyDenied');
+    expect(await decide('admin-breakglass', 'iam:DeleteRolePermissionsBoundary', OWN_ROLE)).toBe(
+      'ExplicitlyDenied',
+    );
     expect(await decide('admin-breakglass', 'iam:DeleteRolePolicy', OWN_ROLE)).toBe('ExplicitlyDenied');
-    expect(await decide('admin-breakglass', 'iam:UpdateAssumeRolePolicy', `arn:aws:iam::${ACCOUNT}:role/aws-access/aws-access-req-2`)).toBe('ExplicitlyDenied');
-    expect(await decide('admin-breakglass', 'iam:CreatePolicyVersion', BOUNDARY_POLICY)).toBe('ExplicitlyDenied');
+    expect(
+      await decide(
+        'admin-breakglass',
+        'iam:UpdateAssumeRolePolicy',
+        `arn:aws:iam::${ACCOUNT}:role/aws-access/aws-access-req-2`,
+      ),
+    ).toBe('ExplicitlyDenied');
+    expect(await decide('admin-breakglass', 'iam:CreatePolicyVersion', BOUNDARY_POLICY)).toBe(
+      'ExplicitlyDenied',
+    );
     expect(await decide('admin-breakglass', 'iam:UpdateAssumeRolePolicy', BROKER)).toBe('ExplicitlyDenied');
     expect(await decide('admin-breakglass', 'iam:AttachRolePolicy', BROKER)).toBe('ExplicitlyDenied');
     expect(await decide('admin-breakglass', 'sts:AssumeRole', BROKER)).toBe('ExplicitlyDenied');
@@ -135,17 +204,26 @@ describe('the expiry and revocation policies', () => {
     const end = new Date('2030-01-01T12:00:00Z');
     const identity = [expiryPolicy(end)];
     expect(
-      await decide('admin-breakglass', 'ec2:DescribeInstances', '*', { identity, context: { 'aws:CurrentTime': '2030-01-01T11:59:00Z' } }),
+      await decide('admin-breakglass', 'ec2:DescribeInstances', '*', {
+        identity,
+        context: { 'aws:CurrentTime': '2030-01-01T11:59:00Z' },
+      }),
     ).toBe('Allowed');
     expect(
-      await decide('admin-breakglass', 'ec2:DescribeInstances', '*', { identity, context: { 'aws:CurrentTime': '2030-01-01T12:00:01Z' } }),
+      await decide('admin-breakglass', 'ec2:DescribeInstances', '*', {
+        identity,
+        context: { 'aws:CurrentTime': '2030-01-01T12:00:01Z' },
+      }),
     ).toBe('ExplicitlyDenied');
   });
 
   it('deny sessions issued before the revocation', async () => {
     const identity = [revokeSessionsPolicy(new Date('2030-01-01T12:00:00Z'))];
     expect(
-      await decide('admin-breakglass', 'ec2:DescribeInstances', '*', { identity, context: { 'aws:TokenIssueTime': '2030-01-01T11:00:00Z' } }),
+      await decide('admin-breakglass', 'ec2:DescribeInstances', '*', {
+        identity,
+        context: { 'aws:TokenIssueTime': '2030-01-01T11:00:00Z' },
+      }),
     ).toBe('ExplicitlyDenied');
   });
 });

@@ -14,7 +14,13 @@ const BASE = {
   },
   inlinePolicy: {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:${partition}:s3:::b-${account_id}/${requester}/*' }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: 'arn:${partition}:s3:::b-${account_id}/${requester}/*',
+      },
+    ],
   },
   defaultDuration: '1h',
   maxDuration: '4h',
@@ -23,7 +29,9 @@ const BASE = {
 type Template = Record<string, unknown>;
 
 /** Writes the template (as JSON, which is YAML) and returns the ConfigError lines, or [] if valid. */
-async function problems(mutate: (t: Template) => void = () => {}): Promise<{ file: string; lines: string[] }> {
+async function problems(
+  mutate: (t: Template) => void = () => {},
+): Promise<{ file: string; lines: string[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'aab-templates-'));
   const file = path.join(dir, 'sample.yaml');
   const template = structuredClone(BASE) as Template;
@@ -39,7 +47,7 @@ async function problems(mutate: (t: Template) => void = () => {}): Promise<{ fil
 }
 
 const boundaryActions = (t: Template) =>
-  ((t.boundary as { Statement: Array<{ Action: string[] }> }).Statement[0]!.Action);
+  (t.boundary as { Statement: Array<{ Action: string[] }> }).Statement[0]!.Action;
 
 describe('template validation names the file and the field', () => {
   it('accepts a valid template', async () => {
@@ -48,7 +56,9 @@ describe('template validation names the file and the field', () => {
 
   it('rejects an unknown action', async () => {
     const { file, lines } = await problems((t) => boundaryActions(t).push('ec2:DescribeInstancez'));
-    expect(lines).toEqual([`${file}: boundary.Statement[0].Action[2]: unknown action "ec2:DescribeInstancez"`]);
+    expect(lines).toEqual([
+      `${file}: boundary.Statement[0].Action[2]: unknown action "ec2:DescribeInstancez"`,
+    ]);
   });
 
   it('rejects a misspelt service and suggests the right one', async () => {
@@ -72,15 +82,20 @@ describe('template validation names the file and the field', () => {
     });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: inlinePolicy\\.Statement\\[0\\]\\.Resource: unknown variable \\$\\{acount_id\\}`),
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: inlinePolicy\\.Statement\\[0\\]\\.Resource: unknown variable \\$\\{acount_id\\}`,
+      ),
     );
   });
 
   it('rejects a per-grant variable in the boundary, which every grant of the account shares', async () => {
     const { file, lines } = await problems((t) => {
-      (t.boundary as { Statement: Array<{ Resource: string }> }).Statement[0]!.Resource = 'arn:aws:s3:::b/${requester}/*';
+      (t.boundary as { Statement: Array<{ Resource: string }> }).Statement[0]!.Resource =
+        'arn:aws:s3:::b/${requester}/*';
     });
-    expect(lines[0]).toContain(`${file}: boundary.Statement[0].Resource: unknown variable \${requester} (the boundary is shared`);
+    expect(lines[0]).toContain(
+      `${file}: boundary.Statement[0].Resource: unknown variable \${requester} (the boundary is shared`,
+    );
   });
 
   it('leaves IAM policy variables alone', async () => {
@@ -97,7 +112,9 @@ describe('template validation names the file and the field', () => {
       for (let i = 0; i < 400; i++) actions.push('ec2:DescribeInstances');
     });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/: boundary: the boundary \(with the bot guard\) is \d+ characters without whitespace; AWS allows 6144$/);
+    expect(lines[0]).toMatch(
+      /: boundary: the boundary \(with the bot guard\) is \d+ characters without whitespace; AWS allows 6144$/,
+    );
     expect(lines[0]!.startsWith(`${file}: `)).toBe(true);
   });
 
@@ -109,7 +126,11 @@ describe('template validation names the file and the field', () => {
       };
     });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^.*sample\\.yaml: sessionPolicy: the session policy is \\d+ characters without whitespace; AWS allows 2048$`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^.*sample\\.yaml: sessionPolicy: the session policy is \\d+ characters without whitespace; AWS allows 2048$`,
+      ),
+    );
     expect(lines[0]!.startsWith(file)).toBe(true);
   });
 
@@ -151,7 +172,9 @@ describe('template validation names the file and the field', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'aab-templates-'));
     writeFileSync(path.join(dir, 'a.yaml'), JSON.stringify(BASE));
     writeFileSync(path.join(dir, 'b.yaml'), JSON.stringify(BASE));
-    await expect(loadTemplates(dir)).rejects.toThrow(`${path.join(dir, 'b.yaml')}: name: "sample" is also the name in`);
+    await expect(loadTemplates(dir)).rejects.toThrow(
+      `${path.join(dir, 'b.yaml')}: name: "sample" is also the name in`,
+    );
   });
 
   it('reports a YAML syntax error with its line', async () => {
@@ -164,9 +187,18 @@ describe('template validation names the file and the field', () => {
 describe('the shipped templates', () => {
   it('all validate, with the fields the Slack flow shows', async () => {
     const catalog = await loadTemplates('templates');
-    expect(catalog.list().map((t) => t.name).sort()).toEqual(['admin-breakglass', 'developer', 'readonly', 's3-data-reader']);
+    expect(
+      catalog
+        .list()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['admin-breakglass', 'developer', 'readonly', 's3-data-reader']);
     const admin = catalog.get('admin-breakglass')!;
     expect(admin).toMatchObject({ breakGlass: true, requiresMfa: true, maxDurationSeconds: 4 * 3600 });
-    expect(catalog.get('readonly')).toMatchObject({ breakGlass: false, defaultDurationSeconds: 3600, maxExtensions: 3 });
+    expect(catalog.get('readonly')).toMatchObject({
+      breakGlass: false,
+      defaultDurationSeconds: 3600,
+      maxExtensions: 3,
+    });
   });
 });

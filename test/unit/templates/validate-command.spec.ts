@@ -31,11 +31,16 @@ describe('aws-access-bot validate checks the templates', () => {
     const bad = path.join(dir, 'templates', 'developer.yaml');
     writeFileSync(bad, readFileSync(bad, 'utf8').replace('cloudtrail:StopLogging', 'cloudtrail:StopLoging'));
     const config = path.join(dir, 'config.yaml');
-    writeFileSync(config, readFileSync('config/example.yaml', 'utf8').replace('directory: ../templates', 'directory: templates'));
+    writeFileSync(
+      config,
+      readFileSync('config/example.yaml', 'utf8').replace('directory: ../templates', 'directory: templates'),
+    );
     const { cli, err } = io();
     expect(await runCli(['validate', '--config', config], cli)).toBe(1);
     expect(err.join('\n')).toMatch(
-      new RegExp(`developer\\.yaml: boundary\\.Statement\\[2\\]\\.Action\\[0\\]: unknown action "cloudtrail:StopLoging"`),
+      new RegExp(
+        `developer\\.yaml: boundary\\.Statement\\[2\\]\\.Action\\[0\\]: unknown action "cloudtrail:StopLoging"`,
+      ),
     );
   });
 });
