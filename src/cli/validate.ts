@@ -1,11 +1,16 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
+import { formatDuration } from '../domain/duration.js';
+import { formatSummary } from '../templates/access-summary.js';
+import { loadTemplates } from '../templates/load-templates.js';
 import type { CliIo } from './io.js';
 
 export const VALIDATE_HELP = `Usage: aws-access-bot validate [--config FILE]
 
-Checks the configuration file and the boundary templates. Prints every problem as
+Checks the configuration file and the boundary templates (schema, IAM actions, variables,
+AWS size limits) and prints each template's access-level summary. Prints every problem as
 "file: path.to.field: message" and exits 1 if there is any.
 
 Options:
@@ -26,6 +31,20 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   try {
     const loaded = await loadConfig(file);
     io.out(`${file}: ok (${loaded.config.approval.rules.length} approval rules)`);
+    const directory = path.resolve(loaded.baseDir, loaded.config.templates.directory);
+    const catalog = await loadTemplates(directory);
+    io.out(`${directory}: ok (${catalog.templates.length} templates)`);
+    for (const t of catalog.templates) {
+      const traits = [
+        `default ${formatDuration(t.defaultDurationSeconds)}`,
+        `max ${formatDuration(t.maxDurationSeconds)}`,
+        t.requiresMfa ? 'MFA' : 'no MFA',
+        ...(t.breakGlass ? ['break-glass'] : []),
+      ];
+      io.out('');
+      io.out(`${t.name} (${traits.join(', ')}): ${t.description}`);
+      for (const line of formatSummary(t.summary)) io.out(line);
+    }
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {

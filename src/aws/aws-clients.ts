@@ -1,0 +1,67 @@
+/**
+ * How every AWS SDK client of the bot is built: explicit region and endpoint (moto in tests),
+ * the SDK's standard retry strategy (jittered exponential backoff for throttling such as
+ * Throttling / TooManyRequestsException and for 5xx; quota and validation errors are not
+ * retried), and a call counter for /metrics.
+ */
+import type { Metrics } from '../http/metrics.js';
+
+export interface AwsSettings {
+  /** Region for STS (regional endpoint) and anything regional. */
+  region: string;
+  /** The SDK endpoint override, e.g. moto_server in tests. */
+  endpoint?: string;
+  /** Attempts per call including the first (SDK standard retry mode). */
+  maxAttempts: number;
+}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** IAM and Organizations are global services served from us-east-1. */
+export const GLOBAL_REGION = 'us-east-1';
+
+export function clientConfig(
+  settings: AwsSettings,
+  options: { region?: string; credentials?: AwsCredentials } = {},
+) {
+  return {
+    region: options.region ?? settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    retryMode: 'standard' as const,
+    maxAttempts: settings.maxAttempts,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+}
+
+interface MiddlewareClient {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { clientName?: string; commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
+/** Counts every call (each logical call once, whatever the retries) by service and operation. */
+export function countCalls<T>(client: T, metrics: Metrics | undefined): T {
+  if (!metrics) return client;
+  (client as unknown as MiddlewareClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      metrics.awsCalls.inc({
+        service: (context.clientName ?? 'unknown').replace(/Client$/, ''),
+        operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+      });
+      return next(args);
+    },
+    { step: 'initialize', name: 'awsAccessCallCounter' },
+  );
+  return client;
+}

@@ -1,0 +1,100 @@
+/**
+ * One factory for everything AWS, for src/main.ts and the CLI: broker sessions
+ * (AccountClients), the account directory, the template catalog and the grant engine.
+ */
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Redis } from 'ioredis';
+import path from 'node:path';
+import type { EnvOptions } from '../config/env.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { systemClock, type Clock } from '../domain/ports.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import type { BoundaryTemplateCatalog } from '../templates/load-templates.js';
+import { loadTemplates } from '../templates/load-templates.js';
+import { partitionOf } from '../templates/policy-variables.js';
+import { OrganizationsAccountDirectory } from './account-directory.js';
+import { clientConfig, countCalls, GLOBAL_REGION, type AwsSettings } from './aws-clients.js';
+import { BrokerSessions } from './broker-sessions.js';
+import { RoleGrantEngine } from './role-grant-engine.js';
+
+export interface AwsServicesOptions {
+  env: EnvOptions;
+  loaded: LoadedConfig;
+  redis: Redis;
+  logger: Logger;
+  metrics?: Metrics;
+  clock?: Clock;
+  /** Already loaded templates (the CLI's validate loads them itself). */
+  templates?: BoundaryTemplateCatalog;
+  /** Tests: do not really wait for IAM consistency. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Tests: attempts per AWS call (default 5). */
+  maxAttempts?: number;
+}
+
+export interface AwsServices {
+  accountClients: BrokerSessions;
+  accounts: OrganizationsAccountDirectory;
+  templates: BoundaryTemplateCatalog;
+  grants: RoleGrantEngine;
+}
+
+export function templatesDirectory(loaded: LoadedConfig): string {
+  return path.resolve(loaded.baseDir, loaded.config.templates.directory);
+}
+
+/** Loads and validates the templates (throws ConfigError naming file and field) and builds the adapters. */
+export async function createAwsServices(options: AwsServicesOptions): Promise<AwsServices> {
+  const { env, loaded, redis, logger, metrics } = options;
+  const config = loaded.config;
+  const clock = options.clock ?? systemClock;
+  const settings: AwsSettings = {
+    region: env.awsRegion,
+    endpoint: env.awsEndpointUrl,
+    maxAttempts: options.maxAttempts ?? 5,
+  };
+  const partition = partitionOf(env.awsRegion);
+  const templates = options.templates ?? (await loadTemplates(templatesDirectory(loaded)));
+
+  const accountClients = new BrokerSessions({
+    settings,
+    partition,
+    brokerRoleName: config.aws.brokerRoleName,
+    externalId: config.aws.brokerExternalId,
+    sessionSeconds: config.aws.brokerSessionDuration,
+    baseSts: countCalls(new STSClient(clientConfig(settings)), metrics),
+    clock,
+    metrics,
+  });
+
+  const org = config.aws.organizations;
+  const accounts = new OrganizationsAccountDirectory({
+    organizations: org.enabled
+      ? countCalls(new OrganizationsClient(clientConfig(settings, { region: GLOBAL_REGION })), metrics)
+      : undefined,
+    redis,
+    cacheKey: `${config.redis.prefix}:aws:accounts`,
+    cacheTtlSeconds: org.cacheTtl,
+    pageSize: org.pageSize,
+    staticAccounts: config.aws.accounts,
+    logger,
+  });
+
+  const grants = new RoleGrantEngine({
+    clients: accountClients,
+    templates,
+    partition,
+    region: config.aws.region,
+    brokerRoleName: config.aws.brokerRoleName,
+    delivery: config.aws.delivery,
+    federationEndpoint: config.aws.federationEndpoint,
+    consoleUrl: config.aws.consoleUrl,
+    clock,
+    logger,
+    sleep: options.sleep,
+  });
+
+  return { accountClients, accounts, templates, grants };
+}

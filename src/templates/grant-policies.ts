@@ -1,0 +1,261 @@
+/**
+ * The IAM documents a grant is made of, built from a template and a grant. Pure, so template
+ * validation can measure them against AWS size limits and the policy-evaluation tests can feed
+ * exactly what the grant engine sends to IAM.
+ */
+import type { BoundaryTemplate } from './boundary-template.js';
+import type { PolicyDocument, PolicyStatement } from './policy-document.js';
+import { renderVariables, type VariableValues } from './policy-variables.js';
+
+export const ROLE_PATH = '/aws-access/';
+export const ROLE_NAME_PREFIX = 'aws-access-';
+export const MANAGED_BY = 'aws-access-bot';
+
+export const TAG = {
+  requestId: 'aws-access:request-id',
+  requester: 'aws-access:requester',
+  template: 'aws-access:template',
+  expiresAt: 'aws-access:expires-at',
+  managedBy: 'managed-by',
+} as const;
+
+export const INLINE = {
+  grant: 'grant',
+  expiry: 'expiry',
+  conditions: 'conditions',
+  revoked: 'revoked',
+} as const;
+
+export function roleNameFor(requestId: string): string {
+  return `${ROLE_NAME_PREFIX}${requestId}`;
+}
+
+export function boundaryPolicyName(templateName: string): string {
+  return `boundary-${templateName}`;
+}
+
+/** IAM write actions that could loosen a grant or the bot itself. */
+const GUARDED_IAM_ACTIONS = [
+  'iam:Add*',
+  'iam:Attach*',
+  'iam:Create*',
+  'iam:Delete*',
+  'iam:Detach*',
+  'iam:PassRole',
+  'iam:Put*',
+  'iam:Remove*',
+  'iam:SetDefaultPolicyVersion',
+  'iam:Tag*',
+  'iam:Untag*',
+  'iam:Update*',
+];
+
+/**
+ * Appended to every boundary, so no template can forget it: nobody holding a grant may change
+ * the bot's roles and policies under /aws-access/ (their own boundary, expiry or trust included)
+ * or the broker role, nor assume the broker.
+ */
+export function guardStatements(): PolicyStatement[] {
+  return [
+    {
+      Sid: 'AwsAccessBotGuardRoles',
+      Effect: 'Deny',
+      Action: GUARDED_IAM_ACTIONS,
+      Resource: [
+        'arn:${partition}:iam::${account_id}:role/aws-access/*',
+        'arn:${partition}:iam::${account_id}:policy/aws-access/*',
+        'arn:${partition}:iam::${account_id}:role/${broker_role_name}',
+        'arn:${partition}:iam::${account_id}:role/*/${broker_role_name}',
+      ],
+    },
+    {
+      Sid: 'AwsAccessBotGuardBroker',
+      Effect: 'Deny',
+      Action: 'sts:AssumeRole',
+      Resource: [
+        'arn:${partition}:iam::${account_id}:role/${broker_role_name}',
+        'arn:${partition}:iam::${account_id}:role/*/${broker_role_name}',
+      ],
+    },
+  ];
+}
+
+/** The boundary as IAM gets it: the template's statements plus the guard, variables rendered. */
+export function renderBoundary(
+  template: Pick<BoundaryTemplate, 'boundary'>,
+  values: VariableValues,
+): PolicyDocument {
+  const policy: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [...template.boundary.Statement, ...guardStatements()],
+  };
+  return renderVariables(policy, values);
+}
+
+export function renderInline(template: Pick<BoundaryTemplate, 'inlinePolicy'>, values: VariableValues) {
+  return template.inlinePolicy ? renderVariables(template.inlinePolicy, values) : undefined;
+}
+
+/** Denies everything once the grant has ended: IAM ends access even if every job failed. */
+export function expiryPolicy(expiresAt: Date): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyAfterGrantEnds',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateGreaterThan: { 'aws:CurrentTime': expiresAt.toISOString() } },
+      },
+    ],
+  };
+}
+
+/**
+ * Global services answer in us-east-1 whatever region a console user picks, so the region
+ * condition leaves them out (AWS's own region-deny example does the same).
+ */
+const GLOBAL_SERVICE_ACTIONS = [
+  'iam:*',
+  'sts:*',
+  'organizations:*',
+  'account:*',
+  'support:*',
+  'cloudfront:*',
+  'route53:*',
+  'route53domains:*',
+  'health:*',
+  'trustedadvisor:*',
+  'budgets:*',
+  'ce:*',
+  'globalaccelerator:*',
+  'waf:*',
+  'shield:*',
+  's3:ListAllMyBuckets',
+  's3:GetBucketLocation',
+];
+
+/** The template's optional source-IP and region conditions as deny statements. */
+export function conditionsPolicy(conditions: BoundaryTemplate['conditions']): PolicyDocument | undefined {
+  const statements: PolicyStatement[] = [];
+  if (conditions.sourceIps?.length) {
+    statements.push({
+      Sid: 'DenyOutsideSourceIps',
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: {
+        NotIpAddress: { 'aws:SourceIp': conditions.sourceIps },
+        // Calls AWS services make on the user's behalf come from AWS addresses.
+        Bool: { 'aws:ViaAWSService': 'false' },
+      },
+    });
+  }
+  if (conditions.regions?.length) {
+    statements.push({
+      Sid: 'DenyOutsideRegions',
+      Effect: 'Deny',
+      NotAction: GLOBAL_SERVICE_ACTIONS,
+      Resource: '*',
+      Condition: { StringNotEquals: { 'aws:RequestedRegion': conditions.regions } },
+    });
+  }
+  return statements.length ? { Version: '2012-10-17', Statement: statements } : undefined;
+}
+
+export interface TrustInput {
+  principalArn: string;
+  brokerRoleArn: string;
+  requiresMfa: boolean;
+  sourceIps?: string[];
+}
+
+export function trustPolicy(input: TrustInput) {
+  const requesterCondition: Record<string, Record<string, unknown>> = {};
+  if (input.requiresMfa) requesterCondition.Bool = { 'aws:MultiFactorAuthPresent': 'true' };
+  if (input.sourceIps?.length) requesterCondition.IpAddress = { 'aws:SourceIp': input.sourceIps };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Requester',
+        Effect: 'Allow',
+        Principal: { AWS: input.principalArn },
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        ...(Object.keys(requesterCondition).length ? { Condition: requesterCondition } : {}),
+      },
+      {
+        // The bot checks the role is assumable and, in credentials mode, mints the session.
+        Sid: 'Broker',
+        Effect: 'Allow',
+        Principal: { AWS: input.brokerRoleArn },
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+      },
+    ],
+  };
+}
+
+/** What the trust becomes on revoke: nobody may assume the role any more. */
+export function revokedTrustPolicy() {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Revoked',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
+      },
+    ],
+  };
+}
+
+/** Kills sessions already issued: AWS's own "revoke active sessions" mechanism. */
+export function revokeSessionsPolicy(now: Date): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'RevokeOlderSessions',
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': now.toISOString() } },
+      },
+    ],
+  };
+}
+
+/** credentials mode: the template's session policy, or one that also stops at the grant's end. */
+export function sessionPolicy(
+  template: Pick<BoundaryTemplate, 'sessionPolicy'>,
+  values: VariableValues,
+  expiresAt: Date,
+): PolicyDocument {
+  if (template.sessionPolicy) return renderVariables(template.sessionPolicy, values);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'UntilGrantEnds',
+        Effect: 'Allow',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:CurrentTime': expiresAt.toISOString() } },
+      },
+    ],
+  };
+}
+
+/** IAM's MaxSessionDuration must lie in [1 h, 12 h]; the expiry policy ends shorter grants. */
+export function maxSessionDurationFor(grantSeconds: number): number {
+  return Math.min(43200, Math.max(3600, Math.ceil(grantSeconds / 60) * 60));
+}
+
+/** SourceIdentity and tag values: a recognisable, IAM-safe name for the requester. */
+export function requesterName(requester: { email?: string; slackUserId: string }): string {
+  const raw = requester.email ?? requester.slackUserId;
+  const safe = raw.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+  return safe.length >= 2 ? safe : `${safe}--`.slice(0, 2);
+}
