@@ -119,11 +119,23 @@ export async function startRedisServer(): Promise<LocalServer> {
   return { url, stop: stopper(child) };
 }
 
-export async function startMotoServer(): Promise<LocalServer> {
+export interface MotoOptions {
+  /**
+   * The shipped templates attach AWS managed policies (ReadOnlyAccess, PowerUserAccess, …); moto
+   * only knows them when told to load them at start-up, which makes every new account slower
+   * (about 0.25 s each). The demo turns it on; the tests use templates that don't need it.
+   */
+  loadManagedPolicies?: boolean;
+}
+
+export async function startMotoServer(options: MotoOptions = {}): Promise<LocalServer> {
   const binary = findBinary('moto_server');
   if (!binary) throw new MissingBinaryError('moto_server');
   const port = await freePort();
-  const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: options.loadManagedPolicies ? 'true' : 'false' },
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitFor('moto_server', async () => (await fetch(`${url}/moto-api/`)).ok, child, 30_000);
   return { url, stop: stopper(child) };
