@@ -60,7 +60,9 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
         io.out(`audit log intact: ${result.entries} entries`);
         return 0;
       }
-      io.err(`audit log broken at entry ${result.entryId}: ${result.problem} (checked ${result.entries} entries)`);
+      io.err(
+        `audit log broken at entry ${result.entryId}: ${result.problem} (checked ${result.entries} entries)`,
+      );
       return 1;
     }
     for await (const entry of log.since(since)) {

@@ -209,7 +209,11 @@ export function checkDraft(draft: DraftCheck): Refusal[] {
     problems.push(refusal('reason-required', 'a reason is required for this request', 'reason'));
   } else if (pattern && (reason || required) && !new RegExp(pattern).test(reason)) {
     problems.push(
-      refusal('reason-pattern', hint ? `the reason must ${hint}` : `the reason must match ${pattern}`, 'reason'),
+      refusal(
+        'reason-pattern',
+        hint ? `the reason must ${hint}` : `the reason must match ${pattern}`,
+        'reason',
+      ),
     );
   }
   return problems;

@@ -54,7 +54,10 @@ export interface PeopleDirectory {
 
 export interface RequestScheduler {
   /** remind-<id>, escalate-<id>, expire-<id>; a duplicate schedule is a no-op. */
-  schedulePending(requestId: string, at: { remindAt: number; escalateAt: number; expireAt: number }): Promise<void>;
+  schedulePending(
+    requestId: string,
+    at: { remindAt: number; escalateAt: number; expireAt: number },
+  ): Promise<void>;
   cancelPending(requestId: string): Promise<void>;
   /** revoke-<id> at the end, warn-<id> before it; replaces an earlier schedule (extensions). */
   scheduleGrantEnd(requestId: string, at: { revokeAt: number; warnAt: number }): Promise<void>;
@@ -63,7 +66,10 @@ export interface RequestScheduler {
 
 export interface RequestNotifier {
   /** Posts the approver message; returns where it is so it can be updated in place. */
-  approvalRequested(request: AccessRequest, rule: ApprovalRule): Promise<{ channel: string; ts: string } | undefined>;
+  approvalRequested(
+    request: AccessRequest,
+    rule: ApprovalRule,
+  ): Promise<{ channel: string; ts: string } | undefined>;
   /** Redraws the approver message after any change; `note` says what just happened. */
   requestChanged(request: AccessRequest, note?: string): Promise<void>;
   /** A direct message to the requester. */
@@ -73,6 +79,9 @@ export interface RequestNotifier {
   remind(request: AccessRequest, rule: ApprovalRule): Promise<void>;
   escalate(request: AccessRequest, rule: ApprovalRule): Promise<void>;
   /** Pages the security channel and posts a review request to the rule's approvers. */
-  breakGlass(request: AccessRequest, rule: ApprovalRule): Promise<{ channel: string; ts: string } | undefined>;
+  breakGlass(
+    request: AccessRequest,
+    rule: ApprovalRule,
+  ): Promise<{ channel: string; ts: string } | undefined>;
   alertSecurity(text: string, request?: AccessRequest): Promise<void>;
 }

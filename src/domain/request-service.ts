@@ -24,7 +24,14 @@ import {
 } from './approval-policy.js';
 import type { AuditEvent, AuditLog } from './audit-event.js';
 import { resolvePrincipal, type IdentitySettings } from './identity.js';
-import type { Account, AccountDirectory, Clock, GrantEngine, TemplateCatalog, TemplateInfo } from './ports.js';
+import type {
+  Account,
+  AccountDirectory,
+  Clock,
+  GrantEngine,
+  TemplateCatalog,
+  TemplateInfo,
+} from './ports.js';
 import type {
   PeopleDirectory,
   RequestNotifier,
@@ -80,7 +87,8 @@ export interface PreparedRequest {
 }
 
 export type Prepared = { ok: true; prepared: PreparedRequest } | { ok: false; refusals: Refusal[] };
-export type ActionResult = { ok: true; request: AccessRequest; message: string } | { ok: false; refusal: Refusal };
+export type ActionResult =
+  { ok: true; request: AccessRequest; message: string } | { ok: false; refusal: Refusal };
 
 /** The grant engine failed; the request has been moved to failed / revoke-failed as appropriate. */
 export class GrantOperationError extends Error {
@@ -156,7 +164,10 @@ export class RequestService {
     const notAllowed = checkTemplateAllowed(template, account);
     if (notAllowed) return refuse([notAllowed]);
 
-    const requesterGroups = await this.membershipsOf(draft.requesterId, groupsReferencedByRules(settings.rules));
+    const requesterGroups = await this.membershipsOf(
+      draft.requesterId,
+      groupsReferencedByRules(settings.rules),
+    );
     const rule = findRule(settings.rules, { account, templateName: template.name, requesterGroups });
     if (!rule) return refuse([noRuleRefusal(account, template.name)]);
     refusals.push(
@@ -245,14 +256,18 @@ export class RequestService {
       if (!moved.ok) return (await this.deps.store.get(request.id)) ?? request;
       await this.record(this.transitionEvent(SYSTEM_ACTOR, action, moved, `rule ${rule.name}`));
       if (template.breakGlass) {
-        const ref = await this.safely('break-glass alert', () => this.deps.notifier.breakGlass(moved.request, rule));
+        const ref = await this.safely('break-glass alert', () =>
+          this.deps.notifier.breakGlass(moved.request, rule),
+        );
         if (ref) await this.deps.store.setMessage(request.id, ref);
       }
       await this.provision(request.id);
       return (await this.deps.store.get(request.id)) ?? moved.request;
     }
 
-    const ref = await this.safely('approval message', () => this.deps.notifier.approvalRequested(request, rule));
+    const ref = await this.safely('approval message', () =>
+      this.deps.notifier.approvalRequested(request, rule),
+    );
     if (ref) await this.deps.store.setMessage(request.id, ref);
     await this.deps.scheduler.schedulePending(request.id, {
       remindAt: now + rule.reminderAfter * 1000,
@@ -271,7 +286,9 @@ export class RequestService {
     return stored;
   }
 
-  async submit(draft: RequestDraft): Promise<{ ok: true; request: AccessRequest } | { ok: false; refusals: Refusal[] }> {
+  async submit(
+    draft: RequestDraft,
+  ): Promise<{ ok: true; request: AccessRequest } | { ok: false; refusals: Refusal[] }> {
     const prepared = await this.prepare(draft);
     if (!prepared.ok) return prepared;
     return { ok: true, request: await this.open(prepared.prepared) };
@@ -304,7 +321,8 @@ export class RequestService {
     const checked = await this.checkDecider(requestId, clickerId, 'approve');
     if (!('id' in checked)) return { ok: false, refusal: checked };
     const outcome = await this.deps.store.approve(requestId, clickerId, this.deps.clock.now());
-    if (outcome.result === 'missing') return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
+    if (outcome.result === 'missing')
+      return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
     if (!('request' in outcome)) {
       const problem =
         outcome.result === 'already'
@@ -327,12 +345,17 @@ export class RequestService {
     });
     if (outcome.result === 'counted') {
       await this.safely('message update', () =>
-        this.deps.notifier.requestChanged(request, `<@${clickerId}> approved (${count} of ${request.approvalsRequired})`),
+        this.deps.notifier.requestChanged(
+          request,
+          `<@${clickerId}> approved (${count} of ${request.approvalsRequired})`,
+        ),
       );
       return { ok: true, request, message: `Approval counted: ${count} of ${request.approvalsRequired}.` };
     }
     await this.deps.scheduler.cancelPending(requestId);
-    await this.safely('message update', () => this.deps.notifier.requestChanged(request, `<@${clickerId}> approved`));
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(request, `<@${clickerId}> approved`),
+    );
     await this.safely('requester DM', () =>
       this.deps.notifier.toRequester(request, `Your request ${requestId} was approved. Granting access now…`),
     );
@@ -351,9 +374,14 @@ export class RequestService {
     if (!moved.ok) return this.lostRace(clickerId, 'deny', checked, moved);
     await this.record(this.transitionEvent(clickerId, 'deny', moved, reason));
     await this.deps.scheduler.cancelPending(requestId);
-    await this.safely('message update', () => this.deps.notifier.requestChanged(moved.request, `<@${clickerId}> denied`));
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(moved.request, `<@${clickerId}> denied`),
+    );
     await this.safely('requester DM', () =>
-      this.deps.notifier.toRequester(moved.request, `Your request ${requestId} was denied by <@${clickerId}>.`),
+      this.deps.notifier.toRequester(
+        moved.request,
+        `Your request ${requestId} was denied by <@${clickerId}>.`,
+      ),
     );
     return { ok: true, request: moved.request, message: `Denied request ${requestId}.` };
   }
@@ -362,7 +390,12 @@ export class RequestService {
     const request = await this.deps.store.get(requestId);
     if (!request) return this.refuseMissing(actorId, 'cancel', requestId);
     if (request.requesterId !== actorId) {
-      return this.refuseWith(actorId, 'cancel', request, refusal('not-yours', 'only the requester can cancel a request'));
+      return this.refuseWith(
+        actorId,
+        'cancel',
+        request,
+        refusal('not-yours', 'only the requester can cancel a request'),
+      );
     }
     const moved = await this.deps.store.transition(requestId, {
       from: ['pending'],
@@ -403,10 +436,16 @@ export class RequestService {
       });
     } catch (error) {
       const failure = errorText(error);
-      const moved = await this.deps.store.transition(requestId, { from: ['approved'], to: 'failed', patch: { failure } });
+      const moved = await this.deps.store.transition(requestId, {
+        from: ['approved'],
+        to: 'failed',
+        patch: { failure },
+      });
       if (moved.ok) {
         await this.record(this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, failure, 'failed'));
-        await this.safely('message update', () => this.deps.notifier.requestChanged(moved.request, 'granting failed'));
+        await this.safely('message update', () =>
+          this.deps.notifier.requestChanged(moved.request, 'granting failed'),
+        );
         await this.safely('requester DM', () =>
           this.deps.notifier.toRequester(
             moved.request,
@@ -427,7 +466,9 @@ export class RequestService {
     });
     if (!moved.ok) {
       // Someone else finished this request meanwhile; never leave a role nobody tracks.
-      await this.deps.grants.revoke(request.accountId, requestId).catch((e: unknown) => this.deps.onError(e, 'revoke'));
+      await this.deps.grants
+        .revoke(request.accountId, requestId)
+        .catch((e: unknown) => this.deps.onError(e, 'revoke'));
       return this.deps.store.get(requestId);
     }
     await this.deps.scheduler.scheduleGrantEnd(requestId, {
@@ -441,7 +482,9 @@ export class RequestService {
       }),
     );
     await this.safely('delivery DM', () => this.deps.notifier.delivered(moved.request, result.delivery));
-    await this.safely('message update', () => this.deps.notifier.requestChanged(moved.request, 'access granted'));
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(moved.request, 'access granted'),
+    );
     return moved.request;
   }
 
@@ -470,14 +513,19 @@ export class RequestService {
         actorId,
         'revoke',
         request,
-        refusal('wrong-state', `request ${requestId} is ${describeState(request.state)}, not an active grant`),
+        refusal(
+          'wrong-state',
+          `request ${requestId} is ${describeState(request.state)}, not an active grant`,
+        ),
       );
     }
     try {
       await this.deps.grants.revoke(request.accountId, requestId);
     } catch (error) {
       if (options.recordFailure !== false) await this.markRevokeFailed(requestId, error);
-      throw new GrantOperationError(`revoking ${requestId} failed: ${errorText(error)}`, requestId, { cause: error });
+      throw new GrantOperationError(`revoking ${requestId} failed: ${errorText(error)}`, requestId, {
+        cause: error,
+      });
     }
     const moved = await this.deps.store.transition(requestId, {
       from: ['active', 'revoke-failed'],
@@ -488,7 +536,9 @@ export class RequestService {
     await this.record(this.transitionEvent(actorId, 'revoke', moved, options.reason));
     await this.deps.scheduler.cancelGrantEnd(requestId);
     const who = actorId === SYSTEM_ACTOR ? (options.reason ?? 'the bot') : `<@${actorId}>`;
-    await this.safely('message update', () => this.deps.notifier.requestChanged(moved.request, `revoked by ${who}`));
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(moved.request, `revoked by ${who}`),
+    );
     await this.safely('requester DM', () =>
       this.deps.notifier.toRequester(
         moved.request,
@@ -513,7 +563,9 @@ export class RequestService {
     await this.safely('security alert', () =>
       this.deps.notifier.alertSecurity(`Revoking request ${requestId} failed: ${failure}`, moved.request),
     );
-    await this.safely('message update', () => this.deps.notifier.requestChanged(moved.request, 'revocation failed'));
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(moved.request, 'revocation failed'),
+    );
     return moved.request;
   }
 
@@ -528,7 +580,10 @@ export class RequestService {
       this.refuseWith(actorId, 'extend', request, refusal(code, message));
     if (request.requesterId !== actorId) return refuse('not-yours', 'only the requester can extend a grant');
     if (request.state !== 'active' || request.expiresAt === undefined || request.startsAt === undefined) {
-      return refuse('wrong-state', `request ${requestId} is ${describeState(request.state)}, not an active grant`);
+      return refuse(
+        'wrong-state',
+        `request ${requestId} is ${describeState(request.state)}, not an active grant`,
+      );
     }
     const rule = this.rule(request.ruleName);
     const template = this.deps.templates.get(request.templateName);
@@ -536,10 +591,16 @@ export class RequestService {
     if (!rule || !template) return refuse('no-rule', 'the rule or template of this grant no longer exists');
     const maxExtensions = template.maxExtensions ?? limits.maxExtensions;
     if (request.extensions >= maxExtensions) {
-      return refuse('extension-limit', `this grant has already been extended ${request.extensions} times (the limit)`);
+      return refuse(
+        'extension-limit',
+        `this grant has already been extended ${request.extensions} times (the limit)`,
+      );
     }
     if (seconds > maxDurationFor(rule, template, limits)) {
-      return refuse('extension-limit', `one extension may add at most ${formatDuration(maxDurationFor(rule, template, limits))}`);
+      return refuse(
+        'extension-limit',
+        `one extension may add at most ${formatDuration(maxDurationFor(rule, template, limits))}`,
+      );
     }
     const newExpiry = request.expiresAt + seconds * 1000;
     const maxTotal = template.maxTotalSeconds ?? limits.maxTotal;
@@ -571,7 +632,9 @@ export class RequestService {
         patch: { expiresAt: request.expiresAt, extensions: request.extensions },
       });
       await this.record(this.transitionEvent(actorId, 'extend', moved, errorText(error), 'failed'));
-      throw new GrantOperationError(`extending ${requestId} failed: ${errorText(error)}`, requestId, { cause: error });
+      throw new GrantOperationError(`extending ${requestId} failed: ${errorText(error)}`, requestId, {
+        cause: error,
+      });
     }
     await this.deps.scheduler.scheduleGrantEnd(requestId, {
       revokeAt: newExpiry,
@@ -605,7 +668,10 @@ export class RequestService {
 
   /** pending → expired-unapproved at the rule's TTL; a decided request is left alone. */
   async expirePending(requestId: string): Promise<boolean> {
-    const moved = await this.deps.store.transition(requestId, { from: ['pending'], to: 'expired-unapproved' });
+    const moved = await this.deps.store.transition(requestId, {
+      from: ['pending'],
+      to: 'expired-unapproved',
+    });
     if (!moved.ok) return false;
     await this.record(this.transitionEvent(SYSTEM_ACTOR, 'expire', moved, 'no decision before the TTL'));
     await this.deps.scheduler.cancelPending(requestId);
@@ -628,7 +694,9 @@ export class RequestService {
   }
 
   /** The requester's open requests and grants, newest first. */
-  async listFor(userId: string): Promise<{ active: AccessRequest[]; pending: AccessRequest[]; recent: AccessRequest[] }> {
+  async listFor(
+    userId: string,
+  ): Promise<{ active: AccessRequest[]; pending: AccessRequest[]; recent: AccessRequest[] }> {
     const all = await this.deps.store.listByRequester(userId, 50);
     return {
       active: all.filter((r) => r.state === 'active' || r.state === 'revoke-failed'),

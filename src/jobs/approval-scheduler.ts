@@ -45,7 +45,9 @@ export class BullRequestScheduler implements RequestScheduler {
     // Escalation and reminder after expiry would be noise.
     const due = jobs.filter(([name, , time]) => name === ApprovalJob.expire || time < at.expireAt);
     await Promise.all(
-      due.map(([name, id, time]) => q.add(name, data, { jobId: id, delay: this.delay(time), removeOnComplete: true })),
+      due.map(([name, id, time]) =>
+        q.add(name, data, { jobId: id, delay: this.delay(time), removeOnComplete: true }),
+      ),
     );
   }
 

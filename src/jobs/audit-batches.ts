@@ -24,14 +24,16 @@ export function auditBatchScheduler(queues: Queues, batchSeconds: number): (id: 
   return async () => {
     const now = Date.now();
     const window = Math.floor(now / windowMs);
-    await queues
-      .get(QueueName.notify)
-      .add(AUDIT_BATCH_JOB, {}, {
+    await queues.get(QueueName.notify).add(
+      AUDIT_BATCH_JOB,
+      {},
+      {
         jobId: `audit-batch-${window}`,
         delay: (window + 1) * windowMs - now,
         removeOnComplete: true,
         removeOnFail: { count: 100 },
-      });
+      },
+    );
   };
 }
 
@@ -110,7 +112,9 @@ export function startAuditBatchWorker(options: {
     },
     workerOptions(connection, options.redisPrefix, { concurrency: 1 }),
   );
-  worker.on('failed', (job, error) => options.logger.warn({ err: error, job: job?.id }, 'audit batch failed'));
+  worker.on('failed', (job, error) =>
+    options.logger.warn({ err: error, job: job?.id }, 'audit batch failed'),
+  );
   return {
     close: async () => {
       await worker.close();

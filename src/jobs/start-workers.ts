@@ -29,7 +29,12 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
   const workers: Closable[] = [];
   if (context.requests) {
     workers.push(
-      startApprovalWorker({ redisUrl: env.redisUrl, redisPrefix: prefix, requests: context.requests, logger }),
+      startApprovalWorker({
+        redisUrl: env.redisUrl,
+        redisPrefix: prefix,
+        requests: context.requests,
+        logger,
+      }),
     );
   }
   if (context.jobSlackClient) {

@@ -103,15 +103,18 @@ export class SlackNotifier implements RequestNotifier {
   }
 
   async alertSecurity(text: string, request?: AccessRequest): Promise<void> {
-    await this.post(
-      this.channels.security,
-      escapeMrkdwn(text),
-      [
-        { type: 'section', text: plainText(`⚠ ${text}`) },
-        ...(request
-          ? [{ type: 'context', elements: [mrkdwn(`${escapeMrkdwn(requestHeadline(request))} · ${mention(request.requesterId)}`)] } as KnownBlock]
-          : []),
-      ],
-    );
+    await this.post(this.channels.security, escapeMrkdwn(text), [
+      { type: 'section', text: plainText(`⚠ ${text}`) },
+      ...(request
+        ? [
+            {
+              type: 'context',
+              elements: [
+                mrkdwn(`${escapeMrkdwn(requestHeadline(request))} · ${mention(request.requesterId)}`),
+              ],
+            } as KnownBlock,
+          ]
+        : []),
+    ]);
   }
 }

@@ -22,10 +22,14 @@ export interface AuditEntry {
 }
 
 export type VerifyResult =
-  | { ok: true; entries: number }
-  | { ok: false; entries: number; entryId: string; problem: string };
+  { ok: true; entries: number } | { ok: false; entries: number; entryId: string; problem: string };
 
-export function auditKeys(prefix: string): { stream: string; head: string; posted: string; postLock: string } {
+export function auditKeys(prefix: string): {
+  stream: string;
+  head: string;
+  posted: string;
+  postLock: string;
+} {
   return {
     stream: `${prefix}:audit`,
     head: `${prefix}:audit:head`,
@@ -49,7 +53,10 @@ export class RedisAuditLog implements AuditLog {
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    private readonly options: { logger?: Logger; forward?: (id: string, event: AuditEvent) => Promise<void> } = {},
+    private readonly options: {
+      logger?: Logger;
+      forward?: (id: string, event: AuditEvent) => Promise<void>;
+    } = {},
   ) {
     this.keys = auditKeys(prefix);
   }
@@ -82,7 +89,9 @@ export class RedisAuditLog implements AuditLog {
   /** Entries after `afterId` (exclusive; '-' for the start), oldest first. */
   async read(afterId = '-', count = PAGE): Promise<AuditEntry[]> {
     const start = afterId === '-' ? '-' : `(${afterId}`;
-    const rows = (await this.redis.xrange(this.keys.stream, start, '+', 'COUNT', count)) as Array<[string, string[]]>;
+    const rows = (await this.redis.xrange(this.keys.stream, start, '+', 'COUNT', count)) as Array<
+      [string, string[]]
+    >;
     return rows.map(([id, raw]) => {
       const f = fieldsOf(raw);
       let event: AuditEvent;
@@ -91,7 +100,9 @@ export class RedisAuditLog implements AuditLog {
       } catch {
         event = { at: '', actor: '', action: 'unreadable', outcome: 'failed' };
       }
-      return { id, event, prev: f.prev ?? '', hash: f.hash ?? '', raw: f.event ?? '' } as AuditEntry & { raw: string };
+      return { id, event, prev: f.prev ?? '', hash: f.hash ?? '', raw: f.event ?? '' } as AuditEntry & {
+        raw: string;
+      };
     });
   }
 
@@ -136,10 +147,17 @@ export class RedisAuditLog implements AuditLog {
     for (;;) {
       const start: string = first ? cursor! : `(${cursor}`;
       first = false;
-      const rows = (await this.redis.xrange(this.keys.stream, start, '+', 'COUNT', PAGE)) as Array<[string, string[]]>;
+      const rows = (await this.redis.xrange(this.keys.stream, start, '+', 'COUNT', PAGE)) as Array<
+        [string, string[]]
+      >;
       for (const [id, raw] of rows) {
         const f = fieldsOf(raw);
-        yield { id, event: JSON.parse(f.event ?? '{}') as AuditEvent, prev: f.prev ?? '', hash: f.hash ?? '' };
+        yield {
+          id,
+          event: JSON.parse(f.event ?? '{}') as AuditEvent,
+          prev: f.prev ?? '',
+          hash: f.hash ?? '',
+        };
       }
       if (rows.length < PAGE) return;
       cursor = rows[rows.length - 1]![0];

@@ -119,7 +119,10 @@ export class RedisRequestStore implements RequestStore {
       .zrange(this.approvalsKey(id), '0', '-1', 'WITHSCORES')
       .exec();
     if (!result) return undefined;
-    const [[hashErr, hash], [appErr, approvals]] = result as [[Error | null, Record<string, string>], [Error | null, string[]]];
+    const [[hashErr, hash], [appErr, approvals]] = result as [
+      [Error | null, Record<string, string>],
+      [Error | null, string[]],
+    ];
     if (hashErr) throw hashErr;
     if (appErr) throw appErr;
     return decodeRequest(hash, approvals);
@@ -142,7 +145,12 @@ export class RedisRequestStore implements RequestStore {
     const [status, state, version] = reply;
     if (status === 'missing') return { ok: false, reason: 'missing' };
     if (status !== 'ok') {
-      return { ok: false, reason: status as 'state' | 'version', state: state as RequestState, version: Number(version) };
+      return {
+        ok: false,
+        reason: status as 'state' | 'version',
+        state: state as RequestState,
+        version: Number(version),
+      };
     }
     const request = await this.get(id);
     if (!request) return { ok: false, reason: 'missing' };
@@ -184,6 +192,8 @@ export class RedisRequestStore implements RequestStore {
   }
 
   async listExpiringBefore(time: number, limit = 100): Promise<AccessRequest[]> {
-    return this.load(await this.redis.zrangebyscore(this.expiryKey, '-inf', String(time), 'LIMIT', '0', String(limit)));
+    return this.load(
+      await this.redis.zrangebyscore(this.expiryKey, '-inf', String(time), 'LIMIT', '0', String(limit)),
+    );
   }
 }

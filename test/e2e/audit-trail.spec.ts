@@ -46,7 +46,9 @@ describe('the audit trail', () => {
     const exported = await cli(a, ['audit', 'export', '--since', '1h', '--config', file]);
     expect(exported.code).toBe(0);
     const events = exported.out.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const summary = events.map((e) => `${e.action}:${e.outcome}:${e.stateBefore ?? ''}>${e.stateAfter ?? ''}`);
+    const summary = events.map(
+      (e) => `${e.action}:${e.outcome}:${e.stateBefore ?? ''}>${e.stateAfter ?? ''}`,
+    );
     expect(summary).toEqual([
       'request:ok:>pending',
       'approve:refused:pending>pending',

@@ -49,15 +49,21 @@ describe('pending requests over time', () => {
       'expiry',
     );
     await waitUntil(
-      () => updatesOf(a.fake, msg).find((c) => JSON.stringify(c.args.blocks).includes('expired without a decision')),
+      () =>
+        updatesOf(a.fake, msg).find((c) =>
+          JSON.stringify(c.args.blocks).includes('expired without a decision'),
+        ),
       'message updated',
     );
     await waitUntil(
-      () => dmsTo(a.fake, 'U0REQUESTER').find((c) => String(c.args.text).includes('expired without a decision')),
+      () =>
+        dmsTo(a.fake, 'U0REQUESTER').find((c) => String(c.args.text).includes('expired without a decision')),
       'requester told',
     );
     // No reminder or escalation for a request that expired first.
-    expect(a.fake.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes('Reminder'))).toHaveLength(0);
+    expect(
+      a.fake.callsTo('chat.postMessage').filter((c) => String(c.args.text).includes('Reminder')),
+    ).toHaveLength(0);
     expect(a.grants.calls).toHaveLength(0);
   });
 
@@ -73,6 +79,8 @@ describe('pending requests over time', () => {
     await click(a, 'U0APPROVER1', 'request_approve', msg);
     await waitUntil(async () => (await a.service.requests.get(msg.requestId))?.state === 'active', 'active');
     await new Promise((r) => setTimeout(r, 1500));
-    expect(a.fake.callsTo('chat.postMessage').filter((c) => /Reminder|Escalation/.test(String(c.args.text)))).toHaveLength(0);
+    expect(
+      a.fake.callsTo('chat.postMessage').filter((c) => /Reminder|Escalation/.test(String(c.args.text))),
+    ).toHaveLength(0);
   });
 });

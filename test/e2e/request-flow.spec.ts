@@ -5,11 +5,7 @@ import { startTestApp, type TestApp } from '../support/app-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { testRule } from '../support/rules.js';
 import { testConfig } from '../support/services.js';
-import {
-  blockSuggestionBody,
-  slashCommandBody,
-  viewSubmissionBody,
-} from '../support/slack-request.js';
+import { blockSuggestionBody, slashCommandBody, viewSubmissionBody } from '../support/slack-request.js';
 import {
   APPROVER1,
   APPROVER2,
@@ -62,7 +58,10 @@ describe('asking for access and getting it approved', () => {
     expect((await click(a, APPROVER1, 'request_approve', msg)).status).toBe(200);
     await waitUntil(async () => (await stateOf(a, msg.requestId)) === 'active', 'active grant');
     expect(a.grants.callsTo('grant')).toHaveLength(1);
-    expect(a.grants.callsTo('grant')[0]).toMatchObject({ requestId: msg.requestId, accountId: '222222222222' });
+    expect(a.grants.callsTo('grant')[0]).toMatchObject({
+      requestId: msg.requestId,
+      accountId: '222222222222',
+    });
 
     const delivery = await waitUntil(
       () => dmsTo(a.fake, REQUESTER).find((c) => JSON.stringify(c.args.blocks ?? '').includes('switchrole')),
@@ -70,7 +69,9 @@ describe('asking for access and getting it approved', () => {
     );
     expect(String(delivery.args.text)).not.toContain('switchrole');
     // Nothing about the delivery reached a channel.
-    const channelPosts = a.fake.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C'));
+    const channelPosts = a.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => String(c.args.channel).startsWith('C'));
     expect(JSON.stringify(channelPosts.map((c) => c.args))).not.toContain('switchrole');
 
     const update = await waitUntil(
@@ -168,7 +169,10 @@ describe('asking for access and getting it approved', () => {
     const msg = await approverMessage(a.fake);
     const updatesBefore = updatesOf(a.fake, msg).length;
     await click(a, REQUESTER, 'request_approve', msg);
-    await waitUntil(() => ephemeralsTo(a.fake, REQUESTER).find((t) => t.includes('your own request')), 'refusal');
+    await waitUntil(
+      () => ephemeralsTo(a.fake, REQUESTER).find((t) => t.includes('your own request')),
+      'refusal',
+    );
     const request = await a.service.requests.get(msg.requestId);
     expect(request).toMatchObject({ state: 'pending', approvals: [], version: 1 });
     expect(updatesOf(a.fake, msg)).toHaveLength(updatesBefore);
@@ -181,7 +185,10 @@ describe('asking for access and getting it approved', () => {
     const msg = await approverMessage(a.fake);
     await click(a, STRANGER, 'request_approve', msg);
     await click(a, PROD_APPROVERS[0]!, 'request_approve', msg);
-    await waitUntil(() => ephemeralsTo(a.fake, STRANGER).find((t) => t.includes('not an approver')), 'refusal');
+    await waitUntil(
+      () => ephemeralsTo(a.fake, STRANGER).find((t) => t.includes('not an approver')),
+      'refusal',
+    );
     await waitUntil(
       () => ephemeralsTo(a.fake, PROD_APPROVERS[0]!).find((t) => t.includes('not an approver')),
       'refusal for an approver of another rule',
@@ -205,7 +212,8 @@ describe('asking for access and getting it approved', () => {
     await click(a, APPROVER2, 'request_approve', msg);
     await click(a, APPROVER2, 'request_deny', msg);
     await waitUntil(
-      () => ephemeralsTo(a.fake, APPROVER2).filter((t) => t.includes('already active')).length === 2 || undefined,
+      () =>
+        ephemeralsTo(a.fake, APPROVER2).filter((t) => t.includes('already active')).length === 2 || undefined,
       'two refusals',
     );
     expect(a.fake.callsTo('views.open')).toHaveLength(0);
@@ -217,7 +225,11 @@ describe('asking for access and getting it approved', () => {
     const many = Array.from({ length: 20 }, (_, i) => `U0MANY${String(i).padStart(2, '0')}`);
     const a = await start((c) => {
       c.approval.rules.unshift(
-        testRule({ name: 'crowd', match: { accounts: ['sandbox'] }, approvers: { users: [], groups: ['S0MANY'] } }),
+        testRule({
+          name: 'crowd',
+          match: { accounts: ['sandbox'] },
+          approvers: { users: [], groups: ['S0MANY'] },
+        }),
       );
     });
     for (const id of many) a.fake.addUser({ id });
@@ -234,7 +246,9 @@ describe('asking for access and getting it approved', () => {
     expect(request?.approvals).toHaveLength(1);
     const grantsQueue = a.service.queues.get(QueueName.grants);
     const delayed = await grantsQueue.getJobs(['delayed', 'waiting', 'active']);
-    expect(delayed.filter((j) => j.name === 'revoke').map((j) => j.id)).toEqual([jobId.revoke(msg.requestId)]);
+    expect(delayed.filter((j) => j.name === 'revoke').map((j) => j.id)).toEqual([
+      jobId.revoke(msg.requestId),
+    ]);
     expect(await grantsQueue.getJob(jobId.warn(msg.requestId))).toBeDefined();
   });
 
@@ -267,12 +281,16 @@ describe('asking for access and getting it approved', () => {
     const request = await a.service.requests.get(msg.requestId);
     expect(request).toMatchObject({ denyReason: 'use the staging account', decidedBy: APPROVER1 });
     const update = await waitUntil(
-      () => updatesOf(a.fake, msg).find((c) => JSON.stringify(c.args.blocks).includes('use the staging account')),
+      () =>
+        updatesOf(a.fake, msg).find((c) => JSON.stringify(c.args.blocks).includes('use the staging account')),
       'updated message',
     );
     expect(JSON.stringify(update.args.blocks)).not.toContain('request_approve');
     await waitUntil(
-      () => dmsTo(a.fake, REQUESTER).find((c) => JSON.stringify(c.args.blocks).includes('use the staging account')),
+      () =>
+        dmsTo(a.fake, REQUESTER).find((c) =>
+          JSON.stringify(c.args.blocks).includes('use the staging account'),
+        ),
       'requester told why',
     );
     expect(a.grants.calls).toHaveLength(0);
@@ -286,14 +304,20 @@ describe('asking for access and getting it approved', () => {
     expect(await approvals.getJob(jobId.expire(msg.requestId))).toBeDefined();
     await command(a, `cancel ${msg.requestId}`, STRANGER);
     await command(a, `cancel ${msg.requestId}`);
-    await waitUntil(() => updatesOf(a.fake, msg).find((c) => JSON.stringify(c.args.blocks).includes('cancelled')), 'update');
+    await waitUntil(
+      () => updatesOf(a.fake, msg).find((c) => JSON.stringify(c.args.blocks).includes('cancelled')),
+      'update',
+    );
     expect(await stateOf(a, msg.requestId)).toBe('cancelled');
     expect(await approvals.getJob(jobId.expire(msg.requestId))).toBeUndefined();
     expect(await approvals.getJob(jobId.remind(msg.requestId))).toBeUndefined();
     const texts = a.fake.callsTo('response_url').map((c) => String(c.args.text));
     expect(texts.some((t) => t.includes('only the requester can cancel'))).toBe(true);
     await click(a, APPROVER1, 'request_approve', msg);
-    await waitUntil(() => ephemeralsTo(a.fake, APPROVER1).find((t) => t.includes('already cancelled')), 'refusal');
+    await waitUntil(
+      () => ephemeralsTo(a.fake, APPROVER1).find((t) => t.includes('already cancelled')),
+      'refusal',
+    );
     expect(a.grants.calls).toHaveLength(0);
   });
 
@@ -302,9 +326,9 @@ describe('asking for access and getting it approved', () => {
     const reason = '<!channel> <@U123> <http://x|y> *bold* & more';
     await command(a, `sbx readonly 1h ${reason}`);
     const msg = await approverMessage(a.fake);
-    const reasonBlock = (msg.call.args.blocks as Array<{ block_id?: string; text?: { type: string; text: string } }>).find(
-      (b) => b.block_id === 'reason',
-    );
+    const reasonBlock = (
+      msg.call.args.blocks as Array<{ block_id?: string; text?: { type: string; text: string } }>
+    ).find((b) => b.block_id === 'reason');
     expect(reasonBlock?.text).toEqual({ type: 'plain_text', text: reason, emoji: false });
     await click(a, APPROVER1, 'request_approve', msg);
     await waitUntil(async () => (await stateOf(a, msg.requestId)) === 'active', 'active');
@@ -346,7 +370,10 @@ describe('asking for access and getting it approved', () => {
     });
     await command(a, 'prod admin-breakglass 1h no ticket');
     await waitUntil(
-      () => a.fake.callsTo('response_url').find((c) => String(c.args.text).includes('start with the incident number')),
+      () =>
+        a.fake
+          .callsTo('response_url')
+          .find((c) => String(c.args.text).includes('start with the incident number')),
       'pattern refusal',
     );
     expect(a.grants.calls).toHaveLength(0);
@@ -360,7 +387,10 @@ describe('asking for access and getting it approved', () => {
       (c) => c.args.channel === 'C0APPROVALS' && JSON.stringify(c.args.blocks).includes('please review'),
     );
     expect(JSON.stringify(review.args.blocks)).not.toContain('request_approve');
-    await waitUntil(() => dmsTo(a.fake, REQUESTER).find((c) => JSON.stringify(c.args.blocks ?? '').includes('switchrole')), 'delivery');
+    await waitUntil(
+      () => dmsTo(a.fake, REQUESTER).find((c) => JSON.stringify(c.args.blocks ?? '').includes('switchrole')),
+      'delivery',
+    );
   });
 
   it('a failing grant ends in failed, alerts security and tells the requester', async () => {
@@ -407,6 +437,12 @@ function eventBody(userId: string): string {
     type: 'event_callback',
     event_id: `Ev${Date.now()}`,
     event_time: Math.floor(Date.now() / 1000),
-    event: { type: 'app_home_opened', user: userId, channel: `D${userId}`, tab: 'home', event_ts: `${Date.now() / 1000}` },
+    event: {
+      type: 'app_home_opened',
+      user: userId,
+      channel: `D${userId}`,
+      tab: 'home',
+      event_ts: `${Date.now() / 1000}`,
+    },
   });
 }

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
 import { blockActionsBody } from '../support/slack-request.js';
 import { testRedis } from '../support/services.js';
-import { APPROVER1, approverMessage, command, seedPeople, type ApproverMessage } from '../support/slack-flow.js';
+import {
+  APPROVER1,
+  approverMessage,
+  command,
+  seedPeople,
+  type ApproverMessage,
+} from '../support/slack-flow.js';
 
 describe('forged or replayed Slack requests', () => {
   let app: TestApp;
@@ -44,7 +50,11 @@ describe('forged or replayed Slack requests', () => {
     ];
     expect(attempts.map((r) => r.status)).toEqual([401, 401, 401, 401]);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await app.service.requests.get(msg.requestId)).toMatchObject({ state: 'pending', approvals: [], version: 1 });
+    expect(await app.service.requests.get(msg.requestId)).toMatchObject({
+      state: 'pending',
+      approvals: [],
+      version: 1,
+    });
     expect(app.grants.calls).toHaveLength(0);
     expect(app.fake.calls.length).toBe(callsBefore);
     expect(await auditLength()).toBe(auditBefore);

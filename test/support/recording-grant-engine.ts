@@ -25,7 +25,11 @@ export class RecordingGrantEngine implements GrantEngine {
   delayMs = 0;
   private readonly failures = new Map<GrantCall['method'], Error[]>();
 
-  failNext(method: GrantCall['method'], error = new Error('AccessDenied: simulated failure'), times = 1): this {
+  failNext(
+    method: GrantCall['method'],
+    error = new Error('AccessDenied: simulated failure'),
+    times = 1,
+  ): this {
     const list = this.failures.get(method) ?? [];
     for (let i = 0; i < times; i++) list.push(error);
     this.failures.set(method, list);
@@ -57,7 +61,12 @@ export class RecordingGrantEngine implements GrantEngine {
   }
 
   async grant(request: GrantRequest): Promise<GrantResult> {
-    await this.enter({ method: 'grant', requestId: request.requestId, accountId: request.accountId, args: request });
+    await this.enter({
+      method: 'grant',
+      requestId: request.requestId,
+      accountId: request.accountId,
+      args: request,
+    });
     const delivery = RecordingGrantEngine.delivery(request.accountId, request.requestId, request.expiresAt);
     return { roleArn: delivery.roleArn, roleName: delivery.roleName, delivery };
   }

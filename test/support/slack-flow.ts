@@ -52,13 +52,16 @@ export async function approverMessage(fake: FakeSlack, index = 0): Promise<Appro
   );
   const blocks = call.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
   const button = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'request_approve');
-  return { requestId: button!.value!, channel: String(call.args.channel), ts: String(call.response?.ts), call };
+  return {
+    requestId: button!.value!,
+    channel: String(call.args.channel),
+    ts: String(call.response?.ts),
+    call,
+  };
 }
 
 export async function command(app: TestApp, text: string, userId = REQUESTER) {
-  return app.post(
-    slashCommandBody({ text, userId, responseUrl: app.fake.responseUrl(`cmd-${userId}`) }),
-  );
+  return app.post(slashCommandBody({ text, userId, responseUrl: app.fake.responseUrl(`cmd-${userId}`) }));
 }
 
 export async function click(
@@ -91,5 +94,7 @@ export function dmsTo(fake: FakeSlack, userId: string): RecordedCall[] {
 }
 
 export function updatesOf(fake: FakeSlack, message: ApproverMessage): RecordedCall[] {
-  return fake.callsTo('chat.update').filter((c) => c.args.ts === message.ts && c.args.channel === message.channel);
+  return fake
+    .callsTo('chat.update')
+    .filter((c) => c.args.ts === message.ts && c.args.channel === message.channel);
 }

@@ -1,7 +1,9 @@
 /** Template metadata as the Slack flow sees it (the TemplateCatalog port), for tests. */
 import type { TemplateInfo } from '../../src/domain/ports.js';
 
-const counts = (partial: Partial<Record<'List' | 'Read' | 'Write' | 'Permissions management' | 'Tagging', number>>) => ({
+const counts = (
+  partial: Partial<Record<'List' | 'Read' | 'Write' | 'Permissions management' | 'Tagging', number>>,
+) => ({
   List: 0,
   Read: 0,
   Write: 0,

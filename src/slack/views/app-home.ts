@@ -33,7 +33,13 @@ export function appHomeView(lists: {
       type: 'actions',
       block_id: `active_${r.id}`,
       elements: [
-        { type: 'button', action_id: ActionId.revoke, text: plainText('Revoke'), style: 'danger', value: r.id },
+        {
+          type: 'button',
+          action_id: ActionId.revoke,
+          text: plainText('Revoke'),
+          style: 'danger',
+          value: r.id,
+        },
         { type: 'button', action_id: ActionId.extend, text: plainText('Extend'), value: r.id },
       ],
     },
@@ -41,7 +47,9 @@ export function appHomeView(lists: {
   const pending = lists.pending.map((r): KnownBlock[] => [
     {
       type: 'section',
-      text: mrkdwn(`${line(r)} for ${formatDuration(r.durationSeconds)} · ${r.approvals.length} of ${r.approvalsRequired} approvals`),
+      text: mrkdwn(
+        `${line(r)} for ${formatDuration(r.durationSeconds)} · ${r.approvals.length} of ${r.approvalsRequired} approvals`,
+      ),
       ...(r.state === 'pending'
         ? {
             accessory: { type: 'button', action_id: ActionId.cancel, text: plainText('Cancel'), value: r.id },
@@ -59,7 +67,13 @@ export function appHomeView(lists: {
       type: 'actions',
       block_id: `waiting_${r.id}`,
       elements: [
-        { type: 'button', action_id: ActionId.approve, text: plainText('Approve'), style: 'primary', value: r.id },
+        {
+          type: 'button',
+          action_id: ActionId.approve,
+          text: plainText('Approve'),
+          style: 'primary',
+          value: r.id,
+        },
         { type: 'button', action_id: ActionId.deny, text: plainText('Deny'), style: 'danger', value: r.id },
       ],
     },

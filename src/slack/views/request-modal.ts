@@ -11,7 +11,12 @@ import { plainText } from '../mrkdwn.js';
 import { templateMrkdwn } from './template-summary.js';
 
 export const REQUEST_MODAL_ID = 'aws-access-request';
-export const FieldBlock = { account: 'account', template: 'template', duration: 'duration', reason: 'reason' } as const;
+export const FieldBlock = {
+  account: 'account',
+  template: 'template',
+  duration: 'duration',
+  reason: 'reason',
+} as const;
 
 export const DURATION_CHOICES = [900, 1800, 3600, 7200, 14400, 28800, 43200, 86400];
 
@@ -89,8 +94,9 @@ export function requestModal(input: RequestModalInput): ModalView {
         {
           type: 'mrkdwn',
           text: clip(
-            (input.selectedTemplate ? [input.selectedTemplate] : templates.slice(0, 6)).map(templateMrkdwn).join('\n\n') ||
-              'No templates are configured.',
+            (input.selectedTemplate ? [input.selectedTemplate] : templates.slice(0, 6))
+              .map(templateMrkdwn)
+              .join('\n\n') || 'No templates are configured.',
             3000,
           ),
         },

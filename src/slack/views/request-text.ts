@@ -25,7 +25,11 @@ export function statusText(request: AccessRequest): string {
   ].join('\n');
 }
 
-export function listText(lists: { active: AccessRequest[]; pending: AccessRequest[]; recent: AccessRequest[] }): string {
+export function listText(lists: {
+  active: AccessRequest[];
+  pending: AccessRequest[];
+  recent: AccessRequest[];
+}): string {
   const part = (title: string, items: AccessRequest[]) =>
     `*${title}*\n${items.length ? items.map((r) => `• ${requestLine(r)}`).join('\n') : '_none_'}`;
   return [
@@ -38,7 +42,10 @@ export function listText(lists: { active: AccessRequest[]; pending: AccessReques
 export function templatesText(templates: TemplateInfo[]): string {
   if (!templates.length) return 'No templates are configured.';
   return templates
-    .map((t) => `${templateMrkdwn(t)}\nUp to ${formatDuration(t.maxDurationSeconds)}, default ${formatDuration(t.defaultDurationSeconds)}.`)
+    .map(
+      (t) =>
+        `${templateMrkdwn(t)}\nUp to ${formatDuration(t.maxDurationSeconds)}, default ${formatDuration(t.defaultDurationSeconds)}.`,
+    )
     .join('\n\n');
 }
 

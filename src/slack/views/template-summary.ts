@@ -9,7 +9,8 @@ export function summaryLines(summary: AccessLevelSummary, maxServices = 8): stri
     const parts = LEVELS.filter((l) => (s.counts[l] ?? 0) > 0).map((l) => `${l} ${s.counts[l]}`);
     return `${s.service}: ${parts.join(' · ') || 'no actions'}`;
   });
-  if (summary.services.length > maxServices) lines.push(`…and ${summary.services.length - maxServices} more services`);
+  if (summary.services.length > maxServices)
+    lines.push(`…and ${summary.services.length - maxServices} more services`);
   for (const flag of summary.flags) lines.push(`⚠ ${flag}`);
   return lines;
 }

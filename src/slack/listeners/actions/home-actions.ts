@@ -13,7 +13,11 @@ export function register(app: App, context: FlowContext): void {
   app.action<BlockAction<ButtonAction>>(ActionId.cancel, async ({ ack, body, action, client }) => {
     await ack();
     const result = await context.requests.cancel(action.value ?? '', body.user.id);
-    await tellClicker(client, body, result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`);
+    await tellClicker(
+      client,
+      body,
+      result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
+    );
     await publishHome(client, context, body.user.id);
   });
 
@@ -23,10 +27,18 @@ export function register(app: App, context: FlowContext): void {
       const result = await context.requests.revokeGrant(action.value ?? '', body.user.id, {
         reason: 'revoked from App Home',
       });
-      await tellClicker(client, body, result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`);
+      await tellClicker(
+        client,
+        body,
+        result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
+      );
     } catch (error) {
       if (!(error instanceof GrantOperationError)) throw error;
-      await tellClicker(client, body, `:warning: ${escapeMrkdwn(error.message)}. The security team has been alerted.`);
+      await tellClicker(
+        client,
+        body,
+        `:warning: ${escapeMrkdwn(error.message)}. The security team has been alerted.`,
+      );
     }
     await publishHome(client, context, body.user.id);
   });

@@ -25,7 +25,11 @@ export function register(app: App, context: FlowContext): void {
     const requestId = action.value ?? '';
     try {
       const result = await context.requests.approve(requestId, body.user.id);
-      await tellClicker(client, body, result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`);
+      await tellClicker(
+        client,
+        body,
+        result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
+      );
     } catch (error) {
       context.logger.error({ err: error, requestId }, 'approve failed');
       await tellClicker(client, body, ':warning: Approving failed; please try again.').catch(() => undefined);

@@ -55,7 +55,9 @@ async function runSlow(
         parsed.kind === 'cancel'
           ? await requests.cancel(parsed.requestId, userId)
           : parsed.kind === 'revoke'
-            ? await requests.revokeGrant(parsed.requestId, userId, { reason: 'revoked with /aws-access revoke' })
+            ? await requests.revokeGrant(parsed.requestId, userId, {
+                reason: 'revoked with /aws-access revoke',
+              })
             : await requests.extendGrant(parsed.requestId, userId, parsed.durationSeconds);
       await respond(ephemeral(result.ok ? result.message : refusalText([result.refusal])));
       return;

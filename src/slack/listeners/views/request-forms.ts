@@ -108,7 +108,10 @@ export function register(app: App, context: FlowContext): void {
       });
     } catch (error) {
       if (!(error instanceof GrantOperationError)) throw error;
-      await client.chat.postMessage({ channel: body.user.id, text: `:warning: ${escapeMrkdwn(error.message)}` });
+      await client.chat.postMessage({
+        channel: body.user.id,
+        text: `:warning: ${escapeMrkdwn(error.message)}`,
+      });
     }
   });
 }
