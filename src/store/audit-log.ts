@@ -19,6 +19,8 @@ export interface AuditEntry {
   event: AuditEvent;
   prev: string;
   hash: string;
+  /** The event exactly as stored and hashed. */
+  raw: string;
 }
 
 export type VerifyResult =
@@ -113,7 +115,7 @@ export class RedisAuditLog implements AuditLog {
     let entries = 0;
     let lastId = '';
     for (;;) {
-      const page = (await this.read(cursor)) as Array<AuditEntry & { raw: string }>;
+      const page = await this.read(cursor);
       for (const entry of page) {
         entries += 1;
         if (entry.prev !== prev) {
