@@ -152,14 +152,10 @@ export class RedisAuditLog implements AuditLog {
       const rows = (await this.redis.xrange(this.keys.stream, start, '+', 'COUNT', PAGE)) as Array<
         [string, string[]]
       >;
-      for (const [id, raw] of rows) {
-        const f = fieldsOf(raw);
-        yield {
-          id,
-          event: JSON.parse(f.event ?? '{}') as AuditEvent,
-          prev: f.prev ?? '',
-          hash: f.hash ?? '',
-        };
+      for (const [id, fields] of rows) {
+        const f = fieldsOf(fields);
+        const raw = f.event ?? '{}';
+        yield { id, event: JSON.parse(raw) as AuditEvent, prev: f.prev ?? '', hash: f.hash ?? '', raw };
       }
       if (rows.length < PAGE) return;
       cursor = rows[rows.length - 1]![0];
