@@ -18,6 +18,8 @@ describe('forged or replayed Slack requests', () => {
     seedPeople(app.fake);
     await command(app, 'sbx readonly 1h');
     msg = await approverMessage(app.fake);
+    // Let the command's trailing work (requester DM, reply) finish before counting calls.
+    await app.fake.waitForCall('response_url', (c) => String(c.args.text).includes('sent to the approvers'));
   });
   afterAll(async () => app.stop());
 
