@@ -1,20 +1,42 @@
 /**
  * Wiring: config → adapters → domain services → Slack app, workers, HTTP server.
- * Owns graceful shutdown: stop taking Slack requests, close workers, quit Redis.
+ * Owns graceful shutdown: stop taking Slack requests, close workers and queues, quit Redis.
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from './config/env.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import type { AppConfig } from './config/schema.js';
+import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
+import { systemClock } from './domain/ports.js';
+import { RequestService, type RequestSettings } from './domain/request-service.js';
+import { staticAccountDirectory, staticTemplateCatalog } from './domain/static-catalogs.js';
+import { AppError, ErrorCode, MissingSettingError } from './errors.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { startWorkers } from './jobs/start-workers.js';
+import { BullRequestScheduler } from './jobs/approval-scheduler.js';
+import { auditBatchScheduler } from './jobs/audit-batches.js';
+import { Queues } from './jobs/queues.js';
+import { startWorkers, type Closable } from './jobs/start-workers.js';
 import type { Logger } from './logger.js';
 import { createSlackApp, type SlackApp } from './slack/slack-app.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { SlackNotifier } from './slack/slack-notifier.js';
+import { SlackPeople } from './slack/slack-people.js';
+import { RedisAuditLog } from './store/audit-log.js';
 import { createRedis, pingWithTimeout } from './store/redis-connection.js';
+import { RedisRequestStore } from './store/request-store.js';
 
 export type ServiceRole = 'web' | 'worker' | 'all';
+
+/** The AWS side, injected by whoever builds it (createAwsServices) or by tests. */
+export interface ServiceAdapters {
+  grants?: GrantEngine;
+  accounts?: AccountDirectory;
+  templates?: TemplateCatalog;
+}
 
 export interface ServiceOptions {
   env: EnvOptions;
@@ -24,6 +46,8 @@ export interface ServiceOptions {
   loaded?: LoadedConfig;
   /** Host to bind; defaults to all interfaces. */
   host?: string;
+  adapters?: ServiceAdapters;
+  clock?: Clock;
 }
 
 export interface RunningService {
@@ -32,24 +56,108 @@ export interface RunningService {
   redis: Redis;
   metrics: Metrics;
   slack?: SlackApp;
+  requests: RequestService;
+  queues: Queues;
+  audit: RedisAuditLog;
   stop(): Promise<void>;
+}
+
+/** Until the AWS grant engine is wired in, approvals end in `failed` with this explanation. */
+const unconfiguredGrantEngine: GrantEngine = {
+  grant: async () => {
+    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
+  },
+  revoke: async () => {
+    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
+  },
+  extend: async () => {
+    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
+  },
+  refreshDelivery: async () => {
+    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
+  },
+  reconcile: async () => ({ orphaned: [], overdue: [], missing: [] }),
+};
+
+export function requestSettings(config: AppConfig): RequestSettings {
+  return {
+    rules: config.approval.rules,
+    limits: {
+      min: config.durations.min,
+      max: config.durations.max,
+      maxExtensions: config.durations.maxExtensions,
+      maxTotal: config.durations.maxTotal,
+      expiryWarning: config.durations.expiryWarning,
+    },
+    identities: config.identities,
+    requesterGroups: config.slack.requesterGroups,
+    adminGroups: config.slack.adminGroups,
+    region: config.aws.region,
+  };
+}
+
+export function newRequestId(): string {
+  return `r-${randomBytes(5).toString('hex')}`;
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { env, role, logger } = options;
   const loaded = options.loaded ?? (await loadConfig(env.configPath));
+  const { config } = loaded;
+  const clock = options.clock ?? systemClock;
+  if (!env.slackBotToken) throw new MissingSettingError('SLACK_BOT_TOKEN', 'requests are announced in Slack');
   const metrics = createMetrics();
   const redis = createRedis(env.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const queues = new Queues(redis, config.redis.prefix);
+
+  const accounts = options.adapters?.accounts ?? staticAccountDirectory(config.aws.accounts);
+  const templates = options.adapters?.templates ?? staticTemplateCatalog([]);
+  const grants = options.adapters?.grants ?? unconfiguredGrantEngine;
+  if (!options.adapters?.grants) logger.warn('no grant engine injected: approved requests will fail');
+
+  const slackOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
+  // Request-path posts retry briefly; job posts reject rate limits so BullMQ reschedules them.
+  const slackClient = new WebClient(env.slackBotToken, {
+    ...slackOptions,
+    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
+  });
+  const jobSlackClient = new WebClient(env.slackBotToken, {
+    ...slackOptions,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+  });
+  const settings = requestSettings(config);
+  const ruleByName = (name: string) => settings.rules.find((r) => r.name === name);
+  const audit = new RedisAuditLog(redis, config.redis.prefix, {
+    logger,
+    forward: auditBatchScheduler(queues, config.slack.auditBatchSeconds),
+  });
+  const requests = new RequestService({
+    store: new RedisRequestStore(redis, config.redis.prefix),
+    audit,
+    grants,
+    accounts,
+    templates,
+    people: new SlackPeople(slackClient),
+    scheduler: new BullRequestScheduler(queues, clock),
+    notifier: new SlackNotifier(slackClient, config.slack.channels, templates, ruleByName),
+    clock,
+    newId: newRequestId,
+    settings,
+    onError: (error, context) => logger.warn({ err: error, context }, 'a side effect failed'),
+  });
 
   let slack: SlackApp | undefined;
   if (role === 'web' || role === 'all') {
     slack = createSlackApp(env, logger);
-    registerListeners(slack.app, { config: loaded.config });
+    registerListeners(slack.app, { config, requests, accounts, templates, logger });
     await slack.start();
   }
-  const workers =
-    role === 'worker' || role === 'all' ? await startWorkers({ env, loaded, logger, metrics }) : [];
+  const workers: Closable[] =
+    role === 'worker' || role === 'all'
+      ? await startWorkers({ env, loaded, logger, metrics, requests, jobSlackClient })
+      : [];
 
   const server = createHttpServer({
     logger,
@@ -70,10 +178,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await slack?.stop();
       await Promise.all(workers.map((w) => w.close()));
       await closed;
+      await queues.close();
       await redis.quit().catch(() => redis.disconnect());
       logger.info('stopped');
     })();
     return stopping;
   };
-  return { port, server, redis, metrics, slack, stop };
+  return { port, server, redis, metrics, slack, requests, queues, audit, stop };
 }

@@ -1,5 +1,6 @@
 import { readEnvOptions } from '../config/env.js';
 import { AppError, ErrorCode, UsageError } from '../errors.js';
+import { auditCommand } from './audit.js';
 import { hygieneCommand } from './hygiene.js';
 import type { CliIo } from './io.js';
 import { startCommand } from './start.js';
@@ -14,6 +15,7 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: 'run the service (--role web|worker|all)' },
   validate: { run: validateCommand, summary: 'check the config and templates' },
+  audit: { run: auditCommand, summary: 'verify or export the audit log (verify | export --since TIME)' },
   hygiene: { run: hygieneCommand, summary: "sweep one account's credentials (--account ID [--dry-run])" },
 };
 

@@ -1,13 +1,21 @@
+import type { WebClient } from '@slack/web-api';
 import type { EnvOptions } from '../config/env.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import type { RequestService } from '../domain/request-service.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
+import { startApprovalWorker } from './approval-workers.js';
+import { startAuditBatchWorker } from './audit-batches.js';
 
 export interface WorkerContext {
   env: EnvOptions;
   loaded: LoadedConfig;
   logger: Logger;
   metrics: Metrics;
+  /** The request lifecycle the jobs act through. */
+  requests?: RequestService;
+  /** For posts made from jobs; rejects rate-limited calls so BullMQ retries them. */
+  jobSlackClient?: WebClient;
 }
 
 export interface Closable {
@@ -15,6 +23,30 @@ export interface Closable {
 }
 
 /** Starts the BullMQ workers and schedulers of the worker role. */
-export async function startWorkers(_context: WorkerContext): Promise<Closable[]> {
-  return [];
+export async function startWorkers(context: WorkerContext): Promise<Closable[]> {
+  const { env, loaded, logger } = context;
+  const prefix = loaded.config.redis.prefix;
+  const workers: Closable[] = [];
+  if (context.requests) {
+    workers.push(
+      startApprovalWorker({
+        redisUrl: env.redisUrl,
+        redisPrefix: prefix,
+        requests: context.requests,
+        logger,
+      }),
+    );
+  }
+  if (context.jobSlackClient) {
+    workers.push(
+      startAuditBatchWorker({
+        redisUrl: env.redisUrl,
+        redisPrefix: prefix,
+        client: context.jobSlackClient,
+        channel: loaded.config.slack.channels.audit,
+        logger,
+      }),
+    );
+  }
+  return workers;
 }

@@ -5,10 +5,13 @@
 import type { EnvOptions } from '../../src/config/env.js';
 import type { LoadedConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type RunningService, type ServiceRole } from '../../src/main.js';
+import { staticTemplateCatalog } from '../../src/domain/static-catalogs.js';
+import { startService, type RunningService, type ServiceAdapters, type ServiceRole } from '../../src/main.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 import { awsEndpointUrl, redisUrl, testConfig, testRedis } from './services.js';
+import { RecordingGrantEngine } from './recording-grant-engine.js';
 import { postToSlackEvents, TEST_SIGNING_SECRET, type SignOptions } from './slack-request.js';
+import { TEST_TEMPLATES } from './test-templates.js';
 
 export const TEST_BOT_TOKEN = 'xoxb-test-0000-bot-token';
 
@@ -18,6 +21,8 @@ export interface TestApp {
   service: RunningService;
   loaded: LoadedConfig;
   env: EnvOptions;
+  /** The grant engine the app uses (a recording one unless the test injected another). */
+  grants: RecordingGrantEngine;
   post(body: string, options?: SignOptions): ReturnType<typeof postToSlackEvents>;
   stop(): Promise<void>;
 }
@@ -27,6 +32,8 @@ export interface TestAppOptions {
   loaded?: LoadedConfig;
   fake?: FakeSlack;
   env?: Partial<EnvOptions>;
+  /** Defaults: a RecordingGrantEngine, the config's static accounts and TEST_TEMPLATES. */
+  adapters?: ServiceAdapters;
 }
 
 export function testEnv(fake: FakeSlack, overrides: Partial<EnvOptions> = {}): EnvOptions {
@@ -49,7 +56,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const fake = options.fake ?? (await startFakeSlack());
   const loaded = options.loaded ?? testConfig();
   const env = testEnv(fake, options.env);
+  const grants = (options.adapters?.grants as RecordingGrantEngine | undefined) ?? new RecordingGrantEngine();
   const service = await startService({
+    adapters: { templates: staticTemplateCatalog(TEST_TEMPLATES), ...options.adapters, grants },
     env,
     role: options.role ?? 'web',
     logger: createLogger({ level: env.logLevel }),
@@ -63,6 +72,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     service,
     loaded,
     env,
+    grants,
     post: (body, signOptions) => postToSlackEvents(baseUrl, body, signOptions),
     stop: async () => {
       await service.stop();

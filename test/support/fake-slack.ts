@@ -11,6 +11,8 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   token?: string;
   at: number;
+  /** What the fake answered (for chat.postMessage: the ts of the new message). */
+  response?: Record<string, unknown>;
 }
 
 export interface FakeSlackUser {
@@ -160,10 +162,11 @@ export class FakeSlack {
       return;
     }
     const method = url.pathname.replace(/^\/api\//, '');
-    this.record({ method, args, token, at: Date.now() });
+    const call: RecordedCall = { method, args, token, at: Date.now() };
 
     const failure = this.failures.get(method)?.shift();
     if (failure) {
+      this.record(call);
       if ('retryAfter' in failure) {
         res.writeHead(429, { 'retry-after': String(failure.retryAfter), 'content-type': 'application/json' });
         res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
@@ -176,8 +179,10 @@ export class FakeSlack {
       }
       return;
     }
+    call.response = this.answer(method, args);
+    this.record(call);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(this.answer(method, args)));
+    res.end(JSON.stringify(call.response));
   }
 
   private nextTs(): string {

@@ -22,12 +22,14 @@ export interface SignOptions {
   timestamp?: number;
   /** Overrides the computed signature (for bad-signature tests); null leaves the header out. */
   signature?: string | null;
+  /** Events API callbacks are JSON; commands and interactions are form-encoded. */
+  contentType?: string;
 }
 
 export function signedRequest(body: string, options: SignOptions = {}): SlackRequest {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
+    'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
     'x-slack-request-timestamp': String(timestamp),
   };
   const signature =

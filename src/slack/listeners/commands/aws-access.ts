@@ -1,27 +1,129 @@
-import type { App } from '@slack/bolt';
-import { CommandSyntaxError, parseCommand, USAGE } from '../../../domain/command.js';
+/**
+ * `/aws-access`: help and syntax errors are answered in the ack; everything that may be slow
+ * (Slack profile and group look-ups, the grant itself) runs after the ack and answers through
+ * the command's response_url, ephemerally.
+ */
+import type { App, RespondFn } from '@slack/bolt';
+import { CommandSyntaxError, parseCommand, USAGE, type AccessCommand } from '../../../domain/command.js';
+import { GrantOperationError } from '../../../domain/request-service.js';
+import { escapeMrkdwn } from '../../mrkdwn.js';
+import { requestModal } from '../../views/request-modal.js';
+import { listText, refusalText, statusText, templatesText } from '../../views/request-text.js';
+import { isFlowContext, type FlowContext, type ListenerContext } from '../context.js';
 
 export const HELP_TEXT = [
   '*aws-access* gives you just-in-time AWS access: ask, get approved, get a role that ends on its own.',
   USAGE,
 ].join('\n');
 
-export function register(app: App, command: string): void {
-  app.command(command, async ({ command: cmd, ack }) => {
-    let parsed;
+function ephemeral(text: string) {
+  return { response_type: 'ephemeral' as const, text };
+}
+
+async function runSlow(
+  context: FlowContext,
+  parsed: AccessCommand,
+  userId: string,
+  respond: RespondFn,
+): Promise<void> {
+  const { requests } = context;
+  switch (parsed.kind) {
+    case 'request': {
+      const outcome = await requests.submit({
+        requesterId: userId,
+        account: parsed.account,
+        template: parsed.template,
+        durationSeconds: parsed.durationSeconds,
+        reason: parsed.reason,
+      });
+      if (!outcome.ok) {
+        await respond(ephemeral(`Your request was not created:\n${refusalText(outcome.refusals)}`));
+        return;
+      }
+      const r = outcome.request;
+      const text =
+        r.state === 'pending'
+          ? `Request \`${r.id}\` sent to the approvers (${r.approvalsRequired} approval${r.approvalsRequired > 1 ? 's' : ''} needed). You will get a DM at each step.`
+          : `Request \`${r.id}\` is ${escapeMrkdwn(r.state)}. Details are in your DMs.`;
+      await respond(ephemeral(text));
+      return;
+    }
+    case 'cancel':
+    case 'revoke':
+    case 'extend': {
+      const result =
+        parsed.kind === 'cancel'
+          ? await requests.cancel(parsed.requestId, userId)
+          : parsed.kind === 'revoke'
+            ? await requests.revokeGrant(parsed.requestId, userId, {
+                reason: 'revoked with /aws-access revoke',
+              })
+            : await requests.extendGrant(parsed.requestId, userId, parsed.durationSeconds);
+      await respond(ephemeral(result.ok ? result.message : refusalText([result.refusal])));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export function register(app: App, context: ListenerContext): void {
+  app.command(context.config.slack.command, async ({ command: cmd, ack, respond, client }) => {
+    let parsed: AccessCommand;
     try {
       parsed = parseCommand(cmd.text ?? '');
     } catch (error) {
       if (error instanceof CommandSyntaxError) {
-        await ack({ response_type: 'ephemeral', text: `:warning: ${error.message}\n\n${error.usage}` });
+        await ack(ephemeral(`:warning: ${escapeMrkdwn(error.message)}\n\n${error.usage}`));
         return;
       }
       throw error;
     }
     if (parsed.kind === 'help') {
-      await ack({ response_type: 'ephemeral', text: HELP_TEXT });
+      await ack(ephemeral(HELP_TEXT));
       return;
     }
-    await ack({ response_type: 'ephemeral', text: `\`${parsed.kind}\` is not available yet.\n\n${USAGE}` });
+    if (!isFlowContext(context)) {
+      await ack(ephemeral(`\`${parsed.kind}\` is not available on this deployment.\n\n${USAGE}`));
+      return;
+    }
+    const flow = context;
+    switch (parsed.kind) {
+      case 'open-modal':
+        await ack();
+        // trigger_id is valid for 3 s from Slack's side: open the form straight after the ack.
+        await client.views.open({
+          trigger_id: cmd.trigger_id,
+          view: requestModal({
+            templates: flow.templates.list(),
+            limits: flow.requests.settings.limits,
+            defaultDuration: flow.config.durations.default,
+          }),
+        });
+        return;
+      case 'templates':
+        await ack(ephemeral(templatesText(flow.templates.list())));
+        return;
+      case 'list':
+        await ack(ephemeral(listText(await flow.requests.listFor(cmd.user_id))));
+        return;
+      case 'status': {
+        const result = await flow.requests.status(parsed.requestId, cmd.user_id);
+        await ack(ephemeral(result.ok ? statusText(result.request) : refusalText([result.refusal])));
+        return;
+      }
+      default:
+        await ack(ephemeral(parsed.kind === 'request' ? 'Checking your request…' : 'Working on it…'));
+    }
+    try {
+      await runSlow(flow, parsed, cmd.user_id, respond);
+    } catch (error) {
+      flow.logger.error({ err: error, command: parsed.kind }, 'aws-access command failed');
+      const text =
+        error instanceof GrantOperationError
+          ? `:warning: ${escapeMrkdwn(error.message)}. The security team has been alerted.`
+          : ':warning: Something went wrong; nothing was changed. Please try again.';
+      await respond(ephemeral(text)).catch(() => undefined);
+    }
   });
 }

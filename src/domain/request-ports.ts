@@ -1,0 +1,87 @@
+/**
+ * Ports the request lifecycle needs besides the AWS ones in ports.ts: where requests are kept,
+ * who people are, how timers are set, and how people are told.
+ */
+import type { AccessRequest, RequestState } from './access-request.js';
+import type { ApprovalRule, Person } from './approval-policy.js';
+import type { Delivery } from './ports.js';
+
+/** Fields a transition may change; `null` clears one. */
+export type RequestPatch = {
+  [K in keyof AccessRequest]?: AccessRequest[K] | null;
+};
+
+export interface TransitionChange {
+  /** The states the request may be in for the change to apply. */
+  from: readonly RequestState[];
+  to: RequestState;
+  /** When given, the change applies only if nothing else changed the request since. */
+  expectedVersion?: number;
+  patch?: RequestPatch;
+}
+
+export type TransitionOutcome =
+  | { ok: true; request: AccessRequest; previous: RequestState }
+  | { ok: false; reason: 'missing' }
+  | { ok: false; reason: 'state' | 'version'; state: RequestState; version: number };
+
+export type ApproveOutcome =
+  | { result: 'counted' | 'approved'; request: AccessRequest; count: number }
+  | { result: 'already' | 'not-pending' | 'self'; state: RequestState }
+  | { result: 'missing' };
+
+export interface RequestStore {
+  create(request: AccessRequest): Promise<AccessRequest>;
+  get(id: string): Promise<AccessRequest | undefined>;
+  /** Atomic compare-and-set on state (and version): at most one concurrent caller wins. */
+  transition(id: string, change: TransitionChange): Promise<TransitionOutcome>;
+  /** Atomically counts one approval; the call that reaches N moves the request to approved. */
+  approve(id: string, approverId: string, at: number): Promise<ApproveOutcome>;
+  setMessage(id: string, message: { channel: string; ts: string }): Promise<void>;
+  /** Newest first. */
+  listByRequester(userId: string, limit?: number): Promise<AccessRequest[]>;
+  /** Oldest first. */
+  listByState(state: RequestState, limit?: number): Promise<AccessRequest[]>;
+  /** Active (and revoke-failed) grants whose end is at or before `time`, soonest first. */
+  listExpiringBefore(time: number, limit?: number): Promise<AccessRequest[]>;
+}
+
+export interface PeopleDirectory {
+  person(userId: string): Promise<Person | undefined>;
+  /** Members of a Slack user group as of now (never cached: approver rights are checked live). */
+  groupMembers(groupId: string): Promise<string[]>;
+}
+
+export interface RequestScheduler {
+  /** remind-<id>, escalate-<id>, expire-<id>; a duplicate schedule is a no-op. */
+  schedulePending(
+    requestId: string,
+    at: { remindAt: number; escalateAt: number; expireAt: number },
+  ): Promise<void>;
+  cancelPending(requestId: string): Promise<void>;
+  /** revoke-<id> at the end, warn-<id> before it; replaces an earlier schedule (extensions). */
+  scheduleGrantEnd(requestId: string, at: { revokeAt: number; warnAt: number }): Promise<void>;
+  cancelGrantEnd(requestId: string): Promise<void>;
+}
+
+export interface RequestNotifier {
+  /** Posts the approver message; returns where it is so it can be updated in place. */
+  approvalRequested(
+    request: AccessRequest,
+    rule: ApprovalRule,
+  ): Promise<{ channel: string; ts: string } | undefined>;
+  /** Redraws the approver message after any change; `note` says what just happened. */
+  requestChanged(request: AccessRequest, note?: string): Promise<void>;
+  /** A direct message to the requester. */
+  toRequester(request: AccessRequest, text: string): Promise<void>;
+  /** The grant's delivery, by DM only: it may hold a console link or credentials. */
+  delivered(request: AccessRequest, delivery: Delivery): Promise<void>;
+  remind(request: AccessRequest, rule: ApprovalRule): Promise<void>;
+  escalate(request: AccessRequest, rule: ApprovalRule): Promise<void>;
+  /** Pages the security channel and posts a review request to the rule's approvers. */
+  breakGlass(
+    request: AccessRequest,
+    rule: ApprovalRule,
+  ): Promise<{ channel: string; ts: string } | undefined>;
+  alertSecurity(text: string, request?: AccessRequest): Promise<void>;
+}

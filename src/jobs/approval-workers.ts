@@ -1,0 +1,48 @@
+/**
+ * The worker for pending requests: remind-<id>, escalate-<id> and expire-<id>. Each handler asks
+ * the RequestService, which acts only if the request is still pending, so a job that fires after
+ * a decision (or twice) does nothing.
+ */
+import { Worker } from 'bullmq';
+import type { RequestService } from '../domain/request-service.js';
+import type { Logger } from '../logger.js';
+import { createRedis } from '../store/redis-connection.js';
+import { ApprovalJob, type RequestJobData } from './approval-scheduler.js';
+import { QueueName, workerOptions } from './queues.js';
+import type { Closable } from './start-workers.js';
+
+export function startApprovalWorker(options: {
+  redisUrl: string;
+  redisPrefix: string;
+  requests: RequestService;
+  logger: Logger;
+}): Closable {
+  const connection = createRedis(options.redisUrl, 'worker');
+  const worker = new Worker<RequestJobData>(
+    QueueName.approvals,
+    async (job) => {
+      const { requestId } = job.data;
+      switch (job.name) {
+        case ApprovalJob.remind:
+          return { acted: await options.requests.remind(requestId) };
+        case ApprovalJob.escalate:
+          return { acted: await options.requests.escalate(requestId) };
+        case ApprovalJob.expire:
+          return { acted: await options.requests.expirePending(requestId) };
+        default:
+          options.logger.warn({ job: job.name }, 'unknown approvals job');
+          return { acted: false };
+      }
+    },
+    workerOptions(connection, options.redisPrefix),
+  );
+  worker.on('failed', (job, error) =>
+    options.logger.warn({ err: error, job: job?.id }, 'approvals job failed'),
+  );
+  return {
+    close: async () => {
+      await worker.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Approve / Deny on the approver message (or App Home). Ack at once; the service then re-checks
+ * everything at click time. A refused click changes nothing and gets an ephemeral explanation.
+ */
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { escapeMrkdwn } from '../../mrkdwn.js';
+import { ActionId } from '../../views/request-message.js';
+import { denyModal } from '../../views/request-modal.js';
+import type { FlowContext } from '../context.js';
+
+/** Tells one person something privately: ephemeral in the channel of the click, else a DM. */
+export async function tellClicker(client: WebClient, body: BlockAction, text: string): Promise<void> {
+  const channel = body.channel?.id ?? body.container?.channel_id;
+  if (channel && body.container?.type === 'message') {
+    await client.chat.postEphemeral({ channel, user: body.user.id, text });
+  } else {
+    await client.chat.postMessage({ channel: body.user.id, text });
+  }
+}
+
+export function register(app: App, context: FlowContext): void {
+  app.action<BlockAction<ButtonAction>>(ActionId.approve, async ({ ack, body, action, client }) => {
+    await ack();
+    const requestId = action.value ?? '';
+    try {
+      const result = await context.requests.approve(requestId, body.user.id);
+      await tellClicker(
+        client,
+        body,
+        result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
+      );
+    } catch (error) {
+      context.logger.error({ err: error, requestId }, 'approve failed');
+      await tellClicker(client, body, ':warning: Approving failed; please try again.').catch(() => undefined);
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(ActionId.deny, async ({ ack, body, action, client }) => {
+    await ack();
+    const requestId = action.value ?? '';
+    const checked = await context.requests.checkDecider(requestId, body.user.id, 'deny');
+    if (!('id' in checked)) {
+      await tellClicker(client, body, `:no_entry: ${escapeMrkdwn(checked.message)}`);
+      return;
+    }
+    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId) });
+  });
+}

@@ -1,0 +1,90 @@
+/** App Home: my active grants (Revoke, Extend), my pending requests (Cancel), and requests waiting for me. */
+import type { HomeView, KnownBlock } from '@slack/types';
+import type { AccessRequest } from '../../domain/access-request.js';
+import { formatDuration } from '../../domain/duration.js';
+import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
+import { accountLine, ActionId } from './request-message.js';
+
+function line(request: AccessRequest): string {
+  return `\`${request.id}\` *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`;
+}
+
+function section(title: string, empty: string, items: KnownBlock[][]): KnownBlock[] {
+  return [
+    { type: 'header', text: plainText(title) },
+    ...(items.length ? items.flat() : [{ type: 'context', elements: [mrkdwn(empty)] } as KnownBlock]),
+    { type: 'divider' },
+  ];
+}
+
+export function appHomeView(lists: {
+  active: AccessRequest[];
+  pending: AccessRequest[];
+  waiting: AccessRequest[];
+}): HomeView {
+  const active = lists.active.map((r): KnownBlock[] => [
+    {
+      type: 'section',
+      text: mrkdwn(
+        `${line(r)}\n${r.state === 'active' && r.expiresAt ? `until ${slackDate(r.expiresAt)}` : 'revocation failed, retrying'}`,
+      ),
+    },
+    {
+      type: 'actions',
+      block_id: `active_${r.id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.revoke,
+          text: plainText('Revoke'),
+          style: 'danger',
+          value: r.id,
+        },
+        { type: 'button', action_id: ActionId.extend, text: plainText('Extend'), value: r.id },
+      ],
+    },
+  ]);
+  const pending = lists.pending.map((r): KnownBlock[] => [
+    {
+      type: 'section',
+      text: mrkdwn(
+        `${line(r)} for ${formatDuration(r.durationSeconds)} · ${r.approvals.length} of ${r.approvalsRequired} approvals`,
+      ),
+      ...(r.state === 'pending'
+        ? {
+            accessory: { type: 'button', action_id: ActionId.cancel, text: plainText('Cancel'), value: r.id },
+          }
+        : {}),
+    },
+  ]);
+  const waiting = lists.waiting.map((r): KnownBlock[] => [
+    {
+      type: 'section',
+      text: mrkdwn(`${line(r)} for ${formatDuration(r.durationSeconds)}, asked by ${mention(r.requesterId)}`),
+    },
+    { type: 'section', text: plainText(r.reason || '(no reason given)') },
+    {
+      type: 'actions',
+      block_id: `waiting_${r.id}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.approve,
+          text: plainText('Approve'),
+          style: 'primary',
+          value: r.id,
+        },
+        { type: 'button', action_id: ActionId.deny, text: plainText('Deny'), style: 'danger', value: r.id },
+      ],
+    },
+  ]);
+  return {
+    type: 'home',
+    blocks: [
+      ...section('Your active grants', 'No active grants.', active),
+      ...section('Your pending requests', 'Nothing pending.', pending),
+      ...section('Waiting for your approval', 'Nothing waiting for you.', waiting),
+      { type: 'context', elements: [mrkdwn('Ask for access with `/aws-access`.')] },
+    ],
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The approver message: who asks for what, where, how long and why, which rule applies, N of M
+ * approvals, and Approve / Deny while the request is pending. Redrawn in place after every
+ * change. The reason is user text and is only ever shown as plain_text.
+ */
+import type { KnownBlock } from '@slack/types';
+import { describeState, type AccessRequest } from '../../domain/access-request.js';
+import type { ApprovalRule } from '../../domain/approval-policy.js';
+import { formatDuration } from '../../domain/duration.js';
+import type { TemplateInfo } from '../../domain/ports.js';
+import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
+import { templateMrkdwn } from './template-summary.js';
+
+export const ActionId = {
+  approve: 'request_approve',
+  deny: 'request_deny',
+  cancel: 'home_cancel',
+  revoke: 'home_revoke',
+  extend: 'home_extend',
+} as const;
+
+const STATE_ICON: Record<AccessRequest['state'], string> = {
+  pending: ':hourglass_flowing_sand:',
+  approved: ':white_check_mark:',
+  active: ':large_green_circle:',
+  revoked: ':no_entry_sign:',
+  denied: ':x:',
+  cancelled: ':heavy_minus_sign:',
+  'expired-unapproved': ':alarm_clock:',
+  failed: ':warning:',
+  'revoke-failed': ':rotating_light:',
+};
+
+export function accountLine(request: AccessRequest): string {
+  const path = request.ouPath.map((ou) => ou.name || ou.id).join(' / ');
+  return `${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`)${path ? ` · OU ${escapeMrkdwn(path)}` : ''}`;
+}
+
+export function approversText(rule: ApprovalRule | undefined): string {
+  if (!rule) return 'rule removed';
+  const people = [
+    ...rule.approvers.groups.map((g) => `<!subteam^${g}>`),
+    ...rule.approvers.users.map((u) => mention(u)),
+  ];
+  return people.join(', ') || 'nobody (auto-approval)';
+}
+
+/** Plain one-line summary for notifications (no user text in it). */
+export function requestHeadline(request: AccessRequest): string {
+  return `${request.breakGlass ? 'Break-glass access' : 'AWS access request'} ${request.id}: ${request.templateName} on ${request.accountName} for ${formatDuration(request.durationSeconds)}`;
+}
+
+export interface RequestMessageOptions {
+  rule: ApprovalRule | undefined;
+  template: TemplateInfo | undefined;
+  note?: string;
+  /** Break-glass review: the grant happened already; no buttons. */
+  review?: boolean;
+}
+
+export function requestMessageBlocks(request: AccessRequest, options: RequestMessageOptions): KnownBlock[] {
+  const { rule, template } = options;
+  const approvals = request.approvals.map((a) => mention(a.approverId)).join(', ');
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      text: plainText(
+        `${request.breakGlass ? 'Break-glass access' : 'AWS access request'} ${request.id}`,
+        150,
+      ),
+    },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `${mention(request.requesterId)} asks for *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`,
+      ),
+      fields: [
+        mrkdwn(`*Duration*\n${formatDuration(request.durationSeconds)}`),
+        mrkdwn(`*Rule*\n${escapeMrkdwn(request.ruleName)}`),
+        mrkdwn(
+          `*Approvals*\n${request.approvals.length} of ${request.approvalsRequired}${approvals ? ` (${approvals})` : ''}`,
+        ),
+        mrkdwn(`*Approvers*\n${approversText(rule)}`),
+      ],
+    },
+    { type: 'section', text: mrkdwn('*Reason*') },
+    { type: 'section', block_id: 'reason', text: plainText(request.reason || '(none given)') },
+  ];
+  if (template) blocks.push({ type: 'context', elements: [mrkdwn(templateMrkdwn(template))] });
+  if (options.review) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        ':rotating_light: *Break-glass*: granted at once without approval. Approvers, please review this use and follow up with the requester.',
+      ),
+    });
+  }
+  const status = [`${STATE_ICON[request.state]} *${describeState(request.state)}*`];
+  if (request.decidedBy && request.decidedBy !== 'system' && request.state !== 'pending') {
+    status.push(`decided by ${mention(request.decidedBy)}`);
+  }
+  if (request.expiresAt && (request.state === 'active' || request.state === 'revoke-failed')) {
+    status.push(`until ${slackDate(request.expiresAt)}`);
+  }
+  if (request.extensions > 0) status.push(`extended ${request.extensions}×`);
+  if (options.note) status.push(options.note);
+  blocks.push({ type: 'context', elements: [mrkdwn(status.join(' · '))] });
+  if (request.state === 'denied' && request.denyReason) {
+    blocks.push({ type: 'section', text: mrkdwn('*Why denied*') });
+    blocks.push({ type: 'section', text: plainText(request.denyReason) });
+  }
+  if (request.state === 'pending' && !options.review) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'decision',
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.approve,
+          text: plainText('Approve'),
+          style: 'primary',
+          value: request.id,
+        },
+        {
+          type: 'button',
+          action_id: ActionId.deny,
+          text: plainText('Deny'),
+          style: 'danger',
+          value: request.id,
+        },
+      ],
+    });
+  }
+  return blocks;
+}

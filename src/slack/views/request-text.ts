@@ -1,0 +1,54 @@
+/** Short mrkdwn texts for command answers: status, lists, refusals. User text is escaped. */
+import { describeState, type AccessRequest } from '../../domain/access-request.js';
+import type { Refusal } from '../../domain/approval-policy.js';
+import { formatDuration } from '../../domain/duration.js';
+import type { TemplateInfo } from '../../domain/ports.js';
+import { escapeMrkdwn } from '../mrkdwn.js';
+import { accountLine } from './request-message.js';
+import { templateMrkdwn } from './template-summary.js';
+
+export function requestLine(request: AccessRequest): string {
+  const until =
+    request.expiresAt && (request.state === 'active' || request.state === 'revoke-failed')
+      ? ` until ${new Date(request.expiresAt).toISOString()}`
+      : '';
+  return `\`${request.id}\` *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)} for ${formatDuration(
+    request.durationSeconds,
+  )} – ${describeState(request.state)}${until}`;
+}
+
+export function statusText(request: AccessRequest): string {
+  return [
+    requestLine(request),
+    `Approvals: ${request.approvals.length} of ${request.approvalsRequired} · rule ${escapeMrkdwn(request.ruleName)}`,
+    `Reason: ${escapeMrkdwn(request.reason || '(none)')}`,
+  ].join('\n');
+}
+
+export function listText(lists: {
+  active: AccessRequest[];
+  pending: AccessRequest[];
+  recent: AccessRequest[];
+}): string {
+  const part = (title: string, items: AccessRequest[]) =>
+    `*${title}*\n${items.length ? items.map((r) => `• ${requestLine(r)}`).join('\n') : '_none_'}`;
+  return [
+    part('Active grants', lists.active),
+    part('Pending requests', lists.pending),
+    part('Recently finished', lists.recent),
+  ].join('\n\n');
+}
+
+export function templatesText(templates: TemplateInfo[]): string {
+  if (!templates.length) return 'No templates are configured.';
+  return templates
+    .map(
+      (t) =>
+        `${templateMrkdwn(t)}\nUp to ${formatDuration(t.maxDurationSeconds)}, default ${formatDuration(t.defaultDurationSeconds)}.`,
+    )
+    .join('\n\n');
+}
+
+export function refusalText(refusals: Refusal[]): string {
+  return refusals.map((r) => `:no_entry: ${escapeMrkdwn(r.message)}`).join('\n');
+}

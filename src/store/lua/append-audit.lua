@@ -1,0 +1,19 @@
+--[[
+  Appends one audit event to the chained stream, but only if the chain head is still the one
+  the caller hashed against; otherwise the caller re-reads the head and tries again. Keeps the
+  chain linear with any number of writers.
+
+  KEYS[1] audit stream
+  KEYS[2] chain head (hash of the newest entry)
+  ARGV[1] head the caller read ('' for an empty log)
+  ARGV[2] sha256(ARGV[1] .. ARGV[3])
+  ARGV[3] canonical event JSON
+  Returns the new entry id, or false when the head moved.
+]]
+local head = redis.call('GET', KEYS[2]) or ''
+if head ~= ARGV[1] then
+  return false
+end
+local id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[3], 'prev', ARGV[1], 'hash', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[2])
+return id

@@ -1,0 +1,199 @@
+/**
+ * Access requests in Redis: one hash per request, a sorted set of approvals per request, and
+ * sorted-set indexes by requester, by state and by expiry. State changes run as Lua scripts
+ * (lua/*.lua) so each is an atomic compare-and-set. Never holds credentials: a Delivery is not
+ * a field of AccessRequest and never reaches this module.
+ */
+import type { Redis } from 'ioredis';
+import { isRequestState, type AccessRequest, type RequestState } from '../domain/access-request.js';
+import type {
+  ApproveOutcome,
+  RequestPatch,
+  RequestStore,
+  TransitionChange,
+  TransitionOutcome,
+} from '../domain/request-ports.js';
+import { runScript } from './lua-scripts.js';
+
+const JSON_FIELDS = new Set<keyof AccessRequest>(['ouPath', 'message']);
+const NUMBER_FIELDS = new Set<keyof AccessRequest>([
+  'version',
+  'durationSeconds',
+  'approvalsRequired',
+  'createdAt',
+  'updatedAt',
+  'pendingUntil',
+  'decidedAt',
+  'startsAt',
+  'expiresAt',
+  'extensions',
+  'revokedAt',
+]);
+const BOOLEAN_FIELDS = new Set<keyof AccessRequest>(['breakGlass', 'autoApproved']);
+
+function encodeValue(field: keyof AccessRequest, value: unknown): string {
+  if (JSON_FIELDS.has(field)) return JSON.stringify(value);
+  if (BOOLEAN_FIELDS.has(field)) return value ? '1' : '0';
+  return String(value);
+}
+
+export function encodeRequest(request: AccessRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(request) as Array<[keyof AccessRequest, unknown]>) {
+    if (key === 'approvals' || value === undefined || value === null) continue;
+    out[key] = encodeValue(key, value);
+  }
+  return out;
+}
+
+function encodePatch(patch: RequestPatch): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(patch) as Array<[keyof AccessRequest, unknown]>) {
+    if (key === 'approvals' || key === 'state' || key === 'version' || key === 'id') continue;
+    if (value === undefined) continue;
+    out[key] = value === null ? null : encodeValue(key, value);
+  }
+  return out;
+}
+
+export function decodeRequest(hash: Record<string, string>, approvals: string[]): AccessRequest | undefined {
+  if (!hash.id || !hash.state || !isRequestState(hash.state)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(hash) as Array<[keyof AccessRequest, string]>) {
+    if (JSON_FIELDS.has(key)) out[key] = JSON.parse(raw);
+    else if (NUMBER_FIELDS.has(key)) out[key] = Number(raw);
+    else if (BOOLEAN_FIELDS.has(key)) out[key] = raw === '1';
+    else out[key] = raw;
+  }
+  const list: AccessRequest['approvals'] = [];
+  for (let i = 0; i < approvals.length; i += 2) {
+    list.push({ approverId: approvals[i]!, at: Number(approvals[i + 1]) });
+  }
+  out.approvals = list;
+  out.ouPath ??= [];
+  out.extensions ??= 0;
+  return out as unknown as AccessRequest;
+}
+
+export class RedisRequestStore implements RequestStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:request:${id}`;
+  }
+  private approvalsKey(id: string): string {
+    return `${this.prefix}:request:${id}:approvals`;
+  }
+  private get stateIndexPrefix(): string {
+    return `${this.prefix}:requests:state:`;
+  }
+  private requesterKey(userId: string): string {
+    return `${this.prefix}:requests:requester:${userId}`;
+  }
+  private get expiryKey(): string {
+    return `${this.prefix}:requests:expiry`;
+  }
+
+  async create(request: AccessRequest): Promise<AccessRequest> {
+    const stored = { ...request, version: 1, approvals: [] };
+    // Claim the id first so a (vanishingly unlikely) id collision can never overwrite a request.
+    if ((await this.redis.hsetnx(this.key(request.id), 'id', request.id)) !== 1) {
+      throw new Error(`request id ${request.id} already exists`);
+    }
+    await this.redis
+      .multi()
+      .hset(this.key(request.id), encodeRequest(stored))
+      .zadd(this.requesterKey(request.requesterId), request.createdAt, request.id)
+      .zadd(`${this.stateIndexPrefix}${request.state}`, request.createdAt, request.id)
+      .exec();
+    return stored;
+  }
+
+  async get(id: string): Promise<AccessRequest | undefined> {
+    const result = await this.redis
+      .multi()
+      .hgetall(this.key(id))
+      .zrange(this.approvalsKey(id), '0', '-1', 'WITHSCORES')
+      .exec();
+    if (!result) return undefined;
+    const [[hashErr, hash], [appErr, approvals]] = result as [
+      [Error | null, Record<string, string>],
+      [Error | null, string[]],
+    ];
+    if (hashErr) throw hashErr;
+    if (appErr) throw appErr;
+    return decodeRequest(hash, approvals);
+  }
+
+  async transition(id: string, change: TransitionChange): Promise<TransitionOutcome> {
+    const reply = (await runScript(
+      this.redis,
+      'transitionRequest',
+      [this.key(id), this.expiryKey],
+      [
+        ` ${change.from.join(' ')} `,
+        change.to,
+        change.expectedVersion === undefined ? '' : String(change.expectedVersion),
+        String(Date.now()),
+        this.stateIndexPrefix,
+        JSON.stringify(encodePatch(change.patch ?? {})),
+      ],
+    )) as [string, string?, number?];
+    const [status, state, version] = reply;
+    if (status === 'missing') return { ok: false, reason: 'missing' };
+    if (status !== 'ok') {
+      return {
+        ok: false,
+        reason: status as 'state' | 'version',
+        state: state as RequestState,
+        version: Number(version),
+      };
+    }
+    const request = await this.get(id);
+    if (!request) return { ok: false, reason: 'missing' };
+    return { ok: true, request, previous: state as RequestState };
+  }
+
+  async approve(id: string, approverId: string, at: number): Promise<ApproveOutcome> {
+    const reply = (await runScript(
+      this.redis,
+      'approveRequest',
+      [this.key(id), this.approvalsKey(id)],
+      [approverId, String(at), this.stateIndexPrefix],
+    )) as [string, string?, number?, number?];
+    const [result, state, , count] = reply;
+    if (result === 'missing') return { result: 'missing' };
+    if (result === 'counted' || result === 'approved') {
+      const request = await this.get(id);
+      if (!request) return { result: 'missing' };
+      return { result, request, count: Number(count) };
+    }
+    return { result: result as 'already' | 'not-pending' | 'self', state: state as RequestState };
+  }
+
+  async setMessage(id: string, message: { channel: string; ts: string }): Promise<void> {
+    await this.redis.hset(this.key(id), 'message', JSON.stringify(message));
+  }
+
+  private async load(ids: string[]): Promise<AccessRequest[]> {
+    const requests = await Promise.all(ids.map((id) => this.get(id)));
+    return requests.filter((r): r is AccessRequest => r !== undefined);
+  }
+
+  async listByRequester(userId: string, limit = 50): Promise<AccessRequest[]> {
+    return this.load(await this.redis.zrevrange(this.requesterKey(userId), 0, limit - 1));
+  }
+
+  async listByState(state: RequestState, limit = 100): Promise<AccessRequest[]> {
+    return this.load(await this.redis.zrange(`${this.stateIndexPrefix}${state}`, '0', String(limit - 1)));
+  }
+
+  async listExpiringBefore(time: number, limit = 100): Promise<AccessRequest[]> {
+    return this.load(
+      await this.redis.zrangebyscore(this.expiryKey, '-inf', String(time), 'LIMIT', '0', String(limit)),
+    );
+  }
+}

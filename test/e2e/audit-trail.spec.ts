@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { startTestApp, testEnv, type TestApp } from '../support/app-harness.js';
+import { TEST_CONFIG_FILE, testConfig, testRedis } from '../support/services.js';
+import { APPROVER1, approverMessage, click, command, seedPeople, waitUntil } from '../support/slack-flow.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+});
+
+/** The test config as a file with this test's Redis prefix, for the CLI. */
+function configFileFor(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aab-audit-'));
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, `${readFileSync(TEST_CONFIG_FILE, 'utf8')}\nredis:\n  prefix: ${prefix}\n`);
+  return file;
+}
+
+async function cli(a: TestApp, args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { env: testEnv(a.fake), out: (l) => out.push(l), err: (l) => err.push(l) };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+describe('the audit trail', () => {
+  it('records every transition and refusal; verify passes untouched and names the entry altered in Redis', async () => {
+    app = await startTestApp({ loaded: testConfig() });
+    const a = app;
+    seedPeople(a.fake);
+    const prefix = a.loaded.config.redis.prefix;
+    await command(a, 'sbx readonly 1h checking alarms');
+    const msg = await approverMessage(a.fake);
+    await click(a, 'U0REQUESTER', 'request_approve', msg);
+    await click(a, APPROVER1, 'request_approve', msg);
+    await waitUntil(async () => (await a.service.requests.get(msg.requestId))?.state === 'active', 'active');
+
+    const file = configFileFor(prefix);
+    const exported = await cli(a, ['audit', 'export', '--since', '1h', '--config', file]);
+    expect(exported.code).toBe(0);
+    const events = exported.out.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const summary = events.map(
+      (e) => `${e.action}:${e.outcome}:${e.stateBefore ?? ''}>${e.stateAfter ?? ''}`,
+    );
+    expect(summary).toEqual([
+      'request:ok:>pending',
+      'approve:refused:pending>pending',
+      'approve:ok:pending>approved',
+      'grant:ok:approved>active',
+    ]);
+    expect(events[1]).toMatchObject({ actor: 'U0REQUESTER', requestId: msg.requestId });
+    expect(String(events[1]!.reason)).toContain('your own request');
+    expect(JSON.stringify(events)).not.toMatch(/switchrole|cliProfile/);
+
+    const ok = await cli(a, ['audit', 'verify', '--config', file]);
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.out.join('\n')).toContain('intact: 4 entries');
+
+    // Rewrite the stream with the refused click turned into an approval, keeping every id.
+    const { redis, cleanup } = await testRedis(`${prefix}-unused`);
+    try {
+      const key = `${prefix}:audit`;
+      const rows = (await redis.xrange(key, '-', '+')) as Array<[string, string[]]>;
+      const target = rows[1]![0];
+      await redis.del(key);
+      for (const [id, fields] of rows) {
+        const copy = [...fields];
+        if (id === target) {
+          const i = copy.indexOf('event') + 1;
+          copy[i] = copy[i]!.replace('"refused"', '"ok"');
+        }
+        await redis.xadd(key, id, ...copy);
+      }
+      const broken = await cli(a, ['audit', 'verify', '--config', file]);
+      expect(broken.code).toBe(1);
+      expect(broken.err.join('\n')).toContain(`entry ${target}`);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('posts events to the audit channel in batches and waits out a 429', async () => {
+    app = await startTestApp({
+      loaded: testConfig((c) => {
+        c.slack.auditBatchSeconds = 0.3;
+      }),
+      role: 'all',
+    });
+    const a = app;
+    a.fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    for (let i = 0; i < 3; i++) {
+      await a.service.audit.record({
+        at: new Date().toISOString(),
+        actor: 'U0ADMIN',
+        action: `probe-${i}`,
+        outcome: 'ok',
+        reason: '<!channel> look',
+      });
+    }
+    const posted = await a.fake.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0AUDIT' && c.response !== undefined,
+      15_000,
+    );
+    const text = String(posted.args.text);
+    expect(text).toContain('probe-0');
+    expect(text).toContain('probe-2');
+    expect(text).toContain('&lt;!channel&gt;');
+    expect(text).not.toContain('<!channel>');
+    const attempts = a.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AUDIT');
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(900);
+  });
+});
