@@ -12,8 +12,12 @@ import type { AppConfig } from './config/schema.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
 import { systemClock } from './domain/ports.js';
 import { RequestService, type RequestSettings } from './domain/request-service.js';
-import { staticAccountDirectory, staticTemplateCatalog } from './domain/static-catalogs.js';
-import { AppError, ErrorCode, MissingSettingError } from './errors.js';
+import { staticAccountDirectory } from './domain/static-catalogs.js';
+import { MissingSettingError } from './errors.js';
+import type { AccountClients } from './aws/account-clients.js';
+import { createAwsServices } from './aws/create-aws-services.js';
+import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
+import { register as registerHygieneListeners } from './slack/hygiene/index.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { BullRequestScheduler } from './jobs/approval-scheduler.js';
@@ -36,6 +40,8 @@ export interface ServiceAdapters {
   grants?: GrantEngine;
   accounts?: AccountDirectory;
   templates?: TemplateCatalog;
+  /** Broker sessions per account; hygiene needs them. */
+  accountClients?: AccountClients;
 }
 
 export interface ServiceOptions {
@@ -61,23 +67,6 @@ export interface RunningService {
   audit: RedisAuditLog;
   stop(): Promise<void>;
 }
-
-/** Until the AWS grant engine is wired in, approvals end in `failed` with this explanation. */
-const unconfiguredGrantEngine: GrantEngine = {
-  grant: async () => {
-    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
-  },
-  revoke: async () => {
-    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
-  },
-  extend: async () => {
-    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
-  },
-  refreshDelivery: async () => {
-    throw new AppError(ErrorCode.AwsFatal, 'no grant engine is configured in this deployment');
-  },
-  reconcile: async () => ({ orphaned: [], overdue: [], missing: [] }),
-};
 
 export function requestSettings(config: AppConfig): RequestSettings {
   return {
@@ -111,10 +100,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const queues = new Queues(redis, config.redis.prefix);
 
-  const accounts = options.adapters?.accounts ?? staticAccountDirectory(config.aws.accounts);
-  const templates = options.adapters?.templates ?? staticTemplateCatalog([]);
-  const grants = options.adapters?.grants ?? unconfiguredGrantEngine;
-  if (!options.adapters?.grants) logger.warn('no grant engine injected: approved requests will fail');
+  const injected = options.adapters ?? {};
+  // The AWS side loads and validates the templates (a bad one stops start-up with file and field).
+  // Tests inject their own adapters; when Organizations is off the static list is the directory.
+  const needsAws =
+    !injected.grants || !injected.templates || (!injected.accounts && config.aws.organizations.enabled);
+  const aws = needsAws ? await createAwsServices({ env, loaded, redis, logger, metrics, clock }) : undefined;
+  const accounts = injected.accounts ?? aws?.accounts ?? staticAccountDirectory(config.aws.accounts);
+  const templates = injected.templates ?? aws!.templates;
+  const grants = injected.grants ?? aws!.grants;
+  const accountClients = injected.accountClients ?? aws?.accountClients;
 
   const slackOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
   // Request-path posts retry briefly; job posts reject rate limits so BullMQ reschedules them.
@@ -148,15 +143,30 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     onError: (error, context) => logger.warn({ err: error, context }, 'a side effect failed'),
   });
 
+  const hygieneAudit = async (event: Parameters<typeof hygieneAuditToAuditEvent>[0]) =>
+    audit.record(hygieneAuditToAuditEvent(event));
+
   let slack: SlackApp | undefined;
   if (role === 'web' || role === 'all') {
     slack = createSlackApp(env, logger);
     registerListeners(slack.app, { config, requests, accounts, templates, logger });
+    registerHygieneListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
     await slack.start();
   }
   const workers: Closable[] =
     role === 'worker' || role === 'all'
-      ? await startWorkers({ env, loaded, logger, metrics, requests, jobSlackClient })
+      ? await startWorkers({
+          env,
+          loaded,
+          logger,
+          metrics,
+          requests,
+          jobSlackClient,
+          clock,
+          accountClients,
+          listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
+          hygieneAudit,
+        })
       : [];
 
   const server = createHttpServer({

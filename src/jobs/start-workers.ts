@@ -6,6 +6,11 @@ import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { startApprovalWorker } from './approval-workers.js';
 import { startAuditBatchWorker } from './audit-batches.js';
+import type { AccountClients } from '../aws/account-clients.js';
+import type { Clock } from '../domain/ports.js';
+import type { HygieneAuditEvent } from '../store/hygiene-store.js';
+import { createRedis } from '../store/redis-connection.js';
+import { startHygieneWorkers } from './hygiene-workers.js';
 
 export interface WorkerContext {
   env: EnvOptions;
@@ -16,6 +21,11 @@ export interface WorkerContext {
   requests?: RequestService;
   /** For posts made from jobs; rejects rate-limited calls so BullMQ retries them. */
   jobSlackClient?: WebClient;
+  clock?: Clock;
+  /** Broker sessions: without them the hygiene jobs are not started. */
+  accountClients?: AccountClients;
+  listAccountIds?: () => Promise<string[]>;
+  hygieneAudit?: (event: HygieneAuditEvent) => Promise<void>;
 }
 
 export interface Closable {
@@ -47,6 +57,26 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
         logger,
       }),
     );
+  }
+  if (context.accountClients && context.jobSlackClient) {
+    const connection = createRedis(env.redisUrl, 'worker');
+    const hygiene = await startHygieneWorkers({
+      env,
+      config: loaded.config,
+      logger,
+      connection,
+      accounts: context.accountClients,
+      audit: context.hygieneAudit,
+      listAccountIds: context.listAccountIds,
+      clock: context.clock,
+      slack: context.jobSlackClient,
+    });
+    workers.push({
+      close: async () => {
+        await hygiene.close();
+        await connection.quit().catch(() => connection.disconnect());
+      },
+    });
   }
   return workers;
 }
