@@ -34,8 +34,12 @@ function validator() {
   return ajv.compile(schema);
 }
 
-function withChange(change: (v: Record<string, any>) => void): Record<string, unknown> {
-  const copy = structuredClone(values) as Record<string, any>;
+/** values.yaml as a free-form tree, so a test can break any field of a copy. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ValuesTree = Record<string, any>;
+
+function withChange(change: (v: ValuesTree) => void): Record<string, unknown> {
+  const copy = structuredClone(values) as ValuesTree;
   change(copy);
   return copy;
 }
