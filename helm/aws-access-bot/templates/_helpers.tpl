@@ -88,7 +88,7 @@ capabilities:
 
 {{/* Environment of both roles: secrets from existingSecret, never from values. */}}
 {{- define "aws-access-bot.env" -}}
-{{- $secret := required "existingSecret must name a Secret with SLACK_BOT_TOKEN, REDIS_URL and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN" .Values.existingSecret }}
+{{- $secret := required "existingSecret must name a Secret with SLACK_BOT_TOKEN, REDIS_URL and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN" .Values.existingSecret -}}
 - name: SLACK_BOT_TOKEN
   valueFrom:
     secretKeyRef:
@@ -163,7 +163,7 @@ capabilities:
 Pod template of one role: call with (dict "root" $ "role" "web" "values" .Values.web).
 */}}
 {{- define "aws-access-bot.podTemplate" -}}
-{{- $root := .root }}
+{{- $root := .root -}}
 metadata:
   labels:
     {{- include "aws-access-bot.selectorLabels" (dict "root" $root "role" .role) | nindent 4 }}
