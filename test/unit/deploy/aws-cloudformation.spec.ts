@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { CfnResolver, policyDocument, readCfnTemplate, type CfnTemplate } from './support/cloudformation.js';
+import {
+  actionMatches,
+  allowedActionPatterns,
+  findAwsActions,
+  scanAwsActions,
+} from './support/aws-actions.js';
 import { repoPath } from './support/paths.js';
 
 const MEMBER = '111111111111';
@@ -352,4 +358,54 @@ describe('reading the CloudFormation templates', () => {
     expect(() => broker({ BotAccountId: '12345' })).toThrow(/BotAccountId/);
     expect(() => broker({ AllowKeyDeactivation: 'yes' })).toThrow(/AllowKeyDeactivation/);
   });
+});
+
+describe('the AWS policies cover what the code calls', () => {
+  const calls = scanAwsActions(repoPath('src'));
+  const brokerAllows = broker({ AllowKeyDeactivation: 'true' }).policies.flatMap((p) =>
+    allowedActionPatterns(policyDocument(p.policy as never)),
+  );
+  const botAllows = allowedActionPatterns(botIdentity().policy);
+  const allowedBy = (patterns: string[], action: string) => patterns.some((p) => actionMatches(p, action));
+
+  it('finds SDK commands and the actions their parameters imply', () => {
+    const source = `
+      import { CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+      import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+      import type { ListRootsCommand } from '@aws-sdk/client-organizations';
+      await iam.send(new CreateRoleCommand({ RoleName, Tags: [{ Key: 'a', Value: 'b' }] }));
+      await sts.send(new AssumeRoleCommand({ RoleArn, ...(x ? { ExternalId: x } : {}), SourceIdentity: who }));
+      new NotAnAwsCommand({});
+    `;
+    expect([...findAwsActions(source)].sort()).toEqual([
+      'iam:CreateRole',
+      'iam:TagRole',
+      'sts:AssumeRole',
+      'sts:SetSourceIdentity',
+    ]);
+  });
+
+  // Until the AWS adapters are merged, src/ sends no AWS command and there is nothing to cover.
+  it.skipIf(calls.size === 0)(
+    'every IAM, STS and Organizations action the code calls is allowed to its caller',
+    () => {
+      const uncovered: string[] = [];
+      for (const [action, files] of calls) {
+        const service = action.split(':')[0];
+        // IAM runs as the broker in the member account, Organizations as the bot. Both assume
+        // roles (the bot the broker, the broker grant roles); source identity and session tags
+        // are set only on grant-role sessions, by the broker.
+        const ok =
+          service === 'iam'
+            ? allowedBy(brokerAllows, action)
+            : service === 'organizations'
+              ? allowedBy(botAllows, action)
+              : action === 'sts:AssumeRole'
+                ? allowedBy(botAllows, action) && allowedBy(brokerAllows, action)
+                : allowedBy(brokerAllows, action);
+        if (!ok) uncovered.push(`${action} (${files.join(', ')})`);
+      }
+      expect(uncovered).toEqual([]);
+    },
+  );
 });

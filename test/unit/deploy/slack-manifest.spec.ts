@@ -22,7 +22,7 @@ interface Manifest {
   oauth_config: { scopes: { bot: string[]; user?: string[] } };
   settings: {
     event_subscriptions: { request_url: string; bot_events: string[] };
-    interactivity: { is_enabled: boolean; request_url: string };
+    interactivity: { is_enabled: boolean; request_url: string; message_menu_options_url?: string };
     socket_mode_enabled: boolean;
   };
 }
@@ -146,8 +146,16 @@ describe('deploy/slack-manifest.yaml', () => {
     expect(usage.listeners.has('command')).toBe(true);
   });
 
+  it('sets the options load URL whenever the code serves external select menus', () => {
+    if (usage.listeners.has('options')) {
+      expect(manifest.settings.interactivity.message_menu_options_url).toBe(REQUEST_URL);
+    } else {
+      expect(manifest.settings.interactivity.message_menu_options_url ?? REQUEST_URL).toBe(REQUEST_URL);
+    }
+  });
+
   it('enables interactivity, App Home and Socket Mode, all at /slack/events', () => {
-    expect(manifest.settings.interactivity).toEqual({ is_enabled: true, request_url: REQUEST_URL });
+    expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: REQUEST_URL });
     expect(manifest.settings.event_subscriptions.request_url).toBe(REQUEST_URL);
     expect(manifest.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true });
     expect(manifest.settings.event_subscriptions.bot_events).toContain('app_home_opened');
