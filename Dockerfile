@@ -12,7 +12,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# tsc emits only JavaScript; files the code reads at run time (the store's Lua scripts) are
+# copied next to the modules that load them.
+RUN npm run build \
+  && cd src && find . -type f ! -name '*.ts' -exec cp --parents {} ../dist/ \;
 
 FROM ${NODE_IMAGE} AS runtime
 # tini reaps zombies and forwards SIGTERM to node, so graceful shutdown (close workers,

@@ -1,4 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { declaredVariables, readDockerfile, words, type Stage } from './support/dockerfile.js';
 import { isIgnored, parseDockerignore } from './support/dockerignore.js';
@@ -33,6 +36,24 @@ describe('Dockerfile', () => {
     const buildRuns = runs(build);
     expect(buildRuns.some((r) => /\bnpm ci\b/.test(r) && !/--omit[= ]dev|--production/.test(r))).toBe(true);
     expect(buildRuns.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
+  });
+
+  it('copies the non-TypeScript files src/ reads at run time (Lua scripts) into dist/', () => {
+    const step = runs(build).find((r) => r.includes('npm run build'))!;
+    const copy = step.split('&&').slice(1).join('&&').trim();
+    expect(copy).toMatch(/cp --parents/);
+    const work = mkdtempSync(join(tmpdir(), 'aab-docker-'));
+    try {
+      mkdirSync(join(work, 'dist'));
+      mkdirSync(join(work, 'src', 'store', 'lua'), { recursive: true });
+      writeFileSync(join(work, 'src', 'store', 'lua', 'transition.lua'), 'return 1');
+      writeFileSync(join(work, 'src', 'main.ts'), '');
+      execFileSync('sh', ['-c', copy], { cwd: work });
+      expect(readFileSync(join(work, 'dist', 'store', 'lua', 'transition.lua'), 'utf8')).toBe('return 1');
+      expect(existsSync(join(work, 'dist', 'main.ts'))).toBe(false);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('runs on node:20-slim with production dependencies and the compiled dist/ only', () => {
