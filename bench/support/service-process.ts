@@ -114,7 +114,7 @@ async function start(options: ServiceProcessOptions): Promise<number> {
     awsEndpointUrl: options.awsEndpointUrl,
     configPath: loaded.file,
     port: 0,
-    logLevel: options.logLevel ?? 'info',
+    logLevel: options.logLevel ?? process.env.BENCH_LOG_LEVEL ?? 'info',
     nodeEnv: 'production',
   };
   const logger = createLogger({ level: env.logLevel });
