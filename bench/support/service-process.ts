@@ -5,12 +5,8 @@
  * or the real AWS engine on moto. Driven over IPC by service-client.ts.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createAwsServices } from '../../src/aws/create-aws-services.js';
 import type { EnvOptions } from '../../src/config/env.js';
-import { parseConfigText, type LoadedConfig } from '../../src/config/load-config.js';
 import type { ApprovalRuleConfig } from '../../src/config/schema.js';
 import type { GrantEngine } from '../../src/domain/ports.js';
 import { staticTemplateCatalog } from '../../src/domain/static-catalogs.js';
@@ -20,9 +16,9 @@ import { createRedis } from '../../src/store/redis-connection.js';
 import { RecordingGrantEngine } from '../../test/support/recording-grant-engine.js';
 import { TEST_SIGNING_SECRET } from '../../test/support/slack-request.js';
 import { TEST_TEMPLATES } from '../../test/support/test-templates.js';
+import { benchConfig } from './config.js';
 
 export const BENCH_BOT_TOKEN = 'xoxb-bench-0000-bot-token';
-const FIXTURES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
 
 export interface ServiceProcessOptions {
   redisUrl: string;
@@ -58,6 +54,8 @@ export interface ProcessStats {
   eventLoopDelayMaxMs: number;
   /** Whether a BullMQ worker is attached to the grants queue (revoke-<id> jobs get run). */
   grantsWorkers: number;
+  /** The same for the approvals queue: shows that worker detection works at all. */
+  approvalsWorkers: number;
 }
 
 export type FromChild =
@@ -68,34 +66,24 @@ export type FromChild =
 
 /** Wraps any engine to time every call (what the storm and revoke benches check). */
 function timed(engine: GrantEngine, calls: GrantCallTiming[]): GrantEngine {
-  const wrap =
-    <A extends unknown[], R>(method: keyof GrantEngine, requestIdOf: (...args: A) => string | undefined, fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const startedAt = Date.now();
-      try {
-        const result = await fn(...args);
-        calls.push({ method, requestId: requestIdOf(...args), startedAt, endedAt: Date.now(), ok: true });
-        return result;
-      } catch (error) {
-        calls.push({ method, requestId: requestIdOf(...args), startedAt, endedAt: Date.now(), ok: false });
-        throw error;
-      }
-    };
+  async function call<R>(method: keyof GrantEngine, requestId: string | undefined, fn: () => Promise<R>): Promise<R> {
+    const startedAt = Date.now();
+    let ok = false;
+    try {
+      const result = await fn();
+      ok = true;
+      return result;
+    } finally {
+      calls.push({ method, requestId, startedAt, endedAt: Date.now(), ok });
+    }
+  }
   return {
-    grant: wrap('grant', (r) => r.requestId, (r) => engine.grant(r)),
-    revoke: wrap('revoke', (_a, id) => id, (a, id) => engine.revoke(a, id)),
-    extend: wrap('extend', (_a, id) => id, (a, id, at) => engine.extend(a, id, at)),
-    refreshDelivery: wrap('refreshDelivery', (_a, id) => id, (a, id, who) => engine.refreshDelivery(a, id, who)),
-    reconcile: wrap('reconcile', () => undefined, (a, active) => engine.reconcile(a, active)),
+    grant: (r) => call('grant', r.requestId, () => engine.grant(r)),
+    revoke: (a, id) => call('revoke', id, () => engine.revoke(a, id)),
+    extend: (a, id, at) => call('extend', id, () => engine.extend(a, id, at)),
+    refreshDelivery: (a, id, who) => call('refreshDelivery', id, () => engine.refreshDelivery(a, id, who)),
+    reconcile: (a, active) => call('reconcile', undefined, () => engine.reconcile(a, active)),
   };
-}
-
-function benchConfig(options: ServiceProcessOptions): LoadedConfig {
-  const file = path.join(FIXTURES_DIR, 'config.yaml');
-  const config = parseConfigText(file, readFileSync(file, 'utf8'));
-  config.redis.prefix = options.prefix;
-  if (options.extraRules) config.approval.rules.unshift(...options.extraRules);
-  return { file, baseDir: FIXTURES_DIR, config };
 }
 
 let service: RunningService | undefined;
@@ -104,7 +92,9 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let cpuBase = process.cpuUsage();
 
 async function start(options: ServiceProcessOptions): Promise<number> {
-  const loaded = benchConfig(options);
+  const loaded = benchConfig(options.prefix, (c) => {
+    if (options.extraRules) c.approval.rules.unshift(...options.extraRules);
+  });
   const env: EnvOptions = {
     slackBotToken: BENCH_BOT_TOKEN,
     slackSigningSecret: TEST_SIGNING_SECRET,
@@ -138,6 +128,7 @@ async function start(options: ServiceProcessOptions): Promise<number> {
 async function stats(reset: boolean): Promise<ProcessStats> {
   const cpu = process.cpuUsage(cpuBase);
   const workers = service ? await service.queues.get('grants').getWorkers().catch(() => []) : [];
+  const approvalsWorkers = service ? await service.queues.get('approvals').getWorkers().catch(() => []) : [];
   const out: ProcessStats = {
     grantCalls: [...calls],
     cpuUserMs: cpu.user / 1000,
@@ -146,6 +137,7 @@ async function stats(reset: boolean): Promise<ProcessStats> {
     eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     eventLoopDelayMaxMs: loopDelay.max / 1e6,
     grantsWorkers: workers.length,
+    approvalsWorkers: approvalsWorkers.length,
   };
   if (reset) {
     calls.length = 0;
