@@ -5,7 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { startInfra } from './support/infra.js';
-import { checksMarkdown, latencyCells, latencyHeader, table, type BenchResult, type Check } from './support/report.js';
+import {
+  checksMarkdown,
+  latencyCells,
+  latencyHeader,
+  table,
+  type BenchResult,
+  type Check,
+} from './support/report.js';
 import { startServiceProcess } from './support/service-client.js';
 import { sendCommand, startSlack } from './support/slack-load.js';
 import { ms, rate, runBounded, summarize, waitFor, type Summary } from './support/stats.js';
@@ -58,7 +65,9 @@ export async function ackBench(): Promise<BenchResult> {
         total: 30,
         concurrency: 5,
         maxMs: 10_000,
-        task: async (i) => (await sendCommand(svc.baseUrl, texts[kind](`w${i}`), responses.url(`warm-${kind}-${i}`))).elapsedMs,
+        task: async (i) =>
+          (await sendCommand(svc.baseUrl, texts[kind](`w${i}`), responses.url(`warm-${kind}-${i}`)))
+            .elapsedMs,
       });
       await waitFor(() => kind === 'help' || responses.byId.size >= 30, 10_000);
       if (kind === 'request') {
@@ -158,7 +167,15 @@ export async function ackBench(): Promise<BenchResult> {
   }
   const markdown = [
     table(
-      ['command', 'concurrency', 'requests', ...latencyHeader, 'req/s', 'service CPU ms/req', 'event-loop p99 ms'],
+      [
+        'command',
+        'concurrency',
+        'requests',
+        ...latencyHeader,
+        'req/s',
+        'service CPU ms/req',
+        'event-loop p99 ms',
+      ],
       cells.map((c) => [
         c.kind === 'help' ? '`help`' : 'one-line request',
         c.concurrency,
@@ -180,7 +197,12 @@ export async function ackBench(): Promise<BenchResult> {
         ...(sequential ? [['one at a time', sequential.n, ...latencyCells(sequential), '']] : []),
         ...cells
           .filter((c) => c.completion)
-          .map((c) => [`concurrency ${c.concurrency}`, c.completed ?? 0, ...latencyCells(c.completion!), (c.completionRate ?? 0).toFixed(0)]),
+          .map((c) => [
+            `concurrency ${c.concurrency}`,
+            c.completed ?? 0,
+            ...latencyCells(c.completion!),
+            (c.completionRate ?? 0).toFixed(0),
+          ]),
       ],
     ),
     '',

@@ -13,7 +13,14 @@ import { readEnvOptions } from '../src/config/env.js';
 import { createLogger } from '../src/logger.js';
 import { benchConfig } from './support/config.js';
 import { startInfra } from './support/infra.js';
-import { checksMarkdown, latencyCells, latencyHeader, table, type BenchResult, type Check } from './support/report.js';
+import {
+  checksMarkdown,
+  latencyCells,
+  latencyHeader,
+  table,
+  type BenchResult,
+  type Check,
+} from './support/report.js';
 import { ms, pool, rate, runBounded, summarize, type Summary } from './support/stats.js';
 
 const ACCOUNT = '222222222222';
@@ -97,9 +104,19 @@ export async function awsBench(): Promise<BenchResult> {
     const iam = await services.accountClients.iam(ACCOUNT);
     const counter = countCommands(iam);
 
-    const measure = async (op: string, concurrency: number, ids: string[], fn: (id: string) => Promise<unknown>) => {
+    const measure = async (
+      op: string,
+      concurrency: number,
+      ids: string[],
+      fn: (id: string) => Promise<unknown>,
+    ) => {
       counter.reset();
-      const r = await runBounded({ total: ids.length, concurrency, maxMs: 30_000, task: (i) => timed(() => fn(ids[i]!)) });
+      const r = await runBounded({
+        total: ids.length,
+        concurrency,
+        maxMs: 30_000,
+        task: (i) => timed(() => fn(ids[i]!)),
+      });
       rows.push({
         op,
         concurrency,
@@ -109,7 +126,9 @@ export async function awsBench(): Promise<BenchResult> {
         latency: summarize(r.latencies),
         iamCallsPerOp: counter.total() / Math.max(1, r.completed),
       });
-      console.error(`  aws ${op} c=${concurrency}: n=${r.completed} p50 ${ms(summarize(r.latencies).p50)} ms errors=${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
+      console.error(
+        `  aws ${op} c=${concurrency}: n=${r.completed} p50 ${ms(summarize(r.latencies).p50)} ms errors=${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`,
+      );
       return r;
     };
     const seq = Array.from({ length: 40 }, (_, i) => `bench-s${i}`);
@@ -137,7 +156,13 @@ export async function awsBench(): Promise<BenchResult> {
 
     // Reconcile: roles made directly (as a grant leaves them: path, name, tags), half of them
     // active in the store's view, the rest orphaned or overdue.
-    const reconcileRows: Array<{ roles: number; ms: number; calls: Record<string, number>; orphaned: number; overdue: number }> = [];
+    const reconcileRows: Array<{
+      roles: number;
+      ms: number;
+      calls: Record<string, number>;
+      orphaned: number;
+      overdue: number;
+    }> = [];
     const made: string[] = [];
     const makeRoles = async (count: number) => {
       const ids = Array.from({ length: count }, (_, i) => `rc-${String(made.length + i).padStart(4, '0')}`);
@@ -146,10 +171,16 @@ export async function awsBench(): Promise<BenchResult> {
           new CreateRoleCommand({
             RoleName: `aws-access-${id}`,
             Path: '/aws-access/',
-            AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] }),
+            AssumeRolePolicyDocument: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }],
+            }),
             Tags: [
               { Key: 'aws-access:request-id', Value: id },
-              { Key: 'aws-access:expires-at', Value: new Date(Date.now() + (i % 4 === 0 ? -HOUR : HOUR)).toISOString() },
+              {
+                Key: 'aws-access:expires-at',
+                Value: new Date(Date.now() + (i % 4 === 0 ? -HOUR : HOUR)).toISOString(),
+              },
               { Key: 'managed-by', Value: 'aws-access-bot' },
             ],
           }),
@@ -160,12 +191,20 @@ export async function awsBench(): Promise<BenchResult> {
     for (const target of [50, 200]) {
       await makeRoles(target - made.length);
       // Every other role is an active grant; of the rest, the tag says some are past their end.
-      const active = new Map(made.filter((_, i) => i % 2 === 0).map((id) => [id, new Date(Date.now() + HOUR)]));
+      const active = new Map(
+        made.filter((_, i) => i % 2 === 0).map((id) => [id, new Date(Date.now() + HOUR)]),
+      );
       counter.reset();
       const t0 = performance.now();
       const report = await grants.reconcile(ACCOUNT, active);
       const took = performance.now() - t0;
-      reconcileRows.push({ roles: made.length, ms: took, calls: Object.fromEntries(counter.counts), orphaned: report.orphaned.length, overdue: report.overdue.length });
+      reconcileRows.push({
+        roles: made.length,
+        ms: took,
+        calls: Object.fromEntries(counter.counts),
+        orphaned: report.orphaned.length,
+        overdue: report.overdue.length,
+      });
       checks.push({
         what: `reconcile of ${made.length} roles finds every role that is not an active grant`,
         ok: report.orphaned.length + report.overdue.length >= made.length / 2 && report.missing.length === 0,
@@ -180,7 +219,14 @@ export async function awsBench(): Promise<BenchResult> {
       '',
       table(
         ['operation', 'concurrency', 'n', ...latencyHeader, 'ops/s', 'IAM calls/op'],
-        rows.map((r) => [r.op, r.concurrency, r.n, ...latencyCells(r.latency), r.perSecond.toFixed(1), r.iamCallsPerOp.toFixed(1)]),
+        rows.map((r) => [
+          r.op,
+          r.concurrency,
+          r.n,
+          ...latencyCells(r.latency),
+          r.perSecond.toFixed(1),
+          r.iamCallsPerOp.toFixed(1),
+        ]),
       ),
       '',
       table(

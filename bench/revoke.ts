@@ -7,7 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startInfra } from './support/infra.js';
-import { checksMarkdown, latencyCells, latencyHeader, table, type BenchResult, type Check } from './support/report.js';
+import {
+  checksMarkdown,
+  latencyCells,
+  latencyHeader,
+  table,
+  type BenchResult,
+  type Check,
+} from './support/report.js';
 import { startServiceProcess } from './support/service-client.js';
 import { APPROVER1, approverMessages, clickApprove, sendCommand, startSlack } from './support/slack-load.js';
 import { pool, summarize, waitFor, type Summary } from './support/stats.js';
@@ -21,7 +28,13 @@ export async function revokeBench(): Promise<BenchResult> {
   const infra = await startInfra({ moto: false });
   const { fake, responses } = await startSlack();
   const prefix = `bench-revoke-${randomBytes(4).toString('hex')}`;
-  const svc = await startServiceProcess({ redisUrl: infra.redisUrl, slackApiUrl: fake.apiUrl, prefix, role: 'all', engine: 'recording' });
+  const svc = await startServiceProcess({
+    redisUrl: infra.redisUrl,
+    slackApiUrl: fake.apiUrl,
+    prefix,
+    role: 'all',
+    engine: 'recording',
+  });
   const redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 2 });
   const checks: Check[] = [];
   let toCall: Summary | undefined;
@@ -35,14 +48,19 @@ export async function revokeBench(): Promise<BenchResult> {
         what: `a ${DURATION_S}-second grant is revoked within ${TARGET_MS / 1000} s of its end`,
         ok: false,
         skipped: true,
-        detail: 'no worker listens on the grants queue in this build (revoke-<id> jobs are scheduled but nothing runs them yet; issue #5)',
+        detail:
+          'no worker listens on the grants queue in this build (revoke-<id> jobs are scheduled but nothing runs them yet; issue #5)',
       });
     } else {
       await pool(
         Array.from({ length: GRANTS }, (_, i) => i),
         5,
         async (i) => {
-          await sendCommand(svc.baseUrl, `sbx readonly ${DURATION_S}s bench revoke ${i}`, responses.url(`revoke-${i}`));
+          await sendCommand(
+            svc.baseUrl,
+            `sbx readonly ${DURATION_S}s bench revoke ${i}`,
+            responses.url(`revoke-${i}`),
+          );
         },
       );
       await waitFor(() => approverMessages(fake).size >= GRANTS, 15_000);
@@ -51,9 +69,18 @@ export async function revokeBench(): Promise<BenchResult> {
       });
       const ids = [...approverMessages(fake).keys()];
       const fields = async () =>
-        Promise.all(ids.map(async (id) => ({ id, ...(await redis.hgetall(`${prefix}:request:${id}`)) })));
+        Promise.all(
+          ids.map(async (id): Promise<Record<string, string | undefined>> => ({
+            ...(await redis.hgetall(`${prefix}:request:${id}`)),
+            id,
+          })),
+        );
       // Bounded: every grant's end plus 20 s.
-      await waitFor(async () => (await fields()).every((f) => f.state === 'revoked') || undefined, DURATION_S * 1000 + 20_000, 100);
+      await waitFor(
+        async () => (await fields()).every((f) => f.state === 'revoked') || undefined,
+        DURATION_S * 1000 + 20_000,
+        100,
+      );
       const final = await fields();
       const calls = (await svc.stats()).grantCalls.filter((c) => c.method === 'revoke');
       const lateCall: number[] = [];
@@ -87,7 +114,7 @@ export async function revokeBench(): Promise<BenchResult> {
   const markdown = [
     toCall && toRevoked
       ? table(
-          ['lateness after the grant\'s end', 'n', ...latencyHeader],
+          ["lateness after the grant's end", 'n', ...latencyHeader],
           [
             ['→ revoke call on the engine', toCall.n, ...latencyCells(toCall)],
             ['→ request `revoked` in Redis', toRevoked.n, ...latencyCells(toRevoked)],

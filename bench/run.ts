@@ -24,8 +24,14 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   storm: { about: 'approval storm: 20 concurrent Approve clicks per pending request', run: stormBench },
   revoke: { about: 'revoke lateness: short grants revoked by the grants worker', run: revokeBench },
   aws: { about: 'grant / extend / revoke / reconcile latency on moto through the AWS SDK', run: awsBench },
-  store: { about: 'request store transitions and audit appends in Redis; audit verify of 10,000', run: storeBench },
-  hygiene: { about: 'credential sweep time and IAM calls for 200 and 1,000 users on moto', run: hygieneBench },
+  store: {
+    about: 'request store transitions and audit appends in Redis; audit verify of 10,000',
+    run: storeBench,
+  },
+  hygiene: {
+    about: 'credential sweep time and IAM calls for 200 and 1,000 users on moto',
+    run: hygieneBench,
+  },
 };
 
 function usage(): string {
@@ -51,7 +57,9 @@ async function main(): Promise<number> {
   }
   const selected = names.length ? names : Object.keys(BENCHES);
   const machine = machineInfo();
-  console.error(`machine: ${machine.nproc} cores (${machine.cpu}), node ${machine.node}, redis ${machine.redis}, moto ${machine.moto}`);
+  console.error(
+    `machine: ${machine.nproc} cores (${machine.cpu}), node ${machine.node}, redis ${machine.redis}, moto ${machine.moto}`,
+  );
   const results: BenchResult[] = [];
   let failed = 0;
   const started = performance.now();
@@ -62,7 +70,9 @@ async function main(): Promise<number> {
       results.push(result);
       const bad = result.checks.filter((c) => !c.ok && !c.skipped);
       failed += bad.length;
-      console.log(`\n### ${result.title} (${(result.elapsedMs / 1000).toFixed(1)} s)\n\n${result.markdown}\n`);
+      console.log(
+        `\n### ${result.title} (${(result.elapsedMs / 1000).toFixed(1)} s)\n\n${result.markdown}\n`,
+      );
       if (write) {
         writeJson(RESULTS, name, { machine, ...result });
         replaceSection(
@@ -97,7 +107,9 @@ async function main(): Promise<number> {
       ),
     );
   }
-  console.error(`\n${selected.length} bench(es) in ${((performance.now() - started) / 1000).toFixed(1)} s; ${failed} failed check(s)`);
+  console.error(
+    `\n${selected.length} bench(es) in ${((performance.now() - started) / 1000).toFixed(1)} s; ${failed} failed check(s)`,
+  );
   return failed ? 1 : 0;
 }
 

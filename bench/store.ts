@@ -16,7 +16,14 @@ import type { AuditEvent } from '../src/domain/audit-event.js';
 import { RedisAuditLog } from '../src/store/audit-log.js';
 import { RedisRequestStore } from '../src/store/request-store.js';
 import { startInfra } from './support/infra.js';
-import { checksMarkdown, latencyCells, latencyHeader, table, type BenchResult, type Check } from './support/report.js';
+import {
+  checksMarkdown,
+  latencyCells,
+  latencyHeader,
+  table,
+  type BenchResult,
+  type Check,
+} from './support/report.js';
 import { ms, rate, runBounded, summarize, type LoadResult, type Summary } from './support/stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,25 +118,71 @@ export async function storeBench(): Promise<BenchResult> {
       await fn();
       return performance.now() - t0;
     };
-    rows.push(row('create request', '32', await runBounded({ total: REQUESTS, concurrency: 32, maxMs: 20_000, task: (i) => timed(() => store.create(newRequest(ids[i]!, now))) })));
+    rows.push(
+      row(
+        'create request',
+        '32',
+        await runBounded({
+          total: REQUESTS,
+          concurrency: 32,
+          maxMs: 20_000,
+          task: (i) => timed(() => store.create(newRequest(ids[i]!, now))),
+        }),
+      ),
+    );
     // The lifecycle of a granted request: approve (Lua), → active, → revoked; three transitions each.
     const lifecycle = async (id: string) => {
       const a = await store.approve(id, 'U0APPROVER1', Date.now());
       if (a.result !== 'approved') throw new Error(`approve: ${a.result}`);
-      const b = await store.transition(id, { from: ['approved'], to: 'active', patch: { startsAt: now, expiresAt: now + 3_600_000, roleName: `aws-access-${id}` } });
+      const b = await store.transition(id, {
+        from: ['approved'],
+        to: 'active',
+        patch: { startsAt: now, expiresAt: now + 3_600_000, roleName: `aws-access-${id}` },
+      });
       if (!b.ok) throw new Error(`activate: ${b.reason}`);
-      const c = await store.transition(id, { from: ['active', 'revoke-failed'], to: 'revoked', patch: { revokedAt: Date.now(), revokedBy: 'system' } });
+      const c = await store.transition(id, {
+        from: ['active', 'revoke-failed'],
+        to: 'revoked',
+        patch: { revokedAt: Date.now(), revokedBy: 'system' },
+      });
       if (!c.ok) throw new Error(`revoke: ${c.reason}`);
     };
-    const single = await runBounded({ total: 300, concurrency: 1, maxMs: 15_000, task: (i) => timed(() => lifecycle(ids[i]!)) });
-    rows.push(row('transition (approve → active → revoked, per transition)', '1', { ...single, latencies: single.latencies.map((l) => l / 3) }, 3));
+    const single = await runBounded({
+      total: 300,
+      concurrency: 1,
+      maxMs: 15_000,
+      task: (i) => timed(() => lifecycle(ids[i]!)),
+    });
+    rows.push(
+      row(
+        'transition (approve → active → revoked, per transition)',
+        '1',
+        { ...single, latencies: single.latencies.map((l) => l / 3) },
+        3,
+      ),
+    );
     const rest = ids.slice(300);
-    const many = await runBounded({ total: rest.length, concurrency: 32, maxMs: 20_000, task: (i) => timed(() => lifecycle(rest[i]!)) });
-    rows.push(row('transition (approve → active → revoked, per transition)', '32', { ...many, latencies: many.latencies.map((l) => l / 3) }, 3));
+    const many = await runBounded({
+      total: rest.length,
+      concurrency: 32,
+      maxMs: 20_000,
+      task: (i) => timed(() => lifecycle(rest[i]!)),
+    });
+    rows.push(
+      row(
+        'transition (approve → active → revoked, per transition)',
+        '32',
+        { ...many, latencies: many.latencies.map((l) => l / 3) },
+        3,
+      ),
+    );
     const revokedCount = await redis.zcard(`${prefix}:requests:state:revoked`);
     checks.push({
       what: 'every lifecycle ended in revoked and the state indexes agree',
-      ok: revokedCount === single.completed + many.completed && single.errors + many.errors === 0 && (await redis.zcard(`${prefix}:requests:state:pending`)) === REQUESTS - revokedCount,
+      ok:
+        revokedCount === single.completed + many.completed &&
+        single.errors + many.errors === 0 &&
+        (await redis.zcard(`${prefix}:requests:state:pending`)) === REQUESTS - revokedCount,
       detail: `${revokedCount} revoked`,
     });
 
@@ -144,15 +197,26 @@ export async function storeBench(): Promise<BenchResult> {
       task: (i) =>
         timed(async () => {
           const results = await Promise.all(
-            Array.from({ length: CONTENDERS }, (_, k) => store.approve(contendedIds[i]!, `U0CROWD${k}`, Date.now())),
+            Array.from({ length: CONTENDERS }, (_, k) =>
+              store.approve(contendedIds[i]!, `U0CROWD${k}`, Date.now()),
+            ),
           );
           for (const r of results) outcomes.set(r.result, (outcomes.get(r.result) ?? 0) + 1);
         }),
     });
-    rows.push(row(`approve, ${CONTENDERS} at once on one request (per approve)`, `${4 * CONTENDERS}`, { ...contention, latencies: contention.latencies }, CONTENDERS));
+    rows.push(
+      row(
+        `approve, ${CONTENDERS} at once on one request (per approve)`,
+        `${4 * CONTENDERS}`,
+        { ...contention, latencies: contention.latencies },
+        CONTENDERS,
+      ),
+    );
     checks.push({
       what: `${CONTENDERS} concurrent approvals on each of ${CONTENDED} requests: exactly one approved each`,
-      ok: outcomes.get('approved') === CONTENDED && outcomes.get('not-pending') === CONTENDED * (CONTENDERS - 1),
+      ok:
+        outcomes.get('approved') === CONTENDED &&
+        outcomes.get('not-pending') === CONTENDED * (CONTENDERS - 1),
       detail: [...outcomes].map(([k, v]) => `${k} ${v}`).join(', '),
     });
 
@@ -160,11 +224,20 @@ export async function storeBench(): Promise<BenchResult> {
     const auditPrefix = `bench-audit-${randomBytes(4).toString('hex')}`;
     const one = new RedisAuditLog(redis, auditPrefix);
     await redis.config('RESETSTAT');
-    const oneRun = await runBounded({ total: 5000, concurrency: 64, maxMs: 20_000, task: (i) => timed(() => one.record(event(i, 'U0ONE'))) });
+    const oneRun = await runBounded({
+      total: 5000,
+      concurrency: 64,
+      maxMs: 20_000,
+      task: (i) => timed(() => one.record(event(i, 'U0ONE'))),
+    });
     const oneScripts = await evalshaCalls(redis);
     rows.push(row('audit append, one process', '64', oneRun));
     const verifyOne = await one.verify();
-    checks.push({ what: 'audit chain intact after appends from one process', ok: verifyOne.ok && verifyOne.entries === oneRun.completed, detail: `${verifyOne.entries} entries` });
+    checks.push({
+      what: 'audit chain intact after appends from one process',
+      ok: verifyOne.ok && verifyOne.entries === oneRun.completed,
+      detail: `${verifyOne.entries} entries`,
+    });
 
     // Four processes' worth of writers: separate connections and RedisAuditLog instances, so
     // appends race on the chain head and the compare-and-set retries.
@@ -182,7 +255,8 @@ export async function storeBench(): Promise<BenchResult> {
     const verifyFour = await one.verify();
     checks.push({
       what: 'audit chain intact and no append lost with four racing writers',
-      ok: verifyFour.ok && verifyFour.entries === oneRun.completed + fourRun.completed && fourRun.errors === 0,
+      ok:
+        verifyFour.ok && verifyFour.entries === oneRun.completed + fourRun.completed && fourRun.errors === 0,
       detail: `${verifyFour.entries} entries, ${fourRun.errors} failed appends${fourRun.firstError ? ` (${fourRun.firstError})` : ''}`,
     });
     extra.auditScriptsPerAppend = {
@@ -193,7 +267,12 @@ export async function storeBench(): Promise<BenchResult> {
     // ── verify 10,000 ─────────────────────────────────────────────────────
     const verifyPrefix = `bench-verify-${randomBytes(4).toString('hex')}`;
     const big = new RedisAuditLog(redis, verifyPrefix);
-    const fill = await runBounded({ total: VERIFY_ENTRIES, concurrency: 64, maxMs: 60_000, task: (i) => timed(() => big.record(event(i, 'U0FILL'))) });
+    const fill = await runBounded({
+      total: VERIFY_ENTRIES,
+      concurrency: 64,
+      maxMs: 60_000,
+      task: (i) => timed(() => big.record(event(i, 'U0FILL'))),
+    });
     const verifyTimes: number[] = [];
     let verified: Awaited<ReturnType<RedisAuditLog['verify']>> | undefined;
     for (let k = 0; k < 3; k++) {
@@ -210,18 +289,28 @@ export async function storeBench(): Promise<BenchResult> {
     );
     writeFileSync(configFile, `${fixture}\nredis:\n  prefix: ${verifyPrefix}\n`);
     const cliStart = performance.now();
-    const cliOut = execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'audit', 'verify', '--config', configFile], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: infra.redisUrl, LOG_LEVEL: 'silent' },
-      encoding: 'utf8',
-    });
+    const cliOut = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'audit', 'verify', '--config', configFile],
+      {
+        cwd: ROOT,
+        env: { ...process.env, REDIS_URL: infra.redisUrl, LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+      },
+    );
     const cliMs = performance.now() - cliStart;
     const helpStart = performance.now();
-    execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'audit', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'audit', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     const cliStartupMs = performance.now() - helpStart;
     checks.push({
       what: `audit verify of ${VERIFY_ENTRIES.toLocaleString('en')} entries passes, in-process and through the CLI`,
-      ok: Boolean(verified?.ok) && verified?.entries === VERIFY_ENTRIES && cliOut.includes(`${VERIFY_ENTRIES} entries`),
+      ok:
+        Boolean(verified?.ok) &&
+        verified?.entries === VERIFY_ENTRIES &&
+        cliOut.includes(`${VERIFY_ENTRIES} entries`),
       detail: cliOut.trim(),
     });
     extra.verify = {
@@ -237,7 +326,14 @@ export async function storeBench(): Promise<BenchResult> {
     const markdown = [
       table(
         ['operation', 'concurrency', 'ops', 'ops/s', ...latencyHeader, 'errors'],
-        rows.map((r) => [r.what, r.concurrency, r.ops, r.perSecond.toFixed(0), ...latencyCells(r.latency), r.errors]),
+        rows.map((r) => [
+          r.what,
+          r.concurrency,
+          r.ops,
+          r.perSecond.toFixed(0),
+          ...latencyCells(r.latency),
+          r.errors,
+        ]),
       ),
       '',
       `Audit appends are compare-and-set on the chain head: Lua calls per stored entry were ${(extra.auditScriptsPerAppend as { oneProcess: number }).oneProcess.toFixed(2)} from one process (appends queue in-process) and ${(extra.auditScriptsPerAppend as { fourWriters: number }).fourWriters.toFixed(2)} with four racing writers (the rest are retries after losing the race).`,
@@ -253,7 +349,14 @@ export async function storeBench(): Promise<BenchResult> {
       '',
       checksMarkdown(checks),
     ].join('\n');
-    return { name: 'store', title: 'Request store and audit log in Redis', elapsedMs: performance.now() - started, markdown, checks, data: { rows, ...extra } };
+    return {
+      name: 'store',
+      title: 'Request store and audit log in Redis',
+      elapsedMs: performance.now() - started,
+      markdown,
+      checks,
+      data: { rows, ...extra },
+    };
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     await Promise.all(replicas.map((r) => r.quit().catch(() => r.disconnect())));

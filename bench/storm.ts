@@ -15,7 +15,7 @@ import { RedisAuditLog } from '../src/store/audit-log.js';
 import { testRule } from '../test/support/rules.js';
 import { Queue } from 'bullmq';
 import { startInfra } from './support/infra.js';
-import { checksMarkdown, latencyCells, latencyHeader, table, type BenchResult, type Check } from './support/report.js';
+import { checksMarkdown, latencyCells, table, type BenchResult, type Check } from './support/report.js';
 import { startServiceProcess } from './support/service-client.js';
 import { approverMessages, clickApprove, REQUESTER, sendCommand, startSlack } from './support/slack-load.js';
 import { ms, pool, rate, runBounded, summarize, waitFor, type Summary } from './support/stats.js';
@@ -64,7 +64,13 @@ async function runStorm(options: {
     role: 'web',
     engine,
     grantDelayMs: options.grantDelayMs,
-    extraRules: [testRule({ name: 'crowd', match: { accounts: ['sandbox'] }, approvers: { users: [], groups: ['S0CROWD'] } })],
+    extraRules: [
+      testRule({
+        name: 'crowd',
+        match: { accounts: ['sandbox'] },
+        approvers: { users: [], groups: ['S0CROWD'] },
+      }),
+    ],
   });
   const redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (e) => console.error(`  [bench redis] ${String(e)}`));
@@ -74,7 +80,11 @@ async function runStorm(options: {
       Array.from({ length: n }, (_, i) => i),
       10,
       async (i) => {
-        const res = await sendCommand(svc.baseUrl, `sbx ${template} 1h storm ${i}`, responses.url(`storm-${i}`));
+        const res = await sendCommand(
+          svc.baseUrl,
+          `sbx ${template} 1h storm ${i}`,
+          responses.url(`storm-${i}`),
+        );
         if (res.status !== 200) throw new Error(`command failed: HTTP ${res.status}`);
       },
     );
@@ -91,9 +101,15 @@ async function runStorm(options: {
     const deliveryAt = (requestId: string) =>
       fake
         .callsTo('chat.postMessage')
-        .find((c) => c.args.channel === REQUESTER && JSON.stringify(c.args.blocks ?? '').includes(`aws-access-${requestId}`))?.at;
+        .find(
+          (c) =>
+            c.args.channel === REQUESTER &&
+            JSON.stringify(c.args.blocks ?? '').includes(`aws-access-${requestId}`),
+        )?.at;
     const answersFor = (requestId: string) =>
-      fake.callsTo('chat.postEphemeral').filter((c) => String(c.args.user).startsWith('U0CROWD') && String(c.args.text).includes(requestId))
+      fake
+        .callsTo('chat.postEphemeral')
+        .filter((c) => String(c.args.user).startsWith('U0CROWD') && String(c.args.text).includes(requestId))
         .length;
     const answered = () =>
       fake.callsTo('chat.postEphemeral').filter((c) => String(c.args.user).startsWith('U0CROWD')).length;
@@ -113,7 +129,11 @@ async function runStorm(options: {
           if (r.status === 200) clickAcks.push(r.elapsedMs);
           else clickErrors += 1;
         }
-        await waitFor(() => (deliveryAt(message.requestId) && answersFor(message.requestId) >= CLICKERS) || undefined, 15_000, 10);
+        await waitFor(
+          () => (deliveryAt(message.requestId) && answersFor(message.requestId) >= CLICKERS) || undefined,
+          15_000,
+          10,
+        );
         const delivered = deliveryAt(message.requestId);
         if (delivered) deliveries.push(delivered - t0);
         settled.push(Date.now() - t0);
@@ -157,12 +177,14 @@ async function runStorm(options: {
     const revokeJobs = jobs.filter((j) => j.name === 'revoke');
     checks.push({
       what: `${engine}: exactly one revoke-<id> job per request`,
-      ok: revokeJobs.length === n && ids.every((id) => revokeJobs.filter((j) => j.id === jobId.revoke(id)).length === 1),
+      ok:
+        revokeJobs.length === n &&
+        ids.every((id) => revokeJobs.filter((j) => j.id === jobId.revoke(id)).length === 1),
       detail: `${revokeJobs.length} revoke jobs for ${n} requests`,
     });
     const audit = new RedisAuditLog(redis, prefix);
     const approveEvents = { ok: 0, refused: 0 };
-    for (let cursor = '-'; ; ) {
+    for (let cursor = '-'; ;) {
       const page = await audit.read(cursor);
       for (const e of page) {
         if (e.event.action === 'approve' && e.event.outcome === 'ok') approveEvents.ok += 1;
@@ -181,9 +203,17 @@ async function runStorm(options: {
       detail: `audit: ${approveEvents.ok} ok, ${approveEvents.refused} refused; ${answered()} ephemeral answers; ${clickErrors} click errors`,
     });
     const verify = await audit.verify();
-    checks.push({ what: `${engine}: audit chain intact after the storm`, ok: verify.ok, detail: `${verify.entries} entries` });
+    checks.push({
+      what: `${engine}: audit chain intact after the storm`,
+      ok: verify.ok,
+      detail: `${verify.entries} entries`,
+    });
     if (engine === 'moto') {
-      const clients = assumeRoleAccountClients({ region: 'us-east-1', roleName: 'aws-access-broker', endpoint: infra.awsEndpointUrl });
+      const clients = assumeRoleAccountClients({
+        region: 'us-east-1',
+        roleName: 'aws-access-broker',
+        endpoint: infra.awsEndpointUrl,
+      });
       const iam = await clients.iam(SANDBOX);
       const roles: Role[] = [];
       let marker: string | undefined;
@@ -243,11 +273,26 @@ export async function stormBench(): Promise<BenchResult> {
   const checks = runs.flatMap((r) => r.checks);
   const markdown = [
     table(
-      ['grant engine', 'requests × clicks', 'storms in flight', 'click ack p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'clicks/s', 'service CPU ms/click', 'click → delivery p50 / p95 ms', 'storm settled p50 / p95 ms', 'grants/s'],
+      [
+        'grant engine',
+        'requests × clicks',
+        'storms in flight',
+        'click ack p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'clicks/s',
+        'service CPU ms/click',
+        'click → delivery p50 / p95 ms',
+        'storm settled p50 / p95 ms',
+        'grants/s',
+      ],
       runs.map((r) => {
         const [p50, p95, p99, max] = latencyCells(r.clickAck);
         return [
-          r.engine === 'recording' ? `recording (${r.grantDelayMs} ms per grant)` : `real engine on moto (\`${r.template}\`)`,
+          r.engine === 'recording'
+            ? `recording (${r.grantDelayMs} ms per grant)`
+            : `real engine on moto (\`${r.template}\`)`,
           `${r.requests} × ${CLICKERS}`,
           `${r.inFlightRequests} (${r.inFlightRequests * CLICKERS} concurrent clicks)`,
           p50!,
@@ -265,5 +310,12 @@ export async function stormBench(): Promise<BenchResult> {
     '',
     checksMarkdown(checks),
   ].join('\n');
-  return { name: 'storm', title: 'Approval storm', elapsedMs: performance.now() - started, markdown, checks, data: { clickers: CLICKERS, runs } };
+  return {
+    name: 'storm',
+    title: 'Approval storm',
+    elapsedMs: performance.now() - started,
+    markdown,
+    checks,
+    data: { clickers: CLICKERS, runs },
+  };
 }

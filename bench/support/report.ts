@@ -36,7 +36,10 @@ export const latencyCells = (s: Summary): string[] => [ms(s.p50), ms(s.p95), ms(
 export function checksMarkdown(checks: Check[]): string {
   if (!checks.length) return '';
   return checks
-    .map((c) => `- ${c.skipped ? 'NOT MEASURED' : c.ok ? 'PASS' : '**FAIL**'}: ${c.what}${c.detail ? ` (${c.detail})` : ''}`)
+    .map(
+      (c) =>
+        `- ${c.skipped ? 'NOT MEASURED' : c.ok ? 'PASS' : '**FAIL**'}: ${c.what}${c.detail ? ` (${c.detail})` : ''}`,
+    )
     .join('\n');
 }
 

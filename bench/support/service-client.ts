@@ -49,7 +49,11 @@ function next(child: ChildProcess, type: FromChild['type'], timeoutMs: number, s
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceHandle> {
   const child = fork(CHILD, [], {
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the service when it stops.
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });

@@ -43,7 +43,8 @@ export interface GrantCallTiming {
   ok: boolean;
 }
 
-export type ToChild = { type: 'start'; options: ServiceProcessOptions } | { type: 'stats'; reset?: boolean } | { type: 'stop' };
+export type ToChild =
+  { type: 'start'; options: ServiceProcessOptions } | { type: 'stats'; reset?: boolean } | { type: 'stop' };
 
 export interface ProcessStats {
   grantCalls: GrantCallTiming[];
@@ -66,7 +67,11 @@ export type FromChild =
 
 /** Wraps any engine to time every call (what the storm and revoke benches check). */
 function timed(engine: GrantEngine, calls: GrantCallTiming[]): GrantEngine {
-  async function call<R>(method: keyof GrantEngine, requestId: string | undefined, fn: () => Promise<R>): Promise<R> {
+  async function call<R>(
+    method: keyof GrantEngine,
+    requestId: string | undefined,
+    fn: () => Promise<R>,
+  ): Promise<R> {
     const startedAt = Date.now();
     let ok = false;
     try {
@@ -113,7 +118,11 @@ async function start(options: ServiceProcessOptions): Promise<number> {
     const redis = createRedis(env.redisUrl);
     // Real engine, real SDK over HTTP to moto; IAM-consistency waits do not really sleep.
     const aws = await createAwsServices({ env, loaded, redis, logger, sleep: async () => undefined });
-    adapters = { grants: timed(aws.grants, calls), templates: aws.templates, accountClients: aws.accountClients };
+    adapters = {
+      grants: timed(aws.grants, calls),
+      templates: aws.templates,
+      accountClients: aws.accountClients,
+    };
   } else {
     const engine = new RecordingGrantEngine();
     engine.delayMs = options.grantDelayMs ?? 0;
@@ -127,8 +136,18 @@ async function start(options: ServiceProcessOptions): Promise<number> {
 
 async function stats(reset: boolean): Promise<ProcessStats> {
   const cpu = process.cpuUsage(cpuBase);
-  const workers = service ? await service.queues.get('grants').getWorkers().catch(() => []) : [];
-  const approvalsWorkers = service ? await service.queues.get('approvals').getWorkers().catch(() => []) : [];
+  const workers = service
+    ? await service.queues
+        .get('grants')
+        .getWorkers()
+        .catch(() => [])
+    : [];
+  const approvalsWorkers = service
+    ? await service.queues
+        .get('approvals')
+        .getWorkers()
+        .catch(() => [])
+    : [];
   const out: ProcessStats = {
     grantCalls: [...calls],
     cpuUserMs: cpu.user / 1000,

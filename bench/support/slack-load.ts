@@ -34,7 +34,7 @@ export class ResponseCollector {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const id = decodeURIComponent((req.url ?? '').replace(/^\/response\//, ''));
-        let text = '';
+        let text: string;
         try {
           text = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: string }).text ?? '');
         } catch {
@@ -84,7 +84,9 @@ export interface ApproverMessage {
 }
 
 function approveButtonValue(call: RecordedCall): string | undefined {
-  const blocks = (call.args.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
+  const blocks = (call.args.blocks ?? []) as Array<{
+    elements?: Array<{ action_id?: string; value?: string }>;
+  }>;
   if (!Array.isArray(blocks)) return undefined;
   return blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'request_approve')?.value;
 }

@@ -115,6 +115,13 @@ export async function waitFor<T>(
 }
 
 export const ms = (value: number): string =>
-  Number.isNaN(value) ? 'n/a' : value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+  Number.isNaN(value)
+    ? 'n/a'
+    : value >= 100
+      ? value.toFixed(0)
+      : value >= 10
+        ? value.toFixed(1)
+        : value.toFixed(2);
 
-export const rate = (count: number, elapsedMs: number): number => (elapsedMs > 0 ? (count * 1000) / elapsedMs : 0);
+export const rate = (count: number, elapsedMs: number): number =>
+  elapsedMs > 0 ? (count * 1000) / elapsedMs : 0;
