@@ -18,7 +18,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { assumeRoleAccountClients } from '../src/aws/hygiene-account-clients.js';
+import { countingBrokerSessions } from '../test/support/counting-account-clients.js';
 import type { LoadedConfig } from '../src/config/load-config.js';
 import { hygieneContext } from '../src/jobs/hygiene-workers.js';
 import { sweepAccount } from '../src/jobs/hygiene-sweep.js';
@@ -142,22 +142,11 @@ export async function hygieneBench(): Promise<BenchResult> {
   try {
     const loaded = benchConfig(`bench-hygiene-${randomBytes(4).toString('hex')}`);
     const calls = new Map<string, Map<string, number>>();
-    const accounts = assumeRoleAccountClients({
-      region: 'us-east-1',
-      roleName: 'aws-access-broker',
-      endpoint,
-      configureIam: (client, accountId) => {
-        client.middlewareStack.add(
-          (next, context) => async (args) => {
-            const byCommand = calls.get(accountId) ?? new Map<string, number>();
-            const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
-            byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
-            calls.set(accountId, byCommand);
-            return next(args);
-          },
-          { step: 'initialize', name: 'benchCountIam' },
-        );
-      },
+    const accounts = countingBrokerSessions(endpoint, (accountId, command) => {
+      const byCommand = calls.get(accountId) ?? new Map<string, number>();
+      const name = command.replace(/Command$/, '');
+      byCommand.set(name, (byCommand.get(name) ?? 0) + 1);
+      calls.set(accountId, byCommand);
     });
     const populations = POPULATIONS.map((p) => ({
       ...p,

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { Redis } from 'ioredis';
-import { assumeRoleAccountClients } from '../src/aws/hygiene-account-clients.js';
+import { countingBrokerSessions } from '../test/support/counting-account-clients.js';
 import { jobId, QueueName, queueOptions } from '../src/jobs/queues.js';
 import { RedisAuditLog } from '../src/store/audit-log.js';
 import { testRule } from '../test/support/rules.js';
@@ -209,11 +209,7 @@ async function runStorm(options: {
       detail: `${verify.entries} entries`,
     });
     if (engine === 'moto') {
-      const clients = assumeRoleAccountClients({
-        region: 'us-east-1',
-        roleName: 'aws-access-broker',
-        endpoint: infra.awsEndpointUrl,
-      });
+      const clients = countingBrokerSessions(infra.awsEndpointUrl!, () => undefined);
       const iam = await clients.iam(SANDBOX);
       const roles: Role[] = [];
       let marker: string | undefined;

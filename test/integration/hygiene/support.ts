@@ -19,9 +19,6 @@ import { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { Writable } from 'node:stream';
 import type { AccountClients } from '../../../src/aws/account-clients.js';
-import { createBrokerSessions } from '../../../src/aws/create-aws-services.js';
-import { parseConfigText } from '../../../src/config/load-config.js';
-import type { EnvOptions } from '../../../src/config/env.js';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
 import type { Clock } from '../../../src/domain/ports.js';
 import type { HygieneContext } from '../../../src/jobs/hygiene-context.js';
@@ -30,6 +27,7 @@ import { createLogger } from '../../../src/logger.js';
 import type { FakeSlack } from '../../support/fake-slack.js';
 import { testEnv } from '../../support/app-harness.js';
 import { awsEndpointUrl } from '../../support/services.js';
+import { countingBrokerSessions } from '../../support/counting-account-clients.js';
 
 export const ACCOUNT_A = '111111111111';
 export const ACCOUNT_B = '222222222222';
@@ -172,35 +170,12 @@ export function countingAccountClients(
   hook?: (accountId: string, command: string, input: unknown) => void,
 ): CountingAccounts {
   const calls = new Map<string, Map<string, number>>();
-  // The production broker session cache, against moto, with a call counter on each IAM client.
-  const sessions = createBrokerSessions({
-    env: { awsRegion: 'us-east-1', awsEndpointUrl: awsEndpointUrl() } as EnvOptions,
-    config: parseConfigText(
-      'hygiene-test.yaml',
-      'slack: { channels: { approvals: C0A, audit: C0B, security: C0C } }\naws: { brokerRoleName: aws-access-broker }\napproval: { rules: [{ name: any, autoApprove: true }] }\n',
-    ),
+  const accounts = countingBrokerSessions(awsEndpointUrl(), (accountId, command, input) => {
+    const byCommand = calls.get(accountId) ?? new Map<string, number>();
+    byCommand.set(command, (byCommand.get(command) ?? 0) + 1);
+    calls.set(accountId, byCommand);
+    hook?.(accountId, command, input);
   });
-  const counted = new WeakSet<IAMClient>();
-  const accounts: AccountClients = {
-    sts: (accountId) => sessions.sts(accountId),
-    iam: async (accountId) => {
-      const client = await sessions.iam(accountId);
-      if (counted.has(client)) return client;
-      counted.add(client);
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          const command = context.commandName ?? 'unknown';
-          const byCommand = calls.get(accountId) ?? new Map<string, number>();
-          byCommand.set(command, (byCommand.get(command) ?? 0) + 1);
-          calls.set(accountId, byCommand);
-          hook?.(accountId, command, args.input);
-          return next(args);
-        },
-        { step: 'initialize', name: 'countIamCalls' },
-      );
-      return client;
-    },
-  };
   return {
     ...accounts,
     calls,
