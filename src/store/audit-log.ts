@@ -46,6 +46,8 @@ function fieldsOf(raw: string[]): Record<string, string> {
   return out;
 }
 
+/** How long one append may keep losing races before it is reported as failed. */
+const APPEND_DEADLINE_MS = 10_000;
 const PAGE = 500;
 
 export class RedisAuditLog implements AuditLog {
@@ -73,19 +75,33 @@ export class RedisAuditLog implements AuditLog {
     });
   }
 
+  /**
+   * Optimistic append: hash against the head we know, let the script refuse if another writer got
+   * there first, and retry against the head it returns. Under heavy contention from many
+   * processes the retries back off with jitter, bounded by time rather than a count, so an event
+   * is never dropped while Redis is healthy.
+   */
   private async append(event: AuditEvent): Promise<string> {
     const json = canonicalEvent(event);
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const head = (await this.redis.get(this.keys.head)) ?? '';
-      const id = await runScript(
+    const deadline = Date.now() + APPEND_DEADLINE_MS;
+    let head = (await this.redis.get(this.keys.head)) ?? '';
+    for (let attempt = 0; ; attempt++) {
+      const [ok, value] = (await runScript(
         this.redis,
         'appendAudit',
         [this.keys.stream, this.keys.head],
         [head, chainHash(head, json), json],
-      );
-      if (typeof id === 'string') return id;
+      )) as [number, string];
+      if (ok === 1) return value;
+      head = value;
+      if (Date.now() > deadline) {
+        throw new Error('could not append to the audit log: the chain head kept moving');
+      }
+      if (attempt >= 2) {
+        const ceiling = Math.min(50, 2 ** (attempt - 2));
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+      }
     }
-    throw new Error('could not append to the audit log: the chain head kept moving');
   }
 
   /** Entries after `afterId` (exclusive; '-' for the start), oldest first. */

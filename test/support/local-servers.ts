@@ -106,6 +106,7 @@ export async function startRedisServer(): Promise<LocalServer> {
     'redis-server',
     async () => {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined); // refused until the server listens; we poll again
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';

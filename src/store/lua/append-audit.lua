@@ -8,12 +8,13 @@
   ARGV[1] head the caller read ('' for an empty log)
   ARGV[2] sha256(ARGV[1] .. ARGV[3])
   ARGV[3] canonical event JSON
-  Returns the new entry id, or false when the head moved.
+  Returns {1, new entry id}, or {0, current head} when the head moved, so the caller can hash
+  against the new head without another round trip.
 ]]
 local head = redis.call('GET', KEYS[2]) or ''
 if head ~= ARGV[1] then
-  return false
+  return {0, head}
 end
 local id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[3], 'prev', ARGV[1], 'hash', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[2])
-return id
+return {1, id}

@@ -130,4 +130,21 @@ describe('the chained audit log', () => {
     const result = await log.verify();
     expect(result).toMatchObject({ ok: false, entryId: rows[6]![0] });
   });
+
+  it('keeps every event and one linear chain when several replicas append at once', async () => {
+    // Four web replicas = four connections, each with its own in-process queue.
+    const connections = Array.from({ length: 4 }, () => redis.duplicate());
+    const logs = connections.map((c) => new RedisAuditLog(c, prefix));
+    const perWriter = 300;
+    const results = await Promise.allSettled(
+      logs.flatMap((log, w) =>
+        Array.from({ length: perWriter }, (_, i) =>
+          log.record({ at: new Date().toISOString(), actor: 'system', action: `w${w}-${i}`, outcome: 'ok' }),
+        ),
+      ),
+    );
+    await Promise.all(connections.map((c) => c.quit()));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(await new RedisAuditLog(redis, prefix).verify()).toEqual({ ok: true, entries: 4 * perWriter });
+  });
 });
