@@ -71,6 +71,8 @@ import { isAwsError, toAwsError } from './aws-errors.js';
 import { consoleSignInUrl } from './federation-sign-in.js';
 
 /** At most this many versions of a managed policy exist at once (AWS limit). */
+/** Roles whose tags reconcile reads at once: faster than one by one, gentle on IAM throttling. */
+const RECONCILE_TAG_CONCURRENCY = 8;
 const MAX_POLICY_VERSIONS = 5;
 /** STS caps role-chained sessions at one hour; the broker session is a chain link. */
 const MAX_CHAINED_SESSION_SECONDS = 3600;
@@ -456,23 +458,34 @@ export class RoleGrantEngine implements GrantEngine {
     );
     const report: ReconcileReport = { orphaned: [], overdue: [], missing: [] };
     const seen = new Set<string>();
-    for (const role of roles) {
-      if (role.Path !== ROLE_PATH || !role.RoleName?.startsWith(ROLE_NAME_PREFIX)) continue;
-      // ListRoles does not return tags on AWS; ask for them.
-      const tags = await this.call(`reading tags of ${role.RoleName}`, async () =>
-        pages(async (Marker) => {
-          const r = await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName, Marker }));
-          return { items: r.Tags ?? [], marker: r.Marker, truncated: r.IsTruncated };
-        }).catch((e) => {
-          if (isAwsError(e, 'NoSuchEntity')) return undefined;
-          throw e;
-        }),
+    const candidates = roles.filter((r) => r.Path === ROLE_PATH && r.RoleName?.startsWith(ROLE_NAME_PREFIX));
+    // ListRoles does not return tags on AWS; ask for them a few roles at a time.
+    const tagged: Array<{ roleName: string; tags: Tag[] | undefined }> = [];
+    for (let i = 0; i < candidates.length; i += RECONCILE_TAG_CONCURRENCY) {
+      const batch = candidates.slice(i, i + RECONCILE_TAG_CONCURRENCY);
+      tagged.push(
+        ...(await Promise.all(
+          batch.map(async (role) => ({
+            roleName: role.RoleName!,
+            tags: await this.call(`reading tags of ${role.RoleName}`, async () =>
+              pages(async (Marker) => {
+                const r = await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName, Marker }));
+                return { items: r.Tags ?? [], marker: r.Marker, truncated: r.IsTruncated };
+              }).catch((e) => {
+                if (isAwsError(e, 'NoSuchEntity')) return undefined;
+                throw e;
+              }),
+            ),
+          })),
+        )),
       );
+    }
+    for (const { roleName, tags } of tagged) {
       if (!tags) continue;
-      const requestId = tagValue(tags, TAG.requestId) ?? role.RoleName.slice(ROLE_NAME_PREFIX.length);
+      const requestId = tagValue(tags, TAG.requestId) ?? roleName.slice(ROLE_NAME_PREFIX.length);
       const expiresTag = tagValue(tags, TAG.expiresAt);
       const expiresAt = expiresTag ? new Date(expiresTag) : undefined;
-      const managed: ManagedRole = { accountId, roleName: role.RoleName, requestId, expiresAt };
+      const managed: ManagedRole = { accountId, roleName, requestId, expiresAt };
       seen.add(requestId);
       const active = activeGrants.get(requestId);
       if (!active) report.orphaned.push(managed);
