@@ -15,7 +15,7 @@ import type {
 } from '../domain/request-ports.js';
 import { runScript } from './lua-scripts.js';
 
-const JSON_FIELDS = new Set<keyof AccessRequest>(['ouPath', 'message']);
+const JSON_FIELDS = new Set<keyof AccessRequest>(['ouPath', 'message', 'pendingExtension']);
 const NUMBER_FIELDS = new Set<keyof AccessRequest>([
   'version',
   'durationSeconds',
