@@ -978,6 +978,54 @@ export class RequestService {
     return true;
   }
 
+  // ── reconcile (jobs) ──────────────────────────────────────────────────────
+
+  /**
+   * Removes a `/aws-access/` role that no open request accounts for (its request is unknown,
+   * finished, or the store was wiped): IAM first, then an audit event.
+   */
+  async removeOrphanedRole(accountId: string, requestId: string, why: string): Promise<boolean> {
+    const { removed } = await this.deps.grants.revoke(accountId, requestId);
+    if (removed) {
+      await this.record({
+        actor: SYSTEM_ACTOR,
+        action: 'reconcile-revoke',
+        outcome: 'ok',
+        requestId,
+        reason: why,
+        details: { account: accountId },
+      });
+      await this.safely('security alert', () =>
+        this.deps.notifier.alertSecurity(
+          `Reconcile removed role aws-access-${requestId} in ${accountId}: ${why}.`,
+        ),
+      );
+    }
+    return removed;
+  }
+
+  /** An active grant whose role is gone: someone outside the bot removed it. */
+  async reportMissingRole(request: AccessRequest): Promise<void> {
+    await this.record({
+      actor: SYSTEM_ACTOR,
+      action: 'reconcile-missing-role',
+      outcome: 'failed',
+      requestId: request.id,
+      stateBefore: request.state,
+      stateAfter: request.state,
+      details: { account: request.accountId },
+    });
+    await this.deps.notifier.alertSecurity(
+      `Request ${request.id} is an active grant but its role aws-access-${request.id} is missing in ${request.accountId}; it was removed outside the bot.`,
+      request,
+    );
+  }
+
+  /** Oldest first; for reconcile. */
+  async listInState(state: RequestState, limit = 1000): Promise<AccessRequest[]> {
+    return this.deps.store.listByState(state, limit);
+  }
+
   // ── reading ───────────────────────────────────────────────────────────────
 
   async get(requestId: string): Promise<AccessRequest | undefined> {

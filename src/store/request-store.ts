@@ -191,6 +191,12 @@ export class RedisRequestStore implements RequestStore {
     return this.load(await this.redis.zrange(`${this.stateIndexPrefix}${state}`, '0', String(limit - 1)));
   }
 
+  /** How many requests are in these states (for the active-grants gauge). */
+  async countInStates(states: readonly RequestState[]): Promise<number> {
+    const counts = await Promise.all(states.map((state) => this.redis.zcard(`${this.stateIndexPrefix}${state}`)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
   async listExpiringBefore(time: number, limit = 100): Promise<AccessRequest[]> {
     return this.load(
       await this.redis.zrangebyscore(this.expiryKey, '-inf', String(time), 'LIMIT', '0', String(limit)),
