@@ -121,3 +121,17 @@ export async function auditEvents(app: TestApp, requestId?: string): Promise<Aud
 export function revokedEvents(events: AuditEvent[]): AuditEvent[] {
   return events.filter((e) => e.outcome === 'ok' && e.stateAfter === 'revoked');
 }
+
+/** What runReconcile needs, built from a running lifecycle app. */
+export function reconcileDeps(app: LifecycleApp, clock: Clock = { now: () => Date.now() }) {
+  return {
+    requests: app.service.requests,
+    grants: app.aws.grants,
+    accounts: app.aws.accounts,
+    redis: app.redis,
+    redisPrefix: app.loaded.config.redis.prefix,
+    clock,
+    logger: createLogger({ level: 'silent' }),
+    metrics: app.service.metrics,
+  };
+}
