@@ -20,7 +20,7 @@ import { APPROVER1, approverMessage, click, command, REQUESTER, seedPeople, wait
 
 export const SANDBOX = '222222222222';
 export const TEMPLATE = 'short-reader';
-const TEMPLATES_DIR = fileURLToPath(new URL('../integration/jobs/fixtures/templates', import.meta.url));
+export const TEMPLATES_DIR = fileURLToPath(new URL('../integration/jobs/fixtures/templates', import.meta.url));
 
 export interface LifecycleApp extends TestApp {
   aws: AwsServices;
@@ -32,6 +32,8 @@ export async function startLifecycleApp(
   options: {
     mutate?: (config: AppConfig) => void;
     clock?: Clock;
+    /** Default `all`; `web` runs no workers (another process may). */
+    role?: 'web' | 'all';
     service?: Pick<ServiceOptions, 'workerOptions' | 'scheduleReconcile'>;
   } = {},
 ): Promise<LifecycleApp> {
@@ -57,7 +59,7 @@ export async function startLifecycleApp(
   const app = await startTestApp({
     fake,
     loaded,
-    role: 'all',
+    role: options.role ?? 'all',
     adapters: { grants: aws.grants, templates: aws.templates, accounts: aws.accounts },
     service: { scheduleReconcile: false, ...options.service, clock: options.clock },
   });
