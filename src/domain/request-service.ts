@@ -89,8 +89,7 @@ export interface PreparedRequest {
 export type Prepared = { ok: true; prepared: PreparedRequest } | { ok: false; refusals: Refusal[] };
 /** `changed: false` marks an idempotent repeat (e.g. a revoke job for a grant already revoked). */
 export type ActionResult =
-  | { ok: true; request: AccessRequest; message: string; changed?: boolean }
-  | { ok: false; refusal: Refusal };
+  { ok: true; request: AccessRequest; message: string; changed?: boolean } | { ok: false; refusal: Refusal };
 
 /** How much longer a grant may still be made, and whether that needs approvers. */
 export interface ExtensionAllowance {
@@ -555,7 +554,12 @@ export class RequestService {
       // A second revoke job (a stalled one picked up again) lost the race to the first: fine.
       if (actorId === SYSTEM_ACTOR && moved.reason === 'state' && moved.state === 'revoked') {
         const now = (await this.deps.store.get(requestId)) ?? request;
-        return { ok: true, request: now, message: `Request ${requestId} was already revoked.`, changed: false };
+        return {
+          ok: true,
+          request: now,
+          message: `Request ${requestId} was already revoked.`,
+          changed: false,
+        };
       }
       return this.lostRace(actorId, 'revoke', request, moved);
     }
@@ -800,7 +804,8 @@ export class RequestService {
     action: string,
   ): Promise<{ ok: true; request: AccessRequest; rule: ApprovalRule } | { ok: false; refusal: Refusal }> {
     const request = await this.deps.store.get(requestId);
-    if (!request) return this.refuseMissing(clickerId, action, requestId) as Promise<{ ok: false; refusal: Refusal }>;
+    if (!request)
+      return this.refuseMissing(clickerId, action, requestId) as Promise<{ ok: false; refusal: Refusal }>;
     const fail = async (r: Refusal) => {
       await this.refused(clickerId, action, request, r);
       return { ok: false as const, refusal: r };

@@ -99,7 +99,8 @@ export function startAuditBatchWorker(options: {
     QueueName.notify,
     async (job: Job, token?: string) => {
       // One worker serves the whole notify queue (a second one would take these jobs too).
-      if (job.name === SLACK_CALL_JOB) return runSlackCall(options.client, job as Job<DeferredSlackCall>, token);
+      if (job.name === SLACK_CALL_JOB)
+        return runSlackCall(options.client, job as Job<DeferredSlackCall>, token);
       if (job.name !== AUDIT_BATCH_JOB) return undefined;
       try {
         return await postAuditBatch({

@@ -76,7 +76,12 @@ export function workerOptions(
  * Counts every failed attempt per queue (`aws_access_job_failures_total`) and logs it; BullMQ
  * retries with the queue's backoff until the job's attempts are used up.
  */
-export function watchFailures(worker: Worker, queue: QueueName, metrics: Metrics | undefined, logger: Logger): void {
+export function watchFailures(
+  worker: Worker,
+  queue: QueueName,
+  metrics: Metrics | undefined,
+  logger: Logger,
+): void {
   worker.on('failed', (job, error) => {
     metrics?.jobFailures.inc({ queue });
     logger.warn(

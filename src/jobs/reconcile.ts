@@ -143,9 +143,7 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
       }
       handled.add(requestId);
       try {
-        const why = request
-          ? `its request is ${request.state}`
-          : 'no request in the store accounts for it';
+        const why = request ? `its request is ${request.state}` : 'no request in the store accounts for it';
         if (await requests.removeOrphanedRole(accountId, requestId, why)) {
           summary.removedOrphans.push(requestId);
           deps.metrics?.revocations.inc({ result: 'ok' });
@@ -179,7 +177,12 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
   for (const request of revokeFailed) {
     if (!handled.has(request.id)) await revoke(request, 'revocation retried by reconcile');
   }
-  if (summary.revoked.length || summary.removedOrphans.length || summary.missing.length || summary.failed.length) {
+  if (
+    summary.revoked.length ||
+    summary.removedOrphans.length ||
+    summary.missing.length ||
+    summary.failed.length
+  ) {
     logger.info({ reconcile: summary }, 'reconcile acted');
   }
   return summary;

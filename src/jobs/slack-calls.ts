@@ -12,7 +12,9 @@ import { QueueName, type Queues } from './queues.js';
 
 export const SLACK_CALL_JOB = 'slack-call';
 
-export function deferSlackCalls(queues: Queues): (call: DeferredSlackCall, retryAfterSeconds: number) => Promise<void> {
+export function deferSlackCalls(
+  queues: Queues,
+): (call: DeferredSlackCall, retryAfterSeconds: number) => Promise<void> {
   return async (call, retryAfterSeconds) => {
     await queues.get(QueueName.notify).add(SLACK_CALL_JOB, call, {
       delay: Math.max(1, retryAfterSeconds) * 1000,
@@ -26,7 +28,11 @@ function isRateLimited(error: unknown): error is WebAPIRateLimitedError {
   return (error as { code?: string }).code === SlackErrorCode.RateLimitedError;
 }
 
-export async function runSlackCall(client: WebClient, job: Job<DeferredSlackCall>, token?: string): Promise<void> {
+export async function runSlackCall(
+  client: WebClient,
+  job: Job<DeferredSlackCall>,
+  token?: string,
+): Promise<void> {
   const { method, args } = job.data;
   if (method !== 'chat.postMessage' && method !== 'chat.update') return;
   try {

@@ -193,7 +193,9 @@ export class RedisRequestStore implements RequestStore {
 
   /** How many requests are in these states (for the active-grants gauge). */
   async countInStates(states: readonly RequestState[]): Promise<number> {
-    const counts = await Promise.all(states.map((state) => this.redis.zcard(`${this.stateIndexPrefix}${state}`)));
+    const counts = await Promise.all(
+      states.map((state) => this.redis.zcard(`${this.stateIndexPrefix}${state}`)),
+    );
     return counts.reduce((a, b) => a + b, 0);
   }
 

@@ -16,11 +16,21 @@ import { RedisAuditLog } from '../../src/store/audit-log.js';
 import { startTestApp, testEnv, type TestApp } from './app-harness.js';
 import { startFakeSlack } from './fake-slack.js';
 import { redisUrl, testConfig } from './services.js';
-import { APPROVER1, approverMessage, click, command, REQUESTER, seedPeople, waitUntil } from './slack-flow.js';
+import {
+  APPROVER1,
+  approverMessage,
+  click,
+  command,
+  REQUESTER,
+  seedPeople,
+  waitUntil,
+} from './slack-flow.js';
 
 export const SANDBOX = '222222222222';
 export const TEMPLATE = 'short-reader';
-export const TEMPLATES_DIR = fileURLToPath(new URL('../integration/jobs/fixtures/templates', import.meta.url));
+export const TEMPLATES_DIR = fileURLToPath(
+  new URL('../integration/jobs/fixtures/templates', import.meta.url),
+);
 
 export interface LifecycleApp extends TestApp {
   aws: AwsServices;

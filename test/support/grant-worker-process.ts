@@ -30,7 +30,14 @@ const slowMs = Number(process.env.SLOW_DELETE_ROLE_MS ?? '0');
 const lockMs = Number(process.env.LOCK_MS ?? '2000');
 
 const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: 2 });
-const aws = await createAwsServices({ env, loaded, redis, logger, maxAttempts: 2, sleep: async () => undefined });
+const aws = await createAwsServices({
+  env,
+  loaded,
+  redis,
+  logger,
+  maxAttempts: 2,
+  sleep: async () => undefined,
+});
 if (slowMs > 0) {
   for (const account of config.aws.accounts) {
     const iam = await aws.accountClients.iam(account.id);

@@ -58,7 +58,9 @@ describe('early revoke', () => {
           .find((t) => t.includes('can revoke')),
       'the refusal',
     );
-    expect(answer).toContain('only the requester, an approver of rule "default" or an admin can revoke this grant');
+    expect(answer).toContain(
+      'only the requester, an approver of rule "default" or an admin can revoke this grant',
+    );
     expect((await app.service.requests.get(request.id))?.state).toBe('active');
     expect(await roleExists(app.iam, request.id)).toBe(true);
     const refused = (await auditEvents(app, request.id)).filter((e) => e.outcome === 'refused');

@@ -54,7 +54,9 @@ describe('extending a grant', () => {
     app = await startLifecycleApp({ mutate: autoApprovedExtensions });
     const { request } = await activeGrant(app, '1h');
     const grants = app.service.queues.get(QueueName.grants);
-    expect(Math.abs(dueAt(await grants.getJob(jobId.revoke(request.id))) - request.expiresAt!)).toBeLessThan(2000);
+    expect(Math.abs(dueAt(await grants.getJob(jobId.revoke(request.id))) - request.expiresAt!)).toBeLessThan(
+      2000,
+    );
     expect(await expiryPolicyDate(app.iam, request.id)).toBe(new Date(request.expiresAt!).toISOString());
 
     await command(app, `extend ${request.id} 30m`);
@@ -64,15 +66,17 @@ describe('extending a grant', () => {
     expect(extended.expiresAt).toBe(newEnd);
     expect(extended.extensions).toBe(1);
     expect(Math.abs(dueAt(await grants.getJob(jobId.revoke(request.id))) - newEnd)).toBeLessThan(2000);
-    expect(Math.abs(dueAt(await grants.getJob(jobId.warn(request.id))) - (newEnd - 10 * MINUTE))).toBeLessThan(
-      2000,
-    );
+    expect(
+      Math.abs(dueAt(await grants.getJob(jobId.warn(request.id))) - (newEnd - 10 * MINUTE)),
+    ).toBeLessThan(2000);
     expect(await expiryPolicyDate(app.iam, request.id)).toBe(new Date(newEnd).toISOString());
 
     // short-reader allows 2h in total: 1h30m + 1h is too much.
     await command(app, `extend ${request.id} 1h`);
     const refusal = await responses(app, 'in total');
-    expect(refusal).toContain('a grant of short-reader may last at most 2h in total; this one can grow by at most 30m');
+    expect(refusal).toContain(
+      'a grant of short-reader may last at most 2h in total; this one can grow by at most 30m',
+    );
     expect((await app.service.requests.get(request.id))?.expiresAt).toBe(newEnd);
     expect(await expiryPolicyDate(app.iam, request.id)).toBe(new Date(newEnd).toISOString());
   });
@@ -133,7 +137,8 @@ describe('extending a grant', () => {
     const warn = await app.service.queues.get(QueueName.grants).getJob(jobId.warn(request.id));
     await warn!.promote();
     const dm = await waitUntil(
-      () => dmsTo(app!.fake, REQUESTER).find((c) => JSON.stringify(c.args.blocks ?? []).includes('grant_extend')),
+      () =>
+        dmsTo(app!.fake, REQUESTER).find((c) => JSON.stringify(c.args.blocks ?? []).includes('grant_extend')),
       'the expiry warning DM',
     );
     expect(String(dm.args.text)).toContain(`ends at ${new Date(request.expiresAt!).toISOString()}`);

@@ -128,7 +128,9 @@ describe('reconcile', () => {
     const { request } = await activeGrant(app, '1h');
     const roleName = `aws-access-${request.id}`;
     for (const name of ['grant', 'expiry']) {
-      await app.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })).catch(() => undefined);
+      await app.iam
+        .send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name }))
+        .catch(() => undefined);
     }
     await app.iam.send(new DeleteRoleCommand({ RoleName: roleName }));
 

@@ -79,7 +79,11 @@ describe('a worker killed mid-revoke', () => {
 
     const first = startWorkerProcess(app, { SLOW_DELETE_ROLE_MS: '120000' });
     children.push(first);
-    await waitUntil(() => first.output().includes('DELETE_ROLE_REACHED') || undefined, 'the first worker to reach DeleteRole', 30_000);
+    await waitUntil(
+      () => first.output().includes('DELETE_ROLE_REACHED') || undefined,
+      'the first worker to reach DeleteRole',
+      30_000,
+    );
     // Mid-revoke: access is already cut (trust denied), the role still exists.
     expect(await roleExists(app.iam, request.id)).toBe(true);
     first.child.kill('SIGKILL');
