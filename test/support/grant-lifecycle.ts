@@ -10,6 +10,7 @@ import { createAwsServices, type AwsServices } from '../../src/aws/create-aws-se
 import type { AccessRequest } from '../../src/domain/access-request.js';
 import type { AuditEvent } from '../../src/domain/audit-event.js';
 import type { Clock } from '../../src/domain/ports.js';
+import { jobId, QueueName } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/logger.js';
 import type { ServiceOptions } from '../../src/main.js';
 import { RedisAuditLog } from '../../src/store/audit-log.js';
@@ -99,6 +100,12 @@ export async function activeGrant(
     const r = await app.service.requests.get(message.requestId);
     return r?.state === 'active' ? r : undefined;
   }, `request ${message.requestId} to become active`);
+  // The grant's jobs are scheduled just after the request turns active.
+  const grants = app.service.queues.get(QueueName.grants);
+  await waitUntil(() => grants.getJob(jobId.revoke(request.id)), 'the revoke job');
+  if (request.expiresAt! - app.loaded.config.durations.expiryWarning * 1000 > Date.now()) {
+    await waitUntil(() => grants.getJob(jobId.warn(request.id)), 'the warn job');
+  }
   return { request, message };
 }
 
