@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { WebClient } from '@slack/web-api';
+import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from './config/env.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
@@ -22,7 +23,8 @@ import { createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { BullRequestScheduler } from './jobs/approval-scheduler.js';
 import { auditBatchScheduler } from './jobs/audit-batches.js';
-import { Queues } from './jobs/queues.js';
+import { producerConnectionOptions, Queues } from './jobs/queues.js';
+import { deferSlackCalls } from './jobs/slack-calls.js';
 import { startWorkers, type Closable } from './jobs/start-workers.js';
 import type { Logger } from './logger.js';
 import { createSlackApp, type SlackApp } from './slack/slack-app.js';
@@ -54,6 +56,10 @@ export interface ServiceOptions {
   host?: string;
   adapters?: ServiceAdapters;
   clock?: Clock;
+  /** Tuning for the grants and reconcile workers (lock duration, stalled interval). */
+  workerOptions?: Partial<WorkerOptions>;
+  /** Default true: upsert the reconcile Job Scheduler at start. */
+  scheduleReconcile?: boolean;
 }
 
 export interface RunningService {
@@ -98,7 +104,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const metrics = createMetrics();
   const redis = createRedis(env.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-  const queues = new Queues(redis, config.redis.prefix);
+  // Producers get their own connection without an offline queue: an enqueue while Redis is
+  // away fails at once instead of hanging a Slack ack.
+  const producer = createRedis(env.redisUrl, 'client', producerConnectionOptions);
+  producer.on('error', (error) => logger.warn({ err: error }, 'redis producer connection error'));
+  const queues = new Queues(producer, config.redis.prefix);
 
   const injected = options.adapters ?? {};
   // The AWS side loads and validates the templates (a bad one stops start-up with file and field).
@@ -128,20 +138,27 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger,
     forward: auditBatchScheduler(queues, config.slack.auditBatchSeconds),
   });
-  const requests = new RequestService({
-    store: new RedisRequestStore(redis, config.redis.prefix),
-    audit,
-    grants,
-    accounts,
-    templates,
-    people: new SlackPeople(slackClient),
-    scheduler: new BullRequestScheduler(queues, clock),
-    notifier: new SlackNotifier(slackClient, config.slack.channels, templates, ruleByName),
-    clock,
-    newId: newRequestId,
-    settings,
-    onError: (error, context) => logger.warn({ err: error, context }, 'a side effect failed'),
-  });
+  const store = new RedisRequestStore(redis, config.redis.prefix);
+  metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));
+  const requestService = (client: WebClient, notifierOptions = {}) =>
+    new RequestService({
+      store,
+      audit,
+      grants,
+      accounts,
+      templates,
+      people: new SlackPeople(client),
+      scheduler: new BullRequestScheduler(queues, clock),
+      notifier: new SlackNotifier(client, config.slack.channels, templates, ruleByName, notifierOptions),
+      clock,
+      newId: newRequestId,
+      settings,
+      onError: (error, context) => logger.warn({ err: error, context }, 'a side effect failed'),
+    });
+  const requests = requestService(slackClient);
+  // Jobs talk to Slack through the client that rejects rate-limited calls; a rate-limited post
+  // becomes a notify job retried after Retry-After, so no worker waits on Slack.
+  const jobRequests = requestService(jobSlackClient, { defer: deferSlackCalls(queues) });
 
   const hygieneAudit = async (event: Parameters<typeof hygieneAuditToAuditEvent>[0]) =>
     audit.record(hygieneAuditToAuditEvent(event));
@@ -160,9 +177,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           loaded,
           logger,
           metrics,
-          requests,
+          requests: jobRequests,
           jobSlackClient,
           clock,
+          grants,
+          accounts,
+          workerOptions: options.workerOptions,
+          scheduleReconcile: options.scheduleReconcile,
           accountClients,
           listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
           hygieneAudit,
@@ -189,6 +210,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await Promise.all(workers.map((w) => w.close()));
       await closed;
       await queues.close();
+      await producer.quit().catch(() => producer.disconnect());
       await redis.quit().catch(() => redis.disconnect());
       logger.info('stopped');
     })();

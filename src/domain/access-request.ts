@@ -89,6 +89,17 @@ export interface AccessRequest {
   failure?: string;
   /** Where the approver message lives, so it can be updated in place. */
   message?: { channel: string; ts: string };
+  /** An extension waiting for the rule's approvers (rules without extensions.autoApprove). */
+  pendingExtension?: PendingExtension;
+}
+
+export interface PendingExtension {
+  seconds: number;
+  requestedAt: number;
+  /** Approver ids counted so far, each once. */
+  approvals: string[];
+  /** The approvers' message about this extension. */
+  message?: { channel: string; ts: string };
 }
 
 /** What a requester can still act on. */

@@ -2,7 +2,7 @@
  * Ports the request lifecycle needs besides the AWS ones in ports.ts: where requests are kept,
  * who people are, how timers are set, and how people are told.
  */
-import type { AccessRequest, RequestState } from './access-request.js';
+import type { AccessRequest, PendingExtension, RequestState } from './access-request.js';
 import type { ApprovalRule, Person } from './approval-policy.js';
 import type { Delivery } from './ports.js';
 
@@ -84,4 +84,16 @@ export interface RequestNotifier {
     rule: ApprovalRule,
   ): Promise<{ channel: string; ts: string } | undefined>;
   alertSecurity(text: string, request?: AccessRequest): Promise<void>;
+  /** DM before the grant ends; offers Extend when `allowance.maxSeconds` > 0. */
+  expiryWarning(
+    request: AccessRequest,
+    allowance: { maxSeconds: number; needsApproval: boolean; reason?: string },
+  ): Promise<void>;
+  /** Asks the rule's approvers to decide an extension; returns where the message is. */
+  extensionRequested(
+    request: AccessRequest,
+    rule: ApprovalRule,
+  ): Promise<{ channel: string; ts: string } | undefined>;
+  /** Redraws the extension message after a decision or a counted approval. */
+  extensionChanged(request: AccessRequest, extension: PendingExtension, note: string): Promise<void>;
 }

@@ -87,8 +87,18 @@ export interface PreparedRequest {
 }
 
 export type Prepared = { ok: true; prepared: PreparedRequest } | { ok: false; refusals: Refusal[] };
+/** `changed: false` marks an idempotent repeat (e.g. a revoke job for a grant already revoked). */
 export type ActionResult =
-  { ok: true; request: AccessRequest; message: string } | { ok: false; refusal: Refusal };
+  { ok: true; request: AccessRequest; message: string; changed?: boolean } | { ok: false; refusal: Refusal };
+
+/** How much longer a grant may still be made, and whether that needs approvers. */
+export interface ExtensionAllowance {
+  /** Longest single extension allowed now; 0 when none is. */
+  maxSeconds: number;
+  needsApproval: boolean;
+  /** Why no extension is possible, in the requester's words. */
+  reason?: string;
+}
 
 /** The grant engine failed; the request has been moved to failed / revoke-failed as appropriate. */
 export class GrantOperationError extends Error {
@@ -489,9 +499,11 @@ export class RequestService {
   }
 
   /**
-   * Ends a grant now: the requester, an admin, or `system` (the revoke job, reconcile). Refusals
-   * come back as data; a grant-engine failure moves the request to revoke-failed (when
-   * `recordFailure`, default true), alerts security and throws GrantOperationError so a job retries.
+   * Ends a grant now: the requester, an approver of the request's rule, an admin, or `system`
+   * (the revoke job, reconcile). Refusals come back as data; a grant-engine failure moves the
+   * request to revoke-failed (when `recordFailure`, default true), alerts security and throws
+   * GrantOperationError so a job retries. For `system` a grant already revoked is a no-op
+   * success (`changed: false`), so a job that runs twice leaves exactly one revoke event.
    */
   async revokeGrant(
     requestId: string,
@@ -500,13 +512,19 @@ export class RequestService {
   ): Promise<ActionResult> {
     const request = await this.deps.store.get(requestId);
     if (!request) return this.refuseMissing(actorId, 'revoke', requestId);
-    if (actorId !== SYSTEM_ACTOR && request.requesterId !== actorId && !(await this.isAdmin(actorId))) {
+    if (actorId !== SYSTEM_ACTOR && !(await this.mayRevoke(request, actorId))) {
       return this.refuseWith(
         actorId,
         'revoke',
         request,
-        refusal('not-yours', 'only the requester or an admin can revoke this grant'),
+        refusal(
+          'not-yours',
+          `only the requester, an approver of rule "${request.ruleName}" or an admin can revoke this grant`,
+        ),
       );
+    }
+    if (actorId === SYSTEM_ACTOR && request.state === 'revoked') {
+      return { ok: true, request, message: `Request ${requestId} was already revoked.`, changed: false };
     }
     if (request.state !== 'active' && request.state !== 'revoke-failed') {
       return this.refuseWith(
@@ -532,7 +550,19 @@ export class RequestService {
       to: 'revoked',
       patch: { revokedBy: actorId, revokedAt: this.deps.clock.now(), failure: null },
     });
-    if (!moved.ok) return this.lostRace(actorId, 'revoke', request, moved);
+    if (!moved.ok) {
+      // A second revoke job (a stalled one picked up again) lost the race to the first: fine.
+      if (actorId === SYSTEM_ACTOR && moved.reason === 'state' && moved.state === 'revoked') {
+        const now = (await this.deps.store.get(requestId)) ?? request;
+        return {
+          ok: true,
+          request: now,
+          message: `Request ${requestId} was already revoked.`,
+          changed: false,
+        };
+      }
+      return this.lostRace(actorId, 'revoke', request, moved);
+    }
     await this.record(this.transitionEvent(actorId, 'revoke', moved, options.reason));
     await this.deps.scheduler.cancelGrantEnd(requestId);
     const who = actorId === SYSTEM_ACTOR ? (options.reason ?? 'the bot') : `<@${actorId}>`;
@@ -547,7 +577,15 @@ export class RequestService {
         }.`,
       ),
     );
-    return { ok: true, request: moved.request, message: `Revoked request ${requestId}.` };
+    return { ok: true, request: moved.request, message: `Revoked request ${requestId}.`, changed: true };
+  }
+
+  /** The requester, an approver of the request's rule (as configured now) or an admin. */
+  private async mayRevoke(request: AccessRequest, actorId: string): Promise<boolean> {
+    if (request.requesterId === actorId) return true;
+    const rule = this.rule(request.ruleName);
+    if (rule && isApprover(rule, actorId, await this.membersOf(rule.approvers.groups))) return true;
+    return this.isAdmin(actorId);
   }
 
   /** active → revoke-failed, with the error text; alerts the security channel. */
@@ -570,56 +608,290 @@ export class RequestService {
   }
 
   /**
-   * Lengthens an active grant by `seconds`, within the template's and global limits. Extensions
-   * that need a fresh approval are refused with a clear message for now (see docs/slack-flow.md).
+   * What extension the requester could still ask for: the template's (else the global) maximum
+   * number of extensions and maximum total duration, and the rule's maximum per grant.
    */
-  async extendGrant(requestId: string, actorId: string, seconds: number): Promise<ActionResult> {
-    const request = await this.deps.store.get(requestId);
-    if (!request) return this.refuseMissing(actorId, 'extend', requestId);
-    const refuse = (code: Parameters<typeof refusal>[0], message: string) =>
-      this.refuseWith(actorId, 'extend', request, refusal(code, message));
-    if (request.requesterId !== actorId) return refuse('not-yours', 'only the requester can extend a grant');
-    if (request.state !== 'active' || request.expiresAt === undefined || request.startsAt === undefined) {
-      return refuse(
-        'wrong-state',
-        `request ${requestId} is ${describeState(request.state)}, not an active grant`,
-      );
-    }
+  extensionAllowance(request: AccessRequest): ExtensionAllowance {
     const rule = this.rule(request.ruleName);
     const template = this.deps.templates.get(request.templateName);
     const { limits } = this.deps.settings;
-    if (!rule || !template) return refuse('no-rule', 'the rule or template of this grant no longer exists');
+    const none = (reason: string): ExtensionAllowance => ({ maxSeconds: 0, needsApproval: false, reason });
+    if (!rule || !template) return none('the rule or template of this grant no longer exists');
+    if (request.state !== 'active' || request.expiresAt === undefined || request.startsAt === undefined) {
+      return none(`request ${request.id} is ${describeState(request.state)}, not an active grant`);
+    }
     const maxExtensions = template.maxExtensions ?? limits.maxExtensions;
     if (request.extensions >= maxExtensions) {
-      return refuse(
+      return none(`this grant has already been extended ${request.extensions} times (the limit)`);
+    }
+    const maxTotal = template.maxTotalSeconds ?? limits.maxTotal;
+    const left = Math.floor(maxTotal - (request.expiresAt - request.startsAt) / 1000);
+    if (left < limits.min) {
+      return none(`a grant may last at most ${formatDuration(maxTotal)} in total`);
+    }
+    return {
+      maxSeconds: Math.min(maxDurationFor(rule, template, limits), left),
+      needsApproval: !rule.extensions.autoApprove,
+    };
+  }
+
+  /** Why `seconds` more cannot be granted now, or the rule and template that allow it. */
+  private checkExtension(request: AccessRequest, seconds: number): Refusal | undefined {
+    const { limits } = this.deps.settings;
+    const rule = this.rule(request.ruleName);
+    const template = this.deps.templates.get(request.templateName);
+    if (request.state !== 'active' || request.expiresAt === undefined || request.startsAt === undefined) {
+      return refusal(
+        'wrong-state',
+        `request ${request.id} is ${describeState(request.state)}, not an active grant`,
+      );
+    }
+    if (!rule || !template) return refusal('no-rule', 'the rule or template of this grant no longer exists');
+    const maxExtensions = template.maxExtensions ?? limits.maxExtensions;
+    if (request.extensions >= maxExtensions) {
+      return refusal(
         'extension-limit',
         `this grant has already been extended ${request.extensions} times (the limit)`,
       );
     }
+    if (!Number.isFinite(seconds) || seconds < limits.min) {
+      return refusal('duration-too-short', `an extension must add at least ${formatDuration(limits.min)}`);
+    }
     if (seconds > maxDurationFor(rule, template, limits)) {
-      return refuse(
+      return refusal(
         'extension-limit',
         `one extension may add at most ${formatDuration(maxDurationFor(rule, template, limits))}`,
       );
     }
-    const newExpiry = request.expiresAt + seconds * 1000;
     const maxTotal = template.maxTotalSeconds ?? limits.maxTotal;
-    if ((newExpiry - request.startsAt) / 1000 > maxTotal) {
-      return refuse('extension-limit', `a grant may last at most ${formatDuration(maxTotal)} in total`);
-    }
-    if (!rule.extensions.autoApprove) {
-      return refuse(
-        'extension-needs-approval',
-        `extensions under rule "${rule.name}" need a new approval: ask again with /aws-access`,
+    const total = (request.expiresAt + seconds * 1000 - request.startsAt) / 1000;
+    if (total > maxTotal) {
+      const left = Math.max(0, Math.floor(maxTotal - (request.expiresAt - request.startsAt) / 1000));
+      return refusal(
+        'extension-limit',
+        `a grant of ${request.templateName} may last at most ${formatDuration(maxTotal)} in total; this one can grow by ${
+          left > 0 ? `at most ${formatDuration(left)}` : 'nothing more'
+        }`,
       );
     }
-    // Store first (compare-and-set on the version), then IAM: if IAM fails the stored end is
-    // later than IAM's, so access still ends early rather than late, and we roll the store back.
+    return undefined;
+  }
+
+  /**
+   * Lengthens an active grant by `seconds`, within the template's and global limits. Under a
+   * rule without `extensions.autoApprove` the extension is put to the rule's approvers (the same
+   * N of M and click-time checks as a request) and applied when approved.
+   */
+  async extendGrant(requestId: string, actorId: string, seconds: number): Promise<ActionResult> {
+    const request = await this.deps.store.get(requestId);
+    if (!request) return this.refuseMissing(actorId, 'extend', requestId);
+    const refuse = (r: Refusal) => this.refuseWith(actorId, 'extend', request, r);
+    if (request.requesterId !== actorId) {
+      return refuse(refusal('not-yours', 'only the requester can extend a grant'));
+    }
+    const problem = this.checkExtension(request, seconds);
+    if (problem) return refuse(problem);
+    const rule = this.rule(request.ruleName)!;
+    if (rule.extensions.autoApprove) return this.applyExtension(request, actorId, seconds);
+    if (request.pendingExtension) {
+      return refuse(
+        refusal(
+          'extension-needs-approval',
+          `an extension by ${formatDuration(request.pendingExtension.seconds)} is already waiting for approval`,
+        ),
+      );
+    }
+    const asked = await this.deps.store.transition(requestId, {
+      from: ['active'],
+      to: 'active',
+      expectedVersion: request.version,
+      patch: {
+        pendingExtension: { seconds, requestedAt: this.deps.clock.now(), approvals: [] },
+      },
+    });
+    if (!asked.ok) return this.lostRace(actorId, 'extend', request, asked);
+    await this.record(
+      this.transitionEvent(actorId, 'extension-request', asked, undefined, 'ok', {
+        by: formatDuration(seconds),
+      }),
+    );
+    const ref = await this.safely('extension approval message', () =>
+      this.deps.notifier.extensionRequested(asked.request, rule),
+    );
+    if (ref) await this.patchPendingExtension(requestId, { message: ref });
+    return {
+      ok: true,
+      request: asked.request,
+      message: `Extension of request ${requestId} by ${formatDuration(seconds)} sent to the approvers of rule ${rule.name} (${rule.approvalsRequired} approval${rule.approvalsRequired > 1 ? 's' : ''} needed). Your access still ends ${new Date(request.expiresAt!).toISOString()} unless it is approved.`,
+    };
+  }
+
+  /** An approver's Approve on an extension: counted once per approver; the Nth applies it. */
+  async approveExtension(requestId: string, clickerId: string): Promise<ActionResult> {
+    const checked = await this.checkExtensionDecider(requestId, clickerId, 'extension-approve');
+    if (!checked.ok) return checked;
+    const { request, rule } = checked;
+    const pending = request.pendingExtension!;
+    const approvals = [...pending.approvals, clickerId];
+    if (approvals.length < rule.approvalsRequired) {
+      const moved = await this.deps.store.transition(requestId, {
+        from: ['active'],
+        to: 'active',
+        expectedVersion: request.version,
+        patch: { pendingExtension: { ...pending, approvals } },
+      });
+      if (!moved.ok) return this.lostRace(clickerId, 'extension-approve', request, moved);
+      await this.record(
+        this.transitionEvent(clickerId, 'extension-approve', moved, undefined, 'ok', {
+          approvals: approvals.length,
+          required: rule.approvalsRequired,
+        }),
+      );
+      await this.safely('extension message update', () =>
+        this.deps.notifier.extensionChanged(
+          moved.request,
+          pending,
+          `<@${clickerId}> approved (${approvals.length} of ${rule.approvalsRequired})`,
+        ),
+      );
+      return {
+        ok: true,
+        request: moved.request,
+        message: `Approval counted: ${approvals.length} of ${rule.approvalsRequired}.`,
+      };
+    }
+    const problem = this.checkExtension(request, pending.seconds);
+    if (problem) {
+      await this.clearPendingExtension(request, clickerId, problem.message);
+      return this.refuseWith(clickerId, 'extension-approve', request, problem);
+    }
+    const result = await this.applyExtension(request, clickerId, pending.seconds, {
+      pendingExtension: null,
+    });
+    if (result.ok) {
+      await this.safely('extension message update', () =>
+        this.deps.notifier.extensionChanged(result.request, pending, `<@${clickerId}> approved; extended`),
+      );
+      await this.safely('requester DM', () =>
+        this.deps.notifier.toRequester(
+          result.request,
+          `Your extension of request ${requestId} was approved: access now ends ${new Date(
+            result.request.expiresAt!,
+          ).toISOString()}.`,
+        ),
+      );
+    }
+    return result;
+  }
+
+  async denyExtension(requestId: string, clickerId: string): Promise<ActionResult> {
+    const checked = await this.checkExtensionDecider(requestId, clickerId, 'extension-deny');
+    if (!checked.ok) return checked;
+    const moved = await this.clearPendingExtension(checked.request, clickerId, `denied by <@${clickerId}>`);
+    if (!moved.ok) return moved;
+    await this.safely('requester DM', () =>
+      this.deps.notifier.toRequester(
+        moved.request,
+        `Your extension of request ${requestId} was denied by <@${clickerId}>; access ends as planned.`,
+      ),
+    );
+    return { ok: true, request: moved.request, message: `Denied the extension of request ${requestId}.` };
+  }
+
+  private async checkExtensionDecider(
+    requestId: string,
+    clickerId: string,
+    action: string,
+  ): Promise<{ ok: true; request: AccessRequest; rule: ApprovalRule } | { ok: false; refusal: Refusal }> {
+    const request = await this.deps.store.get(requestId);
+    if (!request)
+      return this.refuseMissing(clickerId, action, requestId) as Promise<{ ok: false; refusal: Refusal }>;
+    const fail = async (r: Refusal) => {
+      await this.refused(clickerId, action, request, r);
+      return { ok: false as const, refusal: r };
+    };
+    if (request.state !== 'active' || !request.pendingExtension) {
+      return fail(refusal('not-pending', `no extension of request ${requestId} is waiting for a decision`));
+    }
+    const rule = this.rule(request.ruleName);
+    const [clicker, groupMembers] = await Promise.all([
+      this.deps.people.person(clickerId),
+      this.membersOf(rule?.approvers.groups ?? []),
+    ]);
+    // The request's own click-time checks, on the extension's approvals.
+    const problem = checkDecision({
+      request: {
+        ...request,
+        state: 'pending',
+        approvals: request.pendingExtension.approvals.map((approverId) => ({ approverId, at: 0 })),
+      },
+      rule,
+      clickerId,
+      clicker,
+      groupMembers,
+    });
+    if (problem) return fail(problem);
+    return { ok: true, request, rule: rule! };
+  }
+
+  private async clearPendingExtension(
+    request: AccessRequest,
+    actorId: string,
+    note: string,
+  ): Promise<{ ok: true; request: AccessRequest } | { ok: false; refusal: Refusal }> {
+    const pending = request.pendingExtension!;
+    const moved = await this.deps.store.transition(request.id, {
+      from: ['active'],
+      to: 'active',
+      expectedVersion: request.version,
+      patch: { pendingExtension: null },
+    });
+    if (!moved.ok) {
+      const r = await this.lostRace(actorId, 'extension-deny', request, moved);
+      return r as { ok: false; refusal: Refusal };
+    }
+    await this.record(this.transitionEvent(actorId, 'extension-deny', moved, note));
+    await this.safely('extension message update', () =>
+      this.deps.notifier.extensionChanged(moved.request, pending, note),
+    );
+    return { ok: true, request: moved.request };
+  }
+
+  /** Sets fields of the pending extension without a version check (e.g. where its message is). */
+  private async patchPendingExtension(
+    requestId: string,
+    fields: Partial<NonNullable<AccessRequest['pendingExtension']>>,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.deps.store.get(requestId);
+      if (!current?.pendingExtension || current.state !== 'active') return;
+      const moved = await this.deps.store.transition(requestId, {
+        from: ['active'],
+        to: 'active',
+        expectedVersion: current.version,
+        patch: { pendingExtension: { ...current.pendingExtension, ...fields } },
+      });
+      if (moved.ok || moved.reason !== 'version') return;
+    }
+  }
+
+  /** Store first (compare-and-set on the version), then IAM, then both jobs move. */
+  private async applyExtension(
+    request: AccessRequest,
+    actorId: string,
+    seconds: number,
+    extraPatch: RequestPatch = {},
+  ): Promise<ActionResult> {
+    const requestId = request.id;
+    const { limits } = this.deps.settings;
+    const newExpiry = request.expiresAt! + seconds * 1000;
+    // If IAM fails the stored end is later than IAM's, so access still ends early rather than
+    // late, and we roll the store back.
     const moved = await this.deps.store.transition(requestId, {
       from: ['active'],
       to: 'active',
       expectedVersion: request.version,
-      patch: { expiresAt: newExpiry, extensions: request.extensions + 1 },
+      patch: { ...extraPatch, expiresAt: newExpiry, extensions: request.extensions + 1 },
     });
     if (!moved.ok) return this.lostRace(actorId, 'extend', request, moved);
     try {
@@ -653,7 +925,31 @@ export class RequestService {
       ok: true,
       request: moved.request,
       message: `Extended request ${requestId} by ${formatDuration(seconds)}; it now ends ${new Date(newExpiry).toISOString()}.`,
+      changed: true,
     };
+  }
+
+  /**
+   * The expiry warning (warn-<id>): a DM saying when access ends, with an Extend button when an
+   * extension is still possible. Does nothing for a grant that is no longer active or already
+   * over. Slack failures propagate so the job is retried.
+   */
+  async warnExpiry(requestId: string): Promise<boolean> {
+    const request = await this.deps.store.get(requestId);
+    if (!request || request.state !== 'active' || request.expiresAt === undefined) return false;
+    if (request.expiresAt <= this.deps.clock.now()) return false;
+    const allowance = this.extensionAllowance(request);
+    await this.deps.notifier.expiryWarning(request, allowance);
+    await this.record({
+      actor: SYSTEM_ACTOR,
+      action: 'warn',
+      outcome: 'ok',
+      requestId,
+      stateBefore: 'active',
+      stateAfter: 'active',
+      details: { expiresAt: new Date(request.expiresAt).toISOString(), canExtend: allowance.maxSeconds > 0 },
+    });
+    return true;
   }
 
   // ── pending timers (jobs) ─────────────────────────────────────────────────
@@ -685,6 +981,54 @@ export class RequestService {
       ),
     );
     return true;
+  }
+
+  // ── reconcile (jobs) ──────────────────────────────────────────────────────
+
+  /**
+   * Removes a `/aws-access/` role that no open request accounts for (its request is unknown,
+   * finished, or the store was wiped): IAM first, then an audit event.
+   */
+  async removeOrphanedRole(accountId: string, requestId: string, why: string): Promise<boolean> {
+    const { removed } = await this.deps.grants.revoke(accountId, requestId);
+    if (removed) {
+      await this.record({
+        actor: SYSTEM_ACTOR,
+        action: 'reconcile-revoke',
+        outcome: 'ok',
+        requestId,
+        reason: why,
+        details: { account: accountId },
+      });
+      await this.safely('security alert', () =>
+        this.deps.notifier.alertSecurity(
+          `Reconcile removed role aws-access-${requestId} in ${accountId}: ${why}.`,
+        ),
+      );
+    }
+    return removed;
+  }
+
+  /** An active grant whose role is gone: someone outside the bot removed it. */
+  async reportMissingRole(request: AccessRequest): Promise<void> {
+    await this.record({
+      actor: SYSTEM_ACTOR,
+      action: 'reconcile-missing-role',
+      outcome: 'failed',
+      requestId: request.id,
+      stateBefore: request.state,
+      stateAfter: request.state,
+      details: { account: request.accountId },
+    });
+    await this.deps.notifier.alertSecurity(
+      `Request ${request.id} is an active grant but its role aws-access-${request.id} is missing in ${request.accountId}; it was removed outside the bot.`,
+      request,
+    );
+  }
+
+  /** Oldest first; for reconcile. */
+  async listInState(state: RequestState, limit = 1000): Promise<AccessRequest[]> {
+    return this.deps.store.listByState(state, limit);
   }
 
   // ── reading ───────────────────────────────────────────────────────────────

@@ -19,14 +19,24 @@ export function createMetrics() {
     labelNames: ['to'] as const,
     registers: [registry],
   });
+  // Read from the store at scrape time, so every replica reports the same truth.
+  let activeGrantsSource: (() => Promise<number>) | undefined;
   const activeGrants = new Gauge({
     name: 'aws_access_active_grants',
-    help: 'Grants currently active',
+    help: 'Grants currently active (active or revoke-failed requests)',
     registers: [registry],
+    async collect() {
+      if (!activeGrantsSource) return;
+      try {
+        this.set(await activeGrantsSource());
+      } catch {
+        // Redis unreachable: keep the last value; /readyz reports the outage.
+      }
+    },
   });
   const revocations = new Counter({
     name: 'aws_access_revocations_total',
-    help: 'Revocations by result',
+    help: 'Revocations by result (failed: the last attempt failed and the request is revoke-failed)',
     labelNames: ['result'] as const,
     registers: [registry],
   });
@@ -57,6 +67,10 @@ export function createMetrics() {
     revokeLateness,
     jobFailures,
     awsCalls,
+    /** Where the active-grants gauge reads its value at each scrape. */
+    countActiveGrantsWith(source: () => Promise<number>): void {
+      activeGrantsSource = source;
+    },
   };
 }
 

@@ -8,7 +8,8 @@ import type { RequestService } from '../domain/request-service.js';
 import type { Logger } from '../logger.js';
 import { createRedis } from '../store/redis-connection.js';
 import { ApprovalJob, type RequestJobData } from './approval-scheduler.js';
-import { QueueName, workerOptions } from './queues.js';
+import type { Metrics } from '../http/metrics.js';
+import { QueueName, watchFailures, workerOptions } from './queues.js';
 import type { Closable } from './start-workers.js';
 
 export function startApprovalWorker(options: {
@@ -16,6 +17,7 @@ export function startApprovalWorker(options: {
   redisPrefix: string;
   requests: RequestService;
   logger: Logger;
+  metrics?: Metrics;
 }): Closable {
   const connection = createRedis(options.redisUrl, 'worker');
   const worker = new Worker<RequestJobData>(
@@ -36,9 +38,7 @@ export function startApprovalWorker(options: {
     },
     workerOptions(connection, options.redisPrefix),
   );
-  worker.on('failed', (job, error) =>
-    options.logger.warn({ err: error, job: job?.id }, 'approvals job failed'),
-  );
+  watchFailures(worker, QueueName.approvals, options.metrics, options.logger);
   return {
     close: async () => {
       await worker.close();

@@ -12,7 +12,10 @@ import type { Logger } from '../logger.js';
 import { auditKeys, RedisAuditLog } from '../store/audit-log.js';
 import { createRedis } from '../store/redis-connection.js';
 import { escapeMrkdwn, mention } from '../slack/mrkdwn.js';
-import { QueueName, workerOptions, type Queues } from './queues.js';
+import type { DeferredSlackCall } from '../slack/slack-notifier.js';
+import type { Metrics } from '../http/metrics.js';
+import { QueueName, watchFailures, workerOptions, type Queues } from './queues.js';
+import { runSlackCall, SLACK_CALL_JOB } from './slack-calls.js';
 import type { Closable } from './start-workers.js';
 
 export const AUDIT_BATCH_JOB = 'audit-batch';
@@ -89,11 +92,15 @@ export function startAuditBatchWorker(options: {
   client: WebClient;
   channel: string;
   logger: Logger;
+  metrics?: Metrics;
 }): Closable {
   const connection = createRedis(options.redisUrl, 'worker');
   const worker = new Worker(
     QueueName.notify,
     async (job: Job, token?: string) => {
+      // One worker serves the whole notify queue (a second one would take these jobs too).
+      if (job.name === SLACK_CALL_JOB)
+        return runSlackCall(options.client, job as Job<DeferredSlackCall>, token);
       if (job.name !== AUDIT_BATCH_JOB) return undefined;
       try {
         return await postAuditBatch({
@@ -112,9 +119,7 @@ export function startAuditBatchWorker(options: {
     },
     workerOptions(connection, options.redisPrefix, { concurrency: 1 }),
   );
-  worker.on('failed', (job, error) =>
-    options.logger.warn({ err: error, job: job?.id }, 'audit batch failed'),
-  );
+  watchFailures(worker, QueueName.notify, options.metrics, options.logger);
   return {
     close: async () => {
       await worker.close();

@@ -5,12 +5,16 @@
  * - Job ids derive from the request id (`revoke-<id>`), so a retried or duplicated enqueue is a
  *   no-op. BullMQ forbids `:` in custom ids, hence `-`.
  * - Workers use connections with `maxRetriesPerRequest: null` (blocking commands must wait out a
- *   Redis blip); producers on the Slack path fail fast instead of hanging a 3-second ack.
+ *   Redis blip); producers on the Slack path fail fast instead of hanging a 3-second ack: their
+ *   connection has no offline queue (`producerConnectionOptions`), so an add while Redis is away
+ *   is an error at once, not a command parked until reconnect.
  * - The prefix is `<redis.prefix>:bull`; with a hash tag such as `{aab}` every queue key lands in
  *   one Redis Cluster slot, as BullMQ requires.
  */
-import { Queue, type DefaultJobOptions, type QueueOptions, type WorkerOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions, type QueueOptions, type Worker, type WorkerOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
 
 export const QueueName = {
   /** revoke-<id> at the grant's end, warn-<id> before it. */
@@ -46,6 +50,13 @@ export function queuePrefix(redisPrefix: string): string {
   return `${redisPrefix}:bull`;
 }
 
+/** Connection options for a producer: fail fast while Redis is unreachable. */
+export const producerConnectionOptions: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 5000,
+};
+
 /** Connection options for a worker (blocking, retry forever). */
 export const workerConnectionOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
 
@@ -59,6 +70,26 @@ export function workerOptions(
   extra: Partial<WorkerOptions> = {},
 ): WorkerOptions {
   return { connection, prefix: queuePrefix(redisPrefix), concurrency: 4, ...extra };
+}
+
+/**
+ * Counts every failed attempt per queue (`aws_access_job_failures_total`) and logs it; BullMQ
+ * retries with the queue's backoff until the job's attempts are used up.
+ */
+export function watchFailures(
+  worker: Worker,
+  queue: QueueName,
+  metrics: Metrics | undefined,
+  logger: Logger,
+): void {
+  worker.on('failed', (job, error) => {
+    metrics?.jobFailures.inc({ queue });
+    logger.warn(
+      { err: error, queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
+      `${queue} job failed`,
+    );
+  });
+  worker.on('error', (error) => logger.warn({ err: error, queue }, `${queue} worker error`));
 }
 
 /** Producer-side queues, created once per process and shared. */

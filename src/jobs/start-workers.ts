@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { WorkerOptions } from 'bullmq';
 import type { EnvOptions } from '../config/env.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { RequestService } from '../domain/request-service.js';
@@ -7,25 +8,35 @@ import type { Logger } from '../logger.js';
 import { startApprovalWorker } from './approval-workers.js';
 import { startAuditBatchWorker } from './audit-batches.js';
 import type { AccountClients } from '../aws/account-clients.js';
-import type { Clock } from '../domain/ports.js';
+import { systemClock, type AccountDirectory, type Clock, type GrantEngine } from '../domain/ports.js';
 import type { HygieneAuditEvent } from '../store/hygiene-store.js';
 import { createRedis } from '../store/redis-connection.js';
+import { startGrantWorker } from './grant-workers.js';
 import { startHygieneWorkers } from './hygiene-workers.js';
+import { QueueName } from './queues.js';
+import { startReconcileWorker } from './reconcile.js';
 
 export interface WorkerContext {
   env: EnvOptions;
   loaded: LoadedConfig;
   logger: Logger;
   metrics: Metrics;
-  /** The request lifecycle the jobs act through. */
+  /** The request lifecycle the jobs act through (its notifier should use the job Slack client). */
   requests?: RequestService;
   /** For posts made from jobs; rejects rate-limited calls so BullMQ retries them. */
   jobSlackClient?: WebClient;
   clock?: Clock;
+  /** The grant engine and the accounts: without them reconcile is not started. */
+  grants?: GrantEngine;
+  accounts?: AccountDirectory;
   /** Broker sessions: without them the hygiene jobs are not started. */
   accountClients?: AccountClients;
   listAccountIds?: () => Promise<string[]>;
   hygieneAudit?: (event: HygieneAuditEvent) => Promise<void>;
+  /** Worker tuning for the grants and reconcile queues (lock duration, stalled interval). */
+  workerOptions?: Partial<WorkerOptions>;
+  /** Default true: upsert the reconcile Job Scheduler. */
+  scheduleReconcile?: boolean;
 }
 
 export interface Closable {
@@ -34,8 +45,9 @@ export interface Closable {
 
 /** Starts the BullMQ workers and schedulers of the worker role. */
 export async function startWorkers(context: WorkerContext): Promise<Closable[]> {
-  const { env, loaded, logger } = context;
+  const { env, loaded, logger, metrics } = context;
   const prefix = loaded.config.redis.prefix;
+  const clock = context.clock ?? systemClock;
   const workers: Closable[] = [];
   if (context.requests) {
     workers.push(
@@ -44,8 +56,43 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
         redisPrefix: prefix,
         requests: context.requests,
         logger,
+        metrics,
       }),
     );
+    // Workers block on Redis: one connection each kind, retrying forever.
+    const connection = createRedis(env.redisUrl, 'worker');
+    const grantWorker = startGrantWorker({
+      connection,
+      redisPrefix: prefix,
+      deps: { requests: context.requests, clock, logger: logger.child({ queue: QueueName.grants }), metrics },
+      workerOptions: context.workerOptions,
+    });
+    const reconcile =
+      context.grants && context.accounts
+        ? await startReconcileWorker({
+            connection,
+            config: loaded.config,
+            schedule: context.scheduleReconcile,
+            workerOptions: context.workerOptions,
+            deps: {
+              requests: context.requests,
+              grants: context.grants,
+              accounts: context.accounts,
+              redis: connection,
+              redisPrefix: prefix,
+              clock,
+              logger: logger.child({ queue: QueueName.reconcile }),
+              metrics,
+            },
+          })
+        : undefined;
+    workers.push({
+      close: async () => {
+        await grantWorker.close();
+        await reconcile?.close();
+        await connection.quit().catch(() => connection.disconnect());
+      },
+    });
   }
   if (context.jobSlackClient) {
     workers.push(
@@ -55,6 +102,7 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
         client: context.jobSlackClient,
         channel: loaded.config.slack.channels.audit,
         logger,
+        metrics,
       }),
     );
   }
@@ -71,6 +119,7 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
       clock: context.clock,
       slack: context.jobSlackClient,
     });
+    hygiene.worker.on('failed', () => metrics.jobFailures.inc({ queue: QueueName.hygiene }));
     workers.push({
       close: async () => {
         await hygiene.close();

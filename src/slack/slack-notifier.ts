@@ -3,14 +3,20 @@
  * requester DMs, deliveries (DM only), reminders, escalations and security alerts.
  */
 import type { KnownBlock } from '@slack/types';
-import type { WebClient } from '@slack/web-api';
-import type { AccessRequest } from '../domain/access-request.js';
+import { ErrorCode as SlackErrorCode, type WebClient } from '@slack/web-api';
+import type { AccessRequest, PendingExtension } from '../domain/access-request.js';
 import type { ApprovalRule } from '../domain/approval-policy.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Delivery, TemplateCatalog } from '../domain/ports.js';
 import type { RequestNotifier } from '../domain/request-ports.js';
 import { escapeMrkdwn, mention, mrkdwn, plainText } from './mrkdwn.js';
 import { deliveryBlocks, deliveryText } from './views/delivery-message.js';
+import {
+  expiryWarningBlocks,
+  expiryWarningText,
+  extensionHeadline,
+  extensionMessageBlocks,
+} from './views/grant-messages.js';
 import { approversText, requestHeadline, requestMessageBlocks } from './views/request-message.js';
 
 export interface NotifierChannels {
@@ -20,13 +26,46 @@ export interface NotifierChannels {
 
 const NO_UNFURL = { unfurl_links: false, unfurl_media: false } as const;
 
+/** A Slack call handed to a queue instead of being made now (see `defer`). */
+export type DeferredSlackCall = {
+  method: 'chat.postMessage' | 'chat.update';
+  args: Record<string, unknown>;
+};
+
+export interface SlackNotifierOptions {
+  /**
+   * Jobs pass a client with `rejectRateLimitedCalls` and this hook: a rate-limited post is
+   * queued (BullMQ retries it after Retry-After) instead of blocking the worker. Never used for
+   * deliveries, which may hold credentials and must not reach Redis.
+   */
+  defer?: (call: DeferredSlackCall, retryAfterSeconds: number) => Promise<void>;
+}
+
+function retryAfterOf(error: unknown): number | undefined {
+  const e = error as { code?: string; retryAfter?: number };
+  return e?.code === SlackErrorCode.RateLimitedError ? (e.retryAfter ?? 1) : undefined;
+}
+
 export class SlackNotifier implements RequestNotifier {
   constructor(
     private readonly client: WebClient,
     private readonly channels: NotifierChannels,
     private readonly templates: TemplateCatalog,
     private readonly ruleByName: (name: string) => ApprovalRule | undefined,
+    private readonly options: SlackNotifierOptions = {},
   ) {}
+
+  /** Runs a deferrable call; a rate-limited one goes to `defer` when there is one. */
+  private async deferrable<T>(call: DeferredSlackCall, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      const retryAfter = retryAfterOf(error);
+      if (retryAfter === undefined || !this.options.defer) throw error;
+      await this.options.defer(call, retryAfter);
+      return undefined;
+    }
+  }
 
   private blocks(request: AccessRequest, note?: string, review = false): KnownBlock[] {
     return requestMessageBlocks(request, {
@@ -37,15 +76,28 @@ export class SlackNotifier implements RequestNotifier {
     });
   }
 
-  private async post(channel: string, text: string, blocks?: KnownBlock[], threadTs?: string) {
-    const res = await this.client.chat.postMessage({
+  private async post(
+    channel: string,
+    text: string,
+    blocks?: KnownBlock[],
+    threadTs?: string,
+  ): Promise<{ channel: string; ts: string } | undefined> {
+    const args = {
       channel,
       text,
       ...(blocks ? { blocks } : {}),
       ...(threadTs ? { thread_ts: threadTs } : {}),
       ...NO_UNFURL,
-    });
-    return { channel: String(res.channel ?? channel), ts: String(res.ts) };
+    };
+    const res = await this.deferrable({ method: 'chat.postMessage', args }, () =>
+      this.client.chat.postMessage(args),
+    );
+    return res ? { channel: String(res.channel ?? channel), ts: String(res.ts) } : undefined;
+  }
+
+  private async update(channel: string, ts: string, text: string, blocks: KnownBlock[]): Promise<void> {
+    const args = { channel, ts, text, blocks };
+    await this.deferrable({ method: 'chat.update', args }, () => this.client.chat.update(args));
   }
 
   async approvalRequested(request: AccessRequest, rule: ApprovalRule) {
@@ -54,12 +106,12 @@ export class SlackNotifier implements RequestNotifier {
 
   async requestChanged(request: AccessRequest, note?: string): Promise<void> {
     if (!request.message) return;
-    await this.client.chat.update({
-      channel: request.message.channel,
-      ts: request.message.ts,
-      text: `${requestHeadline(request)} – ${request.state}`,
-      blocks: this.blocks(request, note, request.breakGlass),
-    });
+    await this.update(
+      request.message.channel,
+      request.message.ts,
+      `${requestHeadline(request)} – ${request.state}`,
+      this.blocks(request, note, request.breakGlass),
+    );
   }
 
   async toRequester(request: AccessRequest, text: string): Promise<void> {
@@ -71,7 +123,45 @@ export class SlackNotifier implements RequestNotifier {
   }
 
   async delivered(request: AccessRequest, delivery: Delivery): Promise<void> {
-    await this.post(request.requesterId, deliveryText(request, delivery), deliveryBlocks(request, delivery));
+    // Never deferred: the blocks may hold a sign-in link or credentials (never into Redis).
+    await this.client.chat.postMessage({
+      channel: request.requesterId,
+      text: deliveryText(request, delivery),
+      blocks: deliveryBlocks(request, delivery),
+      ...NO_UNFURL,
+    });
+  }
+
+  async expiryWarning(
+    request: AccessRequest,
+    allowance: { maxSeconds: number; needsApproval: boolean; reason?: string },
+  ): Promise<void> {
+    await this.post(request.requesterId, expiryWarningText(request), expiryWarningBlocks(request, allowance));
+  }
+
+  async extensionRequested(request: AccessRequest, rule: ApprovalRule) {
+    const extension = request.pendingExtension;
+    if (!extension) return undefined;
+    return this.post(
+      rule.channel ?? this.channels.approvals,
+      extensionHeadline(request, extension),
+      extensionMessageBlocks(request, extension, rule, { waiting: true }),
+    );
+  }
+
+  async extensionChanged(request: AccessRequest, extension: PendingExtension, note: string): Promise<void> {
+    const message = request.pendingExtension?.message ?? extension.message;
+    if (!message) return;
+    const current = request.pendingExtension ?? extension;
+    await this.update(
+      message.channel,
+      message.ts,
+      extensionHeadline(request, current),
+      extensionMessageBlocks(request, current, this.ruleByName(request.ruleName), {
+        waiting: Boolean(request.pendingExtension),
+        note,
+      }),
+    );
   }
 
   async remind(request: AccessRequest, rule: ApprovalRule): Promise<void> {

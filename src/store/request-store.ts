@@ -15,7 +15,7 @@ import type {
 } from '../domain/request-ports.js';
 import { runScript } from './lua-scripts.js';
 
-const JSON_FIELDS = new Set<keyof AccessRequest>(['ouPath', 'message']);
+const JSON_FIELDS = new Set<keyof AccessRequest>(['ouPath', 'message', 'pendingExtension']);
 const NUMBER_FIELDS = new Set<keyof AccessRequest>([
   'version',
   'durationSeconds',
@@ -189,6 +189,14 @@ export class RedisRequestStore implements RequestStore {
 
   async listByState(state: RequestState, limit = 100): Promise<AccessRequest[]> {
     return this.load(await this.redis.zrange(`${this.stateIndexPrefix}${state}`, '0', String(limit - 1)));
+  }
+
+  /** How many requests are in these states (for the active-grants gauge). */
+  async countInStates(states: readonly RequestState[]): Promise<number> {
+    const counts = await Promise.all(
+      states.map((state) => this.redis.zcard(`${this.stateIndexPrefix}${state}`)),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   async listExpiringBefore(time: number, limit = 100): Promise<AccessRequest[]> {

@@ -6,7 +6,13 @@ import type { EnvOptions } from '../../src/config/env.js';
 import type { LoadedConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { staticTemplateCatalog } from '../../src/domain/static-catalogs.js';
-import { startService, type RunningService, type ServiceAdapters, type ServiceRole } from '../../src/main.js';
+import {
+  startService,
+  type RunningService,
+  type ServiceAdapters,
+  type ServiceOptions,
+  type ServiceRole,
+} from '../../src/main.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 import { awsEndpointUrl, redisUrl, testConfig, testRedis } from './services.js';
 import { RecordingGrantEngine } from './recording-grant-engine.js';
@@ -34,6 +40,8 @@ export interface TestAppOptions {
   env?: Partial<EnvOptions>;
   /** Defaults: a RecordingGrantEngine, the config's static accounts and TEST_TEMPLATES. */
   adapters?: ServiceAdapters;
+  /** Extra service options (clock, worker tuning, reconcile scheduling). */
+  service?: Pick<ServiceOptions, 'clock' | 'workerOptions' | 'scheduleReconcile'>;
 }
 
 export function testEnv(fake: FakeSlack, overrides: Partial<EnvOptions> = {}): EnvOptions {
@@ -58,6 +66,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const env = testEnv(fake, options.env);
   const grants = (options.adapters?.grants as RecordingGrantEngine | undefined) ?? new RecordingGrantEngine();
   const service = await startService({
+    ...options.service,
     adapters: { templates: staticTemplateCatalog(TEST_TEMPLATES), ...options.adapters, grants },
     env,
     role: options.role ?? 'web',

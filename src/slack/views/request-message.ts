@@ -17,6 +17,10 @@ export const ActionId = {
   cancel: 'home_cancel',
   revoke: 'home_revoke',
   extend: 'home_extend',
+  /** Extend on the expiry-warning DM; opens the same form as App Home's. */
+  extendGrant: 'grant_extend',
+  extensionApprove: 'extension_approve',
+  extensionDeny: 'extension_deny',
 } as const;
 
 const STATE_ICON: Record<AccessRequest['state'], string> = {

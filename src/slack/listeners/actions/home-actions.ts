@@ -1,6 +1,5 @@
 /** App Home buttons: Cancel a pending request, Revoke or Extend an active grant. */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { maxDurationFor } from '../../../domain/approval-policy.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
 import { publishHome } from '../events/app-home-opened.js';
@@ -43,19 +42,26 @@ export function register(app: App, context: FlowContext): void {
     await publishHome(client, context, body.user.id);
   });
 
-  app.action<BlockAction<ButtonAction>>(ActionId.extend, async ({ ack, body, action, client }) => {
-    await ack();
-    const request = await context.requests.get(action.value ?? '');
-    const rule = request && context.requests.rule(request.ruleName);
-    const template = request && context.templates.get(request.templateName);
-    if (!request || !rule || !template || request.requesterId !== body.user.id) {
-      await tellClicker(client, body, ':no_entry: This grant cannot be extended by you.');
-      return;
-    }
-    const choices = durationChoices(
-      maxDurationFor(rule, template, context.requests.settings.limits),
-      context.requests.settings.limits,
-    );
-    await client.views.open({ trigger_id: body.trigger_id, view: extendModal(request.id, choices) });
-  });
+  // Extend from App Home or from the expiry-warning DM: the form offers what the limits allow.
+  for (const actionId of [ActionId.extend, ActionId.extendGrant]) {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client }) => {
+      await ack();
+      const request = await context.requests.get(action.value ?? '');
+      if (!request || request.requesterId !== body.user.id) {
+        await tellClicker(client, body, ':no_entry: This grant cannot be extended by you.');
+        return;
+      }
+      const allowance = context.requests.extensionAllowance(request);
+      const choices = durationChoices(allowance.maxSeconds, context.requests.settings.limits);
+      if (!choices.length) {
+        await tellClicker(
+          client,
+          body,
+          `:no_entry: Request ${request.id} cannot be extended: ${escapeMrkdwn(allowance.reason ?? 'no extension is allowed now')}.`,
+        );
+        return;
+      }
+      await client.views.open({ trigger_id: body.trigger_id, view: extendModal(request.id, choices) });
+    });
+  }
 }

@@ -4,6 +4,7 @@
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { GrantOperationError } from '../../../domain/request-service.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
 import { ActionId } from '../../views/request-message.js';
 import { denyModal } from '../../views/request-modal.js';
@@ -46,4 +47,30 @@ export function register(app: App, context: FlowContext): void {
     }
     await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId) });
   });
+
+  // Extensions that need approval: the same click-time checks, counted once per approver.
+  for (const [actionId, decide] of [
+    [ActionId.extensionApprove, (id: string, user: string) => context.requests.approveExtension(id, user)],
+    [ActionId.extensionDeny, (id: string, user: string) => context.requests.denyExtension(id, user)],
+  ] as const) {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client }) => {
+      await ack();
+      const requestId = action.value ?? '';
+      try {
+        const result = await decide(requestId, body.user.id);
+        await tellClicker(
+          client,
+          body,
+          result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
+        );
+      } catch (error) {
+        context.logger.error({ err: error, requestId }, 'extension decision failed');
+        const text =
+          error instanceof GrantOperationError
+            ? `:warning: ${escapeMrkdwn(error.message)}`
+            : ':warning: That did not work; please try again.';
+        await tellClicker(client, body, text).catch(() => undefined);
+      }
+    });
+  }
 }

@@ -1,0 +1,122 @@
+/**
+ * Messages about a running grant: the expiry warning DM (with Extend when an extension is still
+ * possible) and the approvers' message for an extension that needs approval.
+ */
+import type { KnownBlock } from '@slack/types';
+import type { AccessRequest, PendingExtension } from '../../domain/access-request.js';
+import type { ApprovalRule } from '../../domain/approval-policy.js';
+import { formatDuration } from '../../domain/duration.js';
+import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
+import { accountLine, ActionId, approversText } from './request-message.js';
+
+export function expiryWarningText(request: AccessRequest): string {
+  return `Your access for request ${request.id} (${request.templateName} on ${request.accountName}) ends at ${new Date(
+    request.expiresAt ?? 0,
+  ).toISOString()}.`;
+}
+
+export function expiryWarningBlocks(
+  request: AccessRequest,
+  allowance: { maxSeconds: number; needsApproval: boolean; reason?: string },
+): KnownBlock[] {
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: mrkdwn(
+        `:hourglass: Your access *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)} ends ${slackDate(
+          request.expiresAt ?? 0,
+        )} (request \`${request.id}\`).`,
+      ),
+    },
+  ];
+  if (allowance.maxSeconds > 0) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'expiry',
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.extendGrant,
+          text: plainText('Extend'),
+          style: 'primary',
+          value: request.id,
+        },
+      ],
+    });
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwn(
+          `You can add up to ${formatDuration(allowance.maxSeconds)}${
+            allowance.needsApproval ? '; the approvers of your rule decide' : ''
+          }.`,
+        ),
+      ],
+    });
+  } else {
+    blocks.push({
+      type: 'context',
+      elements: [plainText(`It cannot be extended: ${allowance.reason ?? 'no extension is allowed'}.`)],
+    });
+  }
+  return blocks;
+}
+
+export function extensionHeadline(request: AccessRequest, extension: PendingExtension): string {
+  return `Extension of ${request.id} by ${formatDuration(extension.seconds)}: ${request.templateName} on ${request.accountName}`;
+}
+
+/** The approvers' message for an extension; buttons while it waits, a note once decided. */
+export function extensionMessageBlocks(
+  request: AccessRequest,
+  extension: PendingExtension,
+  rule: ApprovalRule | undefined,
+  options: { waiting: boolean; note?: string },
+): KnownBlock[] {
+  const approvals = extension.approvals.map(mention).join(', ');
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: plainText(`Extension of AWS access ${request.id}`, 150) },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `${mention(request.requesterId)} asks to keep *${escapeMrkdwn(request.templateName)}* on ${accountLine(
+          request,
+        )} for ${formatDuration(extension.seconds)} more (it now ends ${slackDate(request.expiresAt ?? 0)}).`,
+      ),
+      fields: [
+        mrkdwn(`*Rule*\n${escapeMrkdwn(request.ruleName)}`),
+        mrkdwn(`*Extensions so far*\n${request.extensions}`),
+        mrkdwn(
+          `*Approvals*\n${extension.approvals.length} of ${request.approvalsRequired}${approvals ? ` (${approvals})` : ''}`,
+        ),
+        mrkdwn(`*Approvers*\n${approversText(rule)}`),
+      ],
+    },
+    { type: 'section', text: mrkdwn('*Original reason*') },
+    { type: 'section', text: plainText(request.reason || '(none given)') },
+  ];
+  if (options.note) blocks.push({ type: 'context', elements: [mrkdwn(options.note)] });
+  if (options.waiting) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'extension',
+      elements: [
+        {
+          type: 'button',
+          action_id: ActionId.extensionApprove,
+          text: plainText('Approve extension'),
+          style: 'primary',
+          value: request.id,
+        },
+        {
+          type: 'button',
+          action_id: ActionId.extensionDeny,
+          text: plainText('Deny'),
+          style: 'danger',
+          value: request.id,
+        },
+      ],
+    });
+  }
+  return blocks;
+}
