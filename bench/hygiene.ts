@@ -2,125 +2,27 @@
  * 5. The credential sweep (src/jobs/hygiene-sweep.ts) against moto for accounts of 200 and
  * 1,000 generated IAM users: wall time and IAM calls by command, first sweep (report generated,
  * owners' e-mails looked up in Slack) and second sweep (report still fresh, e-mails cached).
- * Users are generated with the rule test/integration/hygiene/support.ts uses: every property
+ * Users are generated with the rule in test/support/iam-population.ts: every property
  * varies with a different modulus, so the expected findings are known.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  CreateAccessKeyCommand,
-  CreateLoginProfileCommand,
-  CreateUserCommand,
-  CreateVirtualMFADeviceCommand,
-  EnableMFADeviceCommand,
-  UpdateAccessKeyCommand,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { countingBrokerSessions } from '../test/support/counting-account-clients.js';
-import type { LoadedConfig } from '../src/config/load-config.js';
+import { createIamUsers, DAY_MS, userTruth, wireOwners } from '../test/support/iam-population.js';
 import { hygieneContext } from '../src/jobs/hygiene-workers.js';
 import { sweepAccount } from '../src/jobs/hygiene-sweep.js';
 import { createLogger } from '../src/logger.js';
-import { startFakeSlack, type FakeSlack } from '../test/support/fake-slack.js';
+import { startFakeSlack } from '../test/support/fake-slack.js';
 import { benchConfig } from './support/config.js';
 import { startInfra } from './support/infra.js';
 import { checksMarkdown, table, type BenchResult, type Check } from './support/report.js';
-import { ms, pool } from './support/stats.js';
+import { ms } from './support/stats.js';
 
-const DAY_MS = 86_400_000;
 const POPULATIONS = [
   { accountId: '111111111111', users: 200 },
   { accountId: '222222222222', users: 1000 },
 ];
-
-interface UserTruth {
-  name: string;
-  keys: Array<{ active: boolean; used: boolean }>;
-  password: boolean;
-  mfa: boolean;
-  owner:
-    | { via: 'slack-tag' | 'email-tag' | 'identity-map'; slackUserId?: string; email?: string }
-    | { via: 'none' };
-}
-
-/** The same generator as the hygiene integration tests. */
-function userTruth(i: number, prefix: string): UserTruth {
-  const name = `${prefix}-${String(i).padStart(4, '0')}`;
-  const keyCount = i % 3;
-  const keys = Array.from({ length: keyCount }, (_, j) => ({
-    active: !(i % 7 === 0 && j === keyCount - 1),
-    used: j === 0 && i % 2 === 0,
-  }));
-  const password = i % 4 === 0 || i % 4 === 1;
-  const mfa = password && i % 8 === 0;
-  const tag = `${prefix.toUpperCase().replace(/[^A-Z0-9]/g, '')}${i}`;
-  const kind = i % 5;
-  const owner: UserTruth['owner'] =
-    kind === 0
-      ? { via: 'slack-tag', slackUserId: `UTAG${tag}` }
-      : kind === 1
-        ? { via: 'email-tag', email: `${name}@example.com`, slackUserId: `UMAIL${tag}` }
-        : kind === 2
-          ? { via: 'email-tag', email: `${name}@nowhere.example` }
-          : kind === 3
-            ? { via: 'identity-map', slackUserId: `UMAP${tag}` }
-            : { via: 'none' };
-  return { name, keys, password, mfa, owner };
-}
-
-async function createUsers(iam: IAMClient, users: UserTruth[], endpoint: string): Promise<void> {
-  await pool(users, 8, async (u) => {
-    const tags =
-      u.owner.via === 'slack-tag'
-        ? [{ Key: 'slack-user', Value: u.owner.slackUserId! }]
-        : u.owner.via === 'email-tag'
-          ? [{ Key: 'email', Value: u.owner.email! }]
-          : [{ Key: 'team', Value: 'platform' }];
-    await iam.send(new CreateUserCommand({ UserName: u.name, Tags: tags }));
-    for (const key of u.keys) {
-      const created = await iam.send(new CreateAccessKeyCommand({ UserName: u.name }));
-      const id = created.AccessKey!.AccessKeyId!;
-      if (key.used) {
-        // moto records a key's last use on any request signed with it.
-        const sts = new STSClient({
-          region: 'us-east-1',
-          endpoint,
-          credentials: { accessKeyId: id, secretAccessKey: created.AccessKey!.SecretAccessKey! },
-        });
-        await sts.send(new GetCallerIdentityCommand({}));
-      }
-      if (!key.active)
-        await iam.send(new UpdateAccessKeyCommand({ UserName: u.name, AccessKeyId: id, Status: 'Inactive' }));
-    }
-    if (u.password)
-      await iam.send(new CreateLoginProfileCommand({ UserName: u.name, Password: 'Correct-Horse-42!' }));
-    if (u.mfa) {
-      const device = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: u.name }));
-      await iam.send(
-        new EnableMFADeviceCommand({
-          UserName: u.name,
-          SerialNumber: device.VirtualMFADevice!.SerialNumber!,
-          AuthenticationCode1: '123456',
-          AuthenticationCode2: '654321',
-        }),
-      );
-    }
-  });
-}
-
-function wireOwners(users: UserTruth[], accountId: string, loaded: LoadedConfig, fake: FakeSlack): void {
-  for (const u of users) {
-    if (u.owner.via === 'identity-map')
-      loaded.config.identities.map[u.owner.slackUserId!] = {
-        principal: `arn:aws:iam::${accountId}:user/${u.name}`,
-      };
-    if (u.owner.via === 'email-tag' && u.owner.slackUserId)
-      fake.addUser({ id: u.owner.slackUserId, email: u.owner.email });
-    if (u.owner.via === 'slack-tag') fake.addUser({ id: u.owner.slackUserId! });
-  }
-}
 
 interface SweepRow {
   accountId: string;
@@ -155,7 +57,7 @@ export async function hygieneBench(): Promise<BenchResult> {
     const setupMs = new Map<string, number>();
     for (const p of populations) {
       const t0 = performance.now();
-      await createUsers(await accounts.iam(p.accountId), p.truths, endpoint);
+      await createIamUsers(await accounts.iam(p.accountId), p.truths, endpoint);
       setupMs.set(p.accountId, performance.now() - t0);
       wireOwners(p.truths, p.accountId, loaded, fake);
       console.error(

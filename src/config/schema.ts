@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 
-const duration = z
+/** A duration written `30m`, `2h`, `1h30m`, `1d` (or a number of seconds), parsed to seconds. */
+export const durationSchema = z
   .string()
   .or(
     z
@@ -24,6 +25,7 @@ const duration = z
     }
   })
   .describe('a duration such as 30m, 2h, 1h30m or 1d');
+const duration = durationSchema;
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF');

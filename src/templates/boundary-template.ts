@@ -3,27 +3,11 @@
  * validated. Strict: an unknown or misspelt field is an error naming the file and the field.
  */
 import { z } from 'zod';
-import { parseDuration } from '../domain/duration.js';
+import { durationSchema } from '../config/schema.js';
 import type { AccessLevelSummary } from '../domain/ports.js';
 import { policyDocumentSchema, type PolicyDocument } from './policy-document.js';
 
-const duration = z
-  .union([
-    z.string(),
-    z
-      .number()
-      .int()
-      .positive()
-      .transform((n) => `${n}s`),
-  ])
-  .transform((text, ctx) => {
-    try {
-      return parseDuration(text);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
+const duration = durationSchema;
 
 const cidr = z
   .string()

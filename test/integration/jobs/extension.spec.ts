@@ -118,9 +118,16 @@ describe('extending a grant', () => {
     const newEnd = request.expiresAt! + 30 * MINUTE;
     expect(extended.expiresAt).toBe(newEnd);
     expect(extended.pendingExtension).toBeUndefined();
-    expect(await expiryPolicyDate(app.iam, request.id)).toBe(new Date(newEnd).toISOString());
-    const revokeJob = await app.service.queues.get(QueueName.grants).getJob(jobId.revoke(request.id));
-    expect(Math.abs(dueAt(revokeJob) - newEnd)).toBeLessThan(2000);
+    // The store records the extension first; IAM and the jobs follow (a crash in between leaves
+    // IAM ending access early, the safe side), so wait for them.
+    await waitUntil(
+      async () => (await expiryPolicyDate(app!.iam, request.id)) === new Date(newEnd).toISOString(),
+      'the expiry policy rewritten in IAM',
+    );
+    await waitUntil(async () => {
+      const revokeJob = await app!.service.queues.get(QueueName.grants).getJob(jobId.revoke(request.id));
+      return Math.abs(dueAt(revokeJob) - newEnd) < 2000;
+    }, 'the revoke job moved');
     await waitUntil(
       () => dmsTo(app!.fake, REQUESTER).find((c) => String(c.args.text).includes('extension of request')),
       'the requester DM',
