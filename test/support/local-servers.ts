@@ -106,6 +106,8 @@ export async function startRedisServer(): Promise<LocalServer> {
     'redis-server',
     async () => {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      // Refused connections are expected until the server listens; connect() reports them.
+      probe.on('error', () => undefined);
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';
