@@ -24,16 +24,22 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const result = await runDemo({
-  out: { write: (text) => process.stdout.write(text) },
-  redisUrl: env.REDIS_URL?.trim() || undefined,
-  awsEndpointUrl: endpoint,
-  grant: env.DEMO_GRANT?.trim() || undefined,
-  expiryWarning: env.DEMO_EXPIRY_WARNING?.trim() || undefined,
-  logLevel: env.LOG_LEVEL?.trim() || 'silent',
-});
-process.exitCode ??= result.ok ? 0 : 1;
-if (process.exitCode === 0 && !result.ok) process.exitCode = 1;
+try {
+  const result = await runDemo({
+    out: { write: (text) => process.stdout.write(text) },
+    redisUrl: env.REDIS_URL?.trim() || undefined,
+    awsEndpointUrl: endpoint,
+    grant: env.DEMO_GRANT?.trim() || undefined,
+    expiryWarning: env.DEMO_EXPIRY_WARNING?.trim() || undefined,
+    logLevel: env.LOG_LEVEL?.trim() || 'silent',
+  });
+  if (!result.ok) process.exitCode = 1;
+  process.exitCode ??= 0;
+} catch (error) {
+  // Set-up problems (a missing redis-server or moto_server, a bad DEMO_GRANT) in one clear line.
+  process.stderr.write(`\nThe demo could not run: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+}
 
 // Everything is stopped by now, so the process ends by itself. If something still holds it
 // open, say what instead of hanging (unref: this timer alone does not keep the process alive).
