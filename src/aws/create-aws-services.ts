@@ -45,6 +45,32 @@ export function templatesDirectory(loaded: LoadedConfig): string {
   return path.resolve(loaded.baseDir, loaded.config.templates.directory);
 }
 
+/** The broker session cache alone: what the hygiene CLI and jobs need from AWS. */
+export function createBrokerSessions(options: {
+  env: EnvOptions;
+  config: LoadedConfig['config'];
+  clock?: Clock;
+  metrics?: Metrics;
+  maxAttempts?: number;
+}): BrokerSessions {
+  const { env, config, metrics } = options;
+  const settings: AwsSettings = {
+    region: env.awsRegion,
+    endpoint: env.awsEndpointUrl,
+    maxAttempts: options.maxAttempts ?? 5,
+  };
+  return new BrokerSessions({
+    settings,
+    partition: partitionOf(env.awsRegion),
+    brokerRoleName: config.aws.brokerRoleName,
+    externalId: config.aws.brokerExternalId,
+    sessionSeconds: config.aws.brokerSessionDuration,
+    baseSts: countCalls(new STSClient(clientConfig(settings)), metrics),
+    clock: options.clock ?? systemClock,
+    metrics,
+  });
+}
+
 /** Loads and validates the templates (throws ConfigError naming file and field) and builds the adapters. */
 export async function createAwsServices(options: AwsServicesOptions): Promise<AwsServices> {
   const { env, loaded, redis, logger, metrics } = options;
@@ -58,15 +84,12 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
   const partition = partitionOf(env.awsRegion);
   const templates = options.templates ?? (await loadTemplates(templatesDirectory(loaded)));
 
-  const accountClients = new BrokerSessions({
-    settings,
-    partition,
-    brokerRoleName: config.aws.brokerRoleName,
-    externalId: config.aws.brokerExternalId,
-    sessionSeconds: config.aws.brokerSessionDuration,
-    baseSts: countCalls(new STSClient(clientConfig(settings)), metrics),
+  const accountClients = createBrokerSessions({
+    env,
+    config,
     clock,
     metrics,
+    maxAttempts: options.maxAttempts,
   });
 
   const org = config.aws.organizations;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { WebClient } from '@slack/web-api';
 import { pino } from 'pino';
 import type { AccountClients } from '../aws/account-clients.js';
-import { assumeRoleAccountClients } from '../aws/hygiene-account-clients.js';
+import { createBrokerSessions } from '../aws/create-aws-services.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import type { EnforcementAction } from '../domain/hygiene/enforcement.js';
 import { FINDING_KINDS, FINDING_LABELS, type Finding } from '../domain/hygiene/types.js';
@@ -80,13 +80,7 @@ export function createHygieneCommand(overrides: HygieneCommandOverrides = {}) {
     const loaded = overrides.loaded ?? (await loadConfig(values.config ?? io.env.configPath));
     const { config } = loaded;
     const accounts =
-      overrides.accounts ??
-      assumeRoleAccountClients({
-        region: config.aws.region,
-        roleName: config.aws.brokerRoleName,
-        externalId: config.aws.brokerExternalId,
-        endpoint: io.env.awsEndpointUrl,
-      });
+      overrides.accounts ?? createBrokerSessions({ env: io.env, config, clock: overrides.clock });
     const connection = createRedis(io.env.redisUrl);
     try {
       const ctx = hygieneContext({

@@ -135,14 +135,35 @@ export function summarizeAccess(catalog: IamActionCatalog, input: SummaryInput):
   return { services, flags };
 }
 
+/** Services listed one per line; past this, the riskiest are listed and the rest counted. */
+export const MAX_LISTED_SERVICES = 20;
+
+function risk(s: AccessLevelSummary['services'][number]): number {
+  return (
+    s.counts['Permissions management'] * 1000 +
+    s.counts.Write * 10 +
+    s.counts.Tagging +
+    s.counts.Read +
+    s.counts.List
+  );
+}
+
 /** One line per service for the CLI: `s3  List 5  Read 20  Write 0  …`. */
 export function formatSummary(summary: AccessLevelSummary): string[] {
-  const lines = summary.services.map((s) => {
+  const listed =
+    summary.services.length > MAX_LISTED_SERVICES
+      ? [...summary.services].sort((a, b) => risk(b) - risk(a)).slice(0, MAX_LISTED_SERVICES)
+      : summary.services;
+  const lines = listed.map((s) => {
     const counts = LEVELS.map((l) => `${l} ${s.counts[l]}`).join(', ');
     return `    ${s.service}: ${counts}`;
   });
   const totals = Object.fromEntries(LEVELS.map((l) => [l, 0])) as Record<AccessLevel, number>;
   for (const s of summary.services) for (const l of LEVELS) totals[l] += s.counts[l];
   const head = `  ${summary.services.length} services; ${LEVELS.map((l) => `${l} ${totals[l]}`).join(', ')}`;
-  return [head, ...lines, ...summary.flags.map((f) => `  ! ${f}`)];
+  const more =
+    summary.services.length > listed.length
+      ? [`    … and ${summary.services.length - listed.length} more services (riskiest listed first)`]
+      : [];
+  return [head, ...lines, ...more, ...summary.flags.map((f) => `  ! ${f}`)];
 }

@@ -19,7 +19,9 @@ import { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { Writable } from 'node:stream';
 import type { AccountClients } from '../../../src/aws/account-clients.js';
-import { assumeRoleAccountClients } from '../../../src/aws/hygiene-account-clients.js';
+import { createBrokerSessions } from '../../../src/aws/create-aws-services.js';
+import { parseConfigText } from '../../../src/config/load-config.js';
+import type { EnvOptions } from '../../../src/config/env.js';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
 import type { Clock } from '../../../src/domain/ports.js';
 import type { HygieneContext } from '../../../src/jobs/hygiene-context.js';
@@ -170,11 +172,21 @@ export function countingAccountClients(
   hook?: (accountId: string, command: string, input: unknown) => void,
 ): CountingAccounts {
   const calls = new Map<string, Map<string, number>>();
-  const accounts = assumeRoleAccountClients({
-    region: 'us-east-1',
-    roleName: 'aws-access-broker',
-    endpoint: awsEndpointUrl(),
-    configureIam: (client, accountId) => {
+  // The production broker session cache, against moto, with a call counter on each IAM client.
+  const sessions = createBrokerSessions({
+    env: { awsRegion: 'us-east-1', awsEndpointUrl: awsEndpointUrl() } as EnvOptions,
+    config: parseConfigText(
+      'hygiene-test.yaml',
+      'slack: { channels: { approvals: C0A, audit: C0B, security: C0C } }\naws: { brokerRoleName: aws-access-broker }\napproval: { rules: [{ name: any, autoApprove: true }] }\n',
+    ),
+  });
+  const counted = new WeakSet<IAMClient>();
+  const accounts: AccountClients = {
+    sts: (accountId) => sessions.sts(accountId),
+    iam: async (accountId) => {
+      const client = await sessions.iam(accountId);
+      if (counted.has(client)) return client;
+      counted.add(client);
       client.middlewareStack.add(
         (next, context) => async (args) => {
           const command = context.commandName ?? 'unknown';
@@ -186,8 +198,9 @@ export function countingAccountClients(
         },
         { step: 'initialize', name: 'countIamCalls' },
       );
+      return client;
     },
-  });
+  };
   return {
     ...accounts,
     calls,
