@@ -11,11 +11,13 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { AccountClients } from '../src/aws/account-clients.js';
-import { assumeRoleAccountClients } from '../src/aws/hygiene-account-clients.js';
+import { createBrokerSessions } from '../src/aws/create-aws-services.js';
+import type { EnvOptions } from '../src/config/env.js';
+import type { AppConfig } from '../src/config/schema.js';
 
-export function brokerClients(endpoint: string, brokerRoleName: string): AccountClients {
-  // moto lets the demo's fake credentials assume the broker role in any account id.
-  return assumeRoleAccountClients({ region: 'us-east-1', roleName: brokerRoleName, endpoint });
+/** The production broker session cache; moto lets any credentials assume the broker anywhere. */
+export function brokerClients(env: EnvOptions, config: AppConfig): AccountClients {
+  return createBrokerSessions({ env, config });
 }
 
 export interface DemoIamUser {

@@ -196,9 +196,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   let redis: Redis | undefined;
   try {
     seedSlack(fake);
-    const accounts = brokerClients(infra.awsEndpointUrl, config.aws.brokerRoleName);
-    await createHygieneUsers(await accounts.iam(PRODUCTION));
-
     const env: EnvOptions = {
       slackBotToken: 'xoxb-demo-not-a-real-token',
       slackSigningSecret: TEST_SIGNING_SECRET,
@@ -211,6 +208,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       logLevel: options.logLevel ?? 'silent',
       nodeEnv: 'development',
     };
+    const accounts = brokerClients(env, config);
+    await createHygieneUsers(await accounts.iam(PRODUCTION));
     const logger = createLogger({
       level: env.logLevel,
       destination: pino.destination({ dest: 2, sync: true }),
