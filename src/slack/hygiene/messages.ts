@@ -69,10 +69,10 @@ function sections(lines: string[], maxBlocks = 20): KnownBlock[] {
 }
 
 export const ROTATION_STEPS = [
-  '1. Create a new access key: `aws iam create-access-key --user-name <user>`',
+  '1. Create a new access key: `aws iam create-access-key --user-name USER_NAME`',
   '2. Switch every script, CI secret and profile to the new key, and check it works',
-  '3. Deactivate the old key: `aws iam update-access-key --user-name <user> --access-key-id <old> --status Inactive`',
-  '4. After a few days without breakage, delete the old key: `aws iam delete-access-key --user-name <user> --access-key-id <old>`',
+  '3. Deactivate the old key: `aws iam update-access-key --user-name USER_NAME --access-key-id OLD_KEY_ID --status Inactive`',
+  '4. After a few days without breakage, delete the old key: `aws iam delete-access-key --user-name USER_NAME --access-key-id OLD_KEY_ID`',
 ];
 
 export function rotationReminderMessage(input: {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ROTATION_STEPS,
   rotationReminderMessage,
   SNOOZE_ACTION_ID,
   unownedFindingsMessage,
@@ -58,5 +59,9 @@ describe('hygiene Block Kit', () => {
     });
     expect(m.blocks.length).toBeLessThanOrEqual(50);
     for (const b of m.blocks) if (b.type === 'section') expect(b.text!.text.length).toBeLessThanOrEqual(3000);
+  });
+
+  it('writes rotation steps without angle brackets, which Slack would turn into links', () => {
+    for (const step of ROTATION_STEPS) expect(step).not.toMatch(/[<>]/);
   });
 });
