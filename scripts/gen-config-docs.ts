@@ -4,8 +4,9 @@
  * `--check` exits 1 when the committed file is out of date (a test does the same).
  *
  * The walk goes over `z.toJSONSchema(configSchema, { io: 'input' })`: what people write, before
- * durations become seconds. Descriptions come from the schema's `.describe()`; fields without
- * one take theirs from FIELD_NOTES below, and the test insists every field has one.
+ * durations become seconds. Every description comes from the schema's own `.describe()` (the one
+ * source of truth; the Helm values schema carries the same texts), and a test insists every field
+ * has one. Rules that span fields are noted on the object or field they concern.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,109 +21,14 @@ export const DOCS_FILE = path.resolve(
   '../docs/configuration.md',
 );
 
-/** `.describe()` texts that explain a type rather than a field; the field's own note wins. */
+/**
+ * `.describe()` texts of shared types (durationSchema, cron): on a field they mean it has no
+ * description of its own, which the docs test reports.
+ */
 const TYPE_DESCRIPTIONS = new Set([
   'a duration such as 30m, 2h, 1h30m or 1d',
   'cron expression (UTC unless schedules.timezone says otherwise)',
 ]);
-
-/** Descriptions for fields whose schema has no `.describe()`; keyed by the documented path. */
-export const FIELD_NOTES: Record<string, string> = {
-  slack: 'the Slack side: command, channels, who may ask and who administers',
-  'slack.channels': 'channel ids (not names); invite the bot to each',
-  aws: 'how the bot reaches the member accounts and hands out access',
-  'aws.organizations': 'account discovery',
-  identities: 'who a Slack user is in AWS: the principal a granted role trusts',
-  'identities.byEmail': 'fallback mapping from the Slack profile e-mail',
-  templates: 'permission-boundary templates',
-  durations: 'limits for every grant; templates and rules may only lower them',
-  approval: 'who approves what',
-  'approval.rules[].approvers': 'who may approve; checked again at every click',
-  'approval.rules[].reason': 'what the reason must look like',
-  'approval.rules[].extensions': 'how extensions of a grant under this rule are decided',
-  schedules: 'Job Schedulers of the worker role (cron, five fields, or six with seconds)',
-  hygiene: 'credential hygiene: the daily sweep, reminders and optional enforcement',
-  'hygiene.passwordPolicy': "the minimum each account's IAM password policy must meet",
-  redis: 'Redis layout (the URL comes from `REDIS_URL`)',
-  'slack.command': 'the slash command, as registered in the Slack app manifest',
-  'slack.channels.approvals': 'where approval requests are posted, unless a rule names its own channel',
-  'slack.channels.audit': 'every state change, posted in batches',
-  'slack.channels.security':
-    'break-glass pages, revocation failures, hygiene findings nobody owns, the weekly digest',
-  'slack.auditBatchSeconds': 'audit events are collected for this many seconds and posted as one message',
-  'aws.region':
-    'region written into grants: `${region}` in templates and the CLI profile (the SDK clients use `AWS_REGION`)',
-  'aws.brokerRoleName': 'the role the bot assumes in every member account (deploy/aws/broker-role.yaml)',
-  'aws.brokerExternalId':
-    'external id presented when assuming the broker role; must match the StackSet parameter',
-  'aws.brokerSessionDuration': 'length of the broker sessions the bot caches per account',
-  'aws.delivery':
-    '`assume`: a switch-role link and CLI profile, no secret through Slack; `credentials`: the bot mints a session and DMs a console sign-in link and env exports',
-  'aws.federationEndpoint': 'AWS sign-in federation endpoint (console links)',
-  'aws.consoleUrl': 'where console sign-in links land',
-  'aws.organizations.enabled': 'discover accounts and OUs from AWS Organizations (cached in Redis)',
-  'aws.organizations.cacheTtl': 'how long the discovered account tree is cached',
-  'aws.organizations.pageSize': 'page size of Organizations list calls',
-  'aws.accounts':
-    'accounts people may ask for; with Organizations on, names and aliases on top of what it reports',
-  'aws.accounts[].id': 'the AWS account id',
-  'identities.byEmail.enabled':
-    'map a Slack user to an AWS principal by their Slack profile e-mail when they are not in the map',
-  'identities.byEmail.identityAccountId':
-    'the account holding the IAM users people sign in as (`${identity_account_id}`)',
-  'identities.map': 'Slack user id → the AWS principal a granted role trusts',
-  'identities.map.<slack user id>': 'one person, keyed by their Slack user id',
-  'identities.map.<slack user id>.principal': 'IAM user or role ARN the requester signs in as',
-  'identities.map.<slack user id>.email': "the person's e-mail (also used to find key owners tagged `email`)",
-  'templates.directory': 'folder of boundary templates (`*.yaml`), relative to the config file',
-  'durations.min': 'shortest grant anyone may ask for',
-  'durations.max': 'longest grant, whatever the template or rule allows',
-  'durations.default': 'grant length when the request does not give one',
-  'durations.expiryWarning': 'how long before the end the requester gets the warning DM with Extend',
-  'durations.maxExtensions': 'how many times one grant may be extended (a template may lower it)',
-  'durations.maxTotal': 'longest a grant may last including extensions',
-  'approval.rules': 'approval rules, first match wins; a request no rule matches is refused',
-  'approval.rules[].name': 'unique name, shown on the request and in the audit log',
-  'approval.rules[].match':
-    'what the rule covers; every given criterion must match, an empty match covers everything',
-  'approval.rules[].match.templates': 'template names; omitted = any',
-  'approval.rules[].match.requesterGroups':
-    'Slack user groups the requester must belong to; omitted = anyone',
-  'approval.rules[].approvers.users': 'Slack users who may approve',
-  'approval.rules[].approvers.groups':
-    'Slack user groups whose members may approve (looked up at click time)',
-  'approval.rules[].approvalsRequired': 'distinct approvals needed (the requester never counts)',
-  'approval.rules[].reason.required': 'a reason must be given',
-  'approval.rules[].reason.pattern': 'regular expression the reason must match, e.g. `^(INC|CHG)-\\d+`',
-  'approval.rules[].maxDuration': 'longest grant under this rule',
-  'approval.rules[].autoApprove': 'grant at once without approvers (sandbox self-service, break-glass)',
-  'approval.rules[].reminderAfter': 'remind the approvers when still pending after this',
-  'approval.rules[].escalateAfter': 'escalate (to `escalationChannel`) when still pending after this',
-  'approval.rules[].escalationChannel': 'where escalations go; default `slack.channels.security`',
-  'approval.rules[].extensions.autoApprove': 'extensions are granted without a new approval',
-  'schedules.timezone': 'IANA time zone the cron expressions (and "one reminder per day") use',
-  'schedules.reconcile': 'find orphaned or overdue `/aws-access/` roles and revoke them',
-  'schedules.hygiene': 'daily credential sweep of every account',
-  'schedules.rotationReminders': 'DM key owners whose keys are past rotation age',
-  'schedules.digest': 'weekly hygiene and access digest to the security channel',
-  'hygiene.mode':
-    '`report` only reports; `enforce` also deactivates unused keys after a warning and the grace period',
-  'hygiene.unusedKeyDays': 'an access key unused this long is a finding',
-  'hygiene.rotationDays': 'an access key older than this is past rotation age',
-  'hygiene.unusedPasswordDays': 'a console password unused this long is a finding',
-  'hygiene.gracePeriodDays': 'enforce: days between the warning and deactivating an unused key',
-  'hygiene.escalateAfterDays': 'escalate a key to the security channel this long after its first reminder',
-  'hygiene.enforceUnowned': 'enforce: also deactivate unused keys nobody owns',
-  'hygiene.passwordPolicy.minimumLength': 'password policy check: minimum length at least this',
-  'hygiene.passwordPolicy.requireSymbols': 'password policy check: symbols required',
-  'hygiene.passwordPolicy.requireNumbers': 'password policy check: numbers required',
-  'hygiene.passwordPolicy.requireUppercase': 'password policy check: upper-case letters required',
-  'hygiene.passwordPolicy.requireLowercase': 'password policy check: lower-case letters required',
-  'hygiene.passwordPolicy.maxAgeDays':
-    'password policy check: passwords expire within this many days (0: not checked)',
-  'hygiene.passwordPolicy.reusePrevention':
-    'password policy check: remembers at least this many previous passwords',
-};
 
 /** Id formats by the patterns the schema uses, in the words of its own error messages. */
 const PATTERN_TYPES: Array<[RegExp, string]> = [
@@ -222,7 +128,7 @@ export function collectFields(root: Json): FieldDoc[] {
   const out: FieldDoc[] = [];
   const visit = (node: Json, at: string, required: boolean) => {
     const description =
-      node.description && !TYPE_DESCRIPTIONS.has(node.description) ? node.description : FIELD_NOTES[at];
+      node.description && !TYPE_DESCRIPTIONS.has(node.description) ? node.description : undefined;
     const leafLike = !isObject(node) && !(node.type === 'array' && node.items && isObject(node.items));
     const field: FieldDoc = {
       path: at,
@@ -299,10 +205,8 @@ export function configDocsMarkdown(): string {
     '- A **duration** is text such as `30s`, `15m`, `2h`, `1h30m`, `1d` or `1w`; a bare YAML number is seconds.',
     '- `[]` in a path marks the fields of each list item; `<…>` a map key.',
     '- Fields marked **required** have no default; the others may be left out.',
-    '',
-    'Checked across fields: `durations.min` ≤ `durations.default` ≤ `durations.max` ≤ `durations.maxTotal`;',
-    "rule names are unique; a rule without `autoApprove` needs approver users or groups; a rule's",
-    '`escalateAfter` is not earlier than its `reminderAfter`.',
+    '- Rules across fields (duration limits in order, unique rule names, approvers unless `autoApprove`,',
+    '  `escalateAfter` not before `reminderAfter`) are checked too; each is noted on the field it concerns.',
   ];
   for (const [top, docs] of sections) {
     lines.push(

@@ -43,7 +43,7 @@ const ouId = z
 
 export const accountSchema = z
   .object({
-    id: accountId,
+    id: accountId.describe('the AWS account id'),
     name: z.string().min(1).optional().describe('display name; defaults to the Organizations name'),
     aliases: z.array(z.string().min(1)).default([]).describe('extra names people may type'),
     ouPath: z.array(z.string()).default([]).describe('static accounts only: OU ids from the root down'),
@@ -52,27 +52,41 @@ export const accountSchema = z
 
 export const approvalRuleSchema = z
   .object({
-    name: z.string().min(1),
+    name: z.string().min(1).describe('unique name, shown on the request and in the audit log'),
     match: z
       .object({
         accounts: z.array(z.string()).optional().describe('account ids or aliases; omitted = any'),
         ous: z.array(ouId).optional().describe('OU ids; nested OUs are covered'),
-        templates: z.array(z.string()).optional(),
-        requesterGroups: z.array(slackGroupId).optional(),
+        templates: z.array(z.string()).optional().describe('template names; omitted = any'),
+        requesterGroups: z
+          .array(slackGroupId)
+          .optional()
+          .describe('Slack user groups the requester must belong to; omitted = anyone'),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe('what the rule covers; every given criterion must match, an empty match covers everything'),
     approvers: z
       .object({
-        users: z.array(slackUserId).default([]),
-        groups: z.array(slackGroupId).default([]),
+        users: z.array(slackUserId).default([]).describe('Slack users who may approve'),
+        groups: z
+          .array(slackGroupId)
+          .default([])
+          .describe('Slack user groups whose members may approve (looked up at click time)'),
       })
       .strict()
-      .default({ users: [], groups: [] }),
-    approvalsRequired: z.number().int().min(1).max(10).default(1),
+      .default({ users: [], groups: [] })
+      .describe('who may approve; checked again at every click; needs users or groups unless `autoApprove`'),
+    approvalsRequired: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(1)
+      .describe('distinct approvals needed (the requester never counts)'),
     reason: z
       .object({
-        required: z.boolean().default(true),
+        required: z.boolean().default(true).describe('a reason must be given'),
         pattern: z
           .string()
           .refine((p) => {
@@ -83,26 +97,40 @@ export const approvalRuleSchema = z
               return false;
             }
           }, 'must be a valid regular expression')
-          .optional(),
+          .optional()
+          .describe('regular expression the reason must match, e.g. `^(INC|CHG)-\\d+`'),
         hint: z.string().optional().describe('shown when the pattern does not match'),
       })
       .strict()
-      .default({ required: true }),
-    maxDuration: duration.optional(),
-    autoApprove: z.boolean().default(false),
+      .default({ required: true })
+      .describe('what the reason must look like'),
+    maxDuration: duration.optional().describe('longest grant under this rule'),
+    autoApprove: z
+      .boolean()
+      .default(false)
+      .describe('grant at once without approvers (sandbox self-service, break-glass)'),
     channel: slackChannelId
       .optional()
       .describe('where the approval message goes; default slack.channels.approvals'),
-    reminderAfter: duration.default(parseDuration('30m')),
-    escalateAfter: duration.default(parseDuration('2h')),
-    escalationChannel: slackChannelId.optional(),
+    reminderAfter: duration
+      .default(parseDuration('30m'))
+      .describe('remind the approvers when still pending after this'),
+    escalateAfter: duration
+      .default(parseDuration('2h'))
+      .describe(
+        'escalate (to `escalationChannel`) when still pending after this; not earlier than `reminderAfter`',
+      ),
+    escalationChannel: slackChannelId
+      .optional()
+      .describe('where escalations go; default `slack.channels.security`'),
     ttl: duration.default(parseDuration('24h')).describe('a pending request expires after this'),
     extensions: z
       .object({
-        autoApprove: z.boolean().default(false),
+        autoApprove: z.boolean().default(false).describe('extensions are granted without a new approval'),
       })
       .strict()
-      .default({ autoApprove: false }),
+      .default({ autoApprove: false })
+      .describe('how extensions of a grant under this rule are decided'),
   })
   .strict();
 
@@ -110,58 +138,121 @@ export const configSchema = z
   .object({
     slack: z
       .object({
-        command: z.string().startsWith('/').default('/aws-access'),
+        command: z
+          .string()
+          .startsWith('/')
+          .default('/aws-access')
+          .describe('the slash command, as registered in the Slack app manifest'),
         channels: z
           .object({
-            approvals: slackChannelId,
-            audit: slackChannelId,
-            security: slackChannelId,
+            approvals: slackChannelId.describe(
+              'where approval requests are posted, unless a rule names its own channel',
+            ),
+            audit: slackChannelId.describe('every state change, posted in batches'),
+            security: slackChannelId.describe(
+              'break-glass pages, revocation failures, hygiene findings nobody owns, the weekly digest',
+            ),
           })
-          .strict(),
+          .strict()
+          .describe('channel ids (not names); invite the bot to each'),
         adminGroups: z.array(slackGroupId).default([]).describe('may revoke any grant'),
         requesterGroups: z
           .array(slackGroupId)
           .default([])
           .describe('when set, only members of these groups may request'),
-        auditBatchSeconds: z.number().positive().default(5),
+        auditBatchSeconds: z
+          .number()
+          .positive()
+          .default(5)
+          .describe('audit events are collected for this many seconds and posted as one message'),
       })
-      .strict(),
+      .strict()
+      .describe('the Slack side: command, channels, who may ask and who administers'),
     aws: z
       .object({
-        region: z.string().default('us-east-1'),
-        brokerRoleName: z.string().min(1).default('aws-access-broker'),
-        brokerExternalId: z.string().optional(),
-        brokerSessionDuration: duration.default(3600),
-        delivery: z.enum(['assume', 'credentials']).default('assume'),
-        federationEndpoint: z.url().default('https://signin.aws.amazon.com/federation'),
-        consoleUrl: z.url().default('https://console.aws.amazon.com/'),
+        region: z
+          .string()
+          .default('us-east-1')
+          .describe(
+            'region written into grants: `${region}` in templates and the CLI profile (the SDK clients use `AWS_REGION`)',
+          ),
+        brokerRoleName: z
+          .string()
+          .min(1)
+          .default('aws-access-broker')
+          .describe('the role the bot assumes in every member account (deploy/aws/broker-role.yaml)'),
+        brokerExternalId: z
+          .string()
+          .optional()
+          .describe('external id presented when assuming the broker role; must match the StackSet parameter'),
+        brokerSessionDuration: duration
+          .default(3600)
+          .describe('length of the broker sessions the bot caches per account'),
+        delivery: z
+          .enum(['assume', 'credentials'])
+          .default('assume')
+          .describe(
+            '`assume`: a switch-role link and CLI profile, no secret through Slack; `credentials`: the bot mints a session and DMs a console sign-in link and env exports',
+          ),
+        federationEndpoint: z
+          .url()
+          .default('https://signin.aws.amazon.com/federation')
+          .describe('AWS sign-in federation endpoint (console links)'),
+        consoleUrl: z
+          .url()
+          .default('https://console.aws.amazon.com/')
+          .describe('where console sign-in links land'),
         organizations: z
           .object({
-            enabled: z.boolean().default(false),
-            cacheTtl: duration.default(900),
-            pageSize: z.number().int().min(1).max(20).default(20),
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe('discover accounts and OUs from AWS Organizations (cached in Redis)'),
+            cacheTtl: duration.default(900).describe('how long the discovered account tree is cached'),
+            pageSize: z
+              .number()
+              .int()
+              .min(1)
+              .max(20)
+              .default(20)
+              .describe('page size of Organizations list calls'),
           })
           .strict()
-          .default({ enabled: false, cacheTtl: 900, pageSize: 20 }),
-        accounts: z.array(accountSchema).default([]),
+          .default({ enabled: false, cacheTtl: 900, pageSize: 20 })
+          .describe('account discovery'),
+        accounts: z
+          .array(accountSchema)
+          .default([])
+          .describe(
+            'accounts people may ask for; with Organizations on, names and aliases on top of what it reports',
+          ),
       })
-      .strict(),
+      .strict()
+      .describe('how the bot reaches the member accounts and hands out access'),
     identities: z
       .object({
         byEmail: z
           .object({
-            enabled: z.boolean().default(false),
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe(
+                'map a Slack user to an AWS principal by their Slack profile e-mail when they are not in the map',
+              ),
             principalTemplate: z
               .string()
               .default('arn:aws:iam::${identity_account_id}:user/${email}')
               .describe('principal ARN built from the Slack e-mail'),
-            identityAccountId: accountId.optional(),
+            identityAccountId: accountId
+              .optional()
+              .describe('the account holding the IAM users people sign in as (`${identity_account_id}`)'),
           })
           .strict()
           .default({
             enabled: false,
             principalTemplate: 'arn:aws:iam::${identity_account_id}:user/${email}',
-          }),
+          })
+          .describe('fallback mapping from the Slack profile e-mail'),
         map: z
           .record(
             slackUserId,
@@ -169,32 +260,50 @@ export const configSchema = z
               .object({
                 principal: z
                   .string()
-                  .regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+/, 'must be an IAM principal ARN'),
-                email: z.email().optional(),
+                  .regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+/, 'must be an IAM principal ARN')
+                  .describe('IAM user or role ARN the requester signs in as'),
+                email: z
+                  .email()
+                  .optional()
+                  .describe("the person's e-mail (also used to find key owners tagged `email`)"),
               })
-              .strict(),
+              .strict()
+              .describe('one person, keyed by their Slack user id'),
           )
-          .default({}),
+          .default({})
+          .describe('Slack user id → the AWS principal a granted role trusts'),
       })
       .strict()
       .default({
         byEmail: { enabled: false, principalTemplate: 'arn:aws:iam::${identity_account_id}:user/${email}' },
         map: {},
-      }),
+      })
+      .describe('who a Slack user is in AWS: the principal a granted role trusts'),
     templates: z
       .object({
-        directory: z.string().default('templates'),
+        directory: z
+          .string()
+          .default('templates')
+          .describe('folder of boundary templates (`*.yaml`), relative to the config file'),
       })
       .strict()
-      .default({ directory: 'templates' }),
+      .default({ directory: 'templates' })
+      .describe('permission-boundary templates'),
     durations: z
       .object({
-        min: duration.default(900),
-        max: duration.default(43200),
-        default: duration.default(3600),
-        expiryWarning: duration.default(600),
-        maxExtensions: z.number().int().min(0).default(3),
-        maxTotal: duration.default(86400),
+        min: duration.default(900).describe('shortest grant anyone may ask for'),
+        max: duration.default(43200).describe('longest grant, whatever the template or rule allows'),
+        default: duration.default(3600).describe('grant length when the request does not give one'),
+        expiryWarning: duration
+          .default(600)
+          .describe('how long before the end the requester gets the warning DM with Extend'),
+        maxExtensions: z
+          .number()
+          .int()
+          .min(0)
+          .default(3)
+          .describe('how many times one grant may be extended (a template may lower it)'),
+        maxTotal: duration.default(86400).describe('longest a grant may last including extensions'),
       })
       .strict()
       .default({
@@ -204,19 +313,37 @@ export const configSchema = z
         expiryWarning: 600,
         maxExtensions: 3,
         maxTotal: 86400,
-      }),
+      })
+      .describe(
+        'limits for every grant; templates and rules may only lower them; `min` ≤ `default` ≤ `max` ≤ `maxTotal`',
+      ),
     approval: z
       .object({
-        rules: z.array(approvalRuleSchema).min(1, 'needs at least one rule'),
+        rules: z
+          .array(approvalRuleSchema)
+          .min(1, 'needs at least one rule')
+          .describe(
+            'approval rules, first match wins; a request no rule matches is refused; rule names are unique',
+          ),
       })
-      .strict(),
+      .strict()
+      .describe('who approves what'),
     schedules: z
       .object({
-        timezone: z.string().default('UTC'),
-        reconcile: cron.default('*/5 * * * *'),
-        hygiene: cron.default('0 6 * * *'),
-        rotationReminders: cron.default('0 9 * * *'),
-        digest: cron.default('0 8 * * 1'),
+        timezone: z
+          .string()
+          .default('UTC')
+          .describe('IANA time zone the cron expressions (and "one reminder per day") use'),
+        reconcile: cron
+          .default('*/5 * * * *')
+          .describe('find orphaned or overdue `/aws-access/` roles and revoke them'),
+        hygiene: cron.default('0 6 * * *').describe('daily credential sweep of every account'),
+        rotationReminders: cron
+          .default('0 9 * * *')
+          .describe('DM key owners whose keys are past rotation age'),
+        digest: cron
+          .default('0 8 * * 1')
+          .describe('weekly hygiene and access digest to the security channel'),
       })
       .strict()
       .default({
@@ -225,25 +352,82 @@ export const configSchema = z
         hygiene: '0 6 * * *',
         rotationReminders: '0 9 * * *',
         digest: '0 8 * * 1',
-      }),
+      })
+      .describe('Job Schedulers of the worker role (cron, five fields, or six with seconds)'),
     hygiene: z
       .object({
-        mode: z.enum(['report', 'enforce']).default('report'),
-        unusedKeyDays: z.number().int().positive().default(90),
-        rotationDays: z.number().int().positive().default(90),
-        unusedPasswordDays: z.number().int().positive().default(90),
-        gracePeriodDays: z.number().int().min(0).default(7),
-        escalateAfterDays: z.number().int().min(0).default(14),
-        enforceUnowned: z.boolean().default(false),
+        mode: z
+          .enum(['report', 'enforce'])
+          .default('report')
+          .describe(
+            '`report` only reports; `enforce` also deactivates unused keys after a warning and the grace period',
+          ),
+        unusedKeyDays: z
+          .number()
+          .int()
+          .positive()
+          .default(90)
+          .describe('an access key unused this long is a finding'),
+        rotationDays: z
+          .number()
+          .int()
+          .positive()
+          .default(90)
+          .describe('an access key older than this is past rotation age'),
+        unusedPasswordDays: z
+          .number()
+          .int()
+          .positive()
+          .default(90)
+          .describe('a console password unused this long is a finding'),
+        gracePeriodDays: z
+          .number()
+          .int()
+          .min(0)
+          .default(7)
+          .describe('enforce: days between the warning and deactivating an unused key'),
+        escalateAfterDays: z
+          .number()
+          .int()
+          .min(0)
+          .default(14)
+          .describe('escalate a key to the security channel this long after its first reminder'),
+        enforceUnowned: z
+          .boolean()
+          .default(false)
+          .describe('enforce: also deactivate unused keys nobody owns'),
         passwordPolicy: z
           .object({
-            minimumLength: z.number().int().min(6).max(128).default(14),
-            requireSymbols: z.boolean().default(true),
-            requireNumbers: z.boolean().default(true),
-            requireUppercase: z.boolean().default(true),
-            requireLowercase: z.boolean().default(true),
-            maxAgeDays: z.number().int().min(0).default(90),
-            reusePrevention: z.number().int().min(0).max(24).default(24),
+            minimumLength: z
+              .number()
+              .int()
+              .min(6)
+              .max(128)
+              .default(14)
+              .describe('password policy check: minimum length at least this'),
+            requireSymbols: z.boolean().default(true).describe('password policy check: symbols required'),
+            requireNumbers: z.boolean().default(true).describe('password policy check: numbers required'),
+            requireUppercase: z
+              .boolean()
+              .default(true)
+              .describe('password policy check: upper-case letters required'),
+            requireLowercase: z
+              .boolean()
+              .default(true)
+              .describe('password policy check: lower-case letters required'),
+            maxAgeDays: z
+              .number()
+              .int()
+              .min(0)
+              .default(90)
+              .describe('password policy check: passwords expire within this many days (0: not checked)'),
+            reusePrevention: z
+              .number()
+              .int()
+              .min(0)
+              .max(24)
+              .default(24)
+              .describe('password policy check: remembers at least this many previous passwords'),
           })
           .strict()
           .default({
@@ -254,7 +438,8 @@ export const configSchema = z
             requireLowercase: true,
             maxAgeDays: 90,
             reusePrevention: 24,
-          }),
+          })
+          .describe("the minimum each account's IAM password policy must meet"),
       })
       .strict()
       .default({
@@ -274,7 +459,8 @@ export const configSchema = z
           maxAgeDays: 90,
           reusePrevention: 24,
         },
-      }),
+      })
+      .describe('credential hygiene: the daily sweep, reminders and optional enforcement'),
     redis: z
       .object({
         prefix: z
@@ -284,7 +470,8 @@ export const configSchema = z
           .describe('prefix for every key and queue; wrap in {} on Redis Cluster'),
       })
       .strict()
-      .default({ prefix: 'aab' }),
+      .default({ prefix: 'aab' })
+      .describe('Redis layout (the URL comes from `REDIS_URL`)'),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -25,6 +25,8 @@ export interface HygieneContext {
   listAccountIds: () => Promise<string[]>;
   /** Stores, logs and forwards one audit event. */
   audit: (event: Omit<HygieneAuditEvent, 'at'>) => Promise<void>;
+  /** Waits out a rate-limited Slack directory page; tests shorten it. */
+  sleep?: (ms: number) => Promise<void>;
   /** Test hooks for the report poll (sleep, backoff). */
   reportOptions?: Partial<Omit<CredentialReportOptions, 'logger' | 'clock'>>;
 }

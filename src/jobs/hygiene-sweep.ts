@@ -17,6 +17,7 @@ import {
   unownedFindingsMessage,
 } from '../slack/hygiene/messages.js';
 import { accountNames, thresholds, type HygieneContext } from './hygiene-context.js';
+import { resolveSlackIdsByEmail } from './hygiene-slack-directory.js';
 
 export interface SweepOptions {
   /** Defaults to config hygiene.mode. */
@@ -32,30 +33,6 @@ export interface SweepResult {
   plan: EnforcementAction[];
   deactivated: string[];
   warned: string[];
-}
-
-/** Slack ids for tagged e-mails; a dry run looks up (read-only) but caches nothing. */
-async function lookUpEmails(ctx: HygieneContext, emails: string[], dryRun: boolean) {
-  const found = new Map<string, string | undefined>();
-  for (const email of emails) {
-    const cached = await ctx.store.cachedSlackId(email);
-    if (cached !== undefined) {
-      found.set(email, cached ?? undefined);
-      continue;
-    }
-    let slackUserId: string | undefined;
-    try {
-      slackUserId = (await ctx.slack.users.lookupByEmail({ email })).user?.id;
-    } catch (error) {
-      const code = (error as { data?: { error?: string } }).data?.error;
-      // Without Slack (a dry run with no token) the owner stays unknown rather than failing.
-      if (code !== 'users_not_found' && !dryRun) throw error;
-      if (code !== 'users_not_found') continue;
-    }
-    found.set(email, slackUserId);
-    if (!dryRun) await ctx.store.cacheSlackId(email, slackUserId);
-  }
-  return found;
 }
 
 function groupByOwner(findings: Finding[]): Map<string, Finding[]> {
@@ -89,7 +66,11 @@ export async function sweepAccount(
     tags: state.userTags[r.userName] ?? {},
   }));
   const identityMap = ctx.config.identities.map;
-  const emails = await lookUpEmails(ctx, emailsToLookUp(users, identityMap), dryRun);
+  const emails = await resolveSlackIdsByEmail(
+    { slack: ctx.slack, store: ctx.store, logger: log, now: () => ctx.clock.now(), sleep: ctx.sleep },
+    emailsToLookUp(users, identityMap),
+    { dryRun },
+  );
   const owners = new Map<string, Owner>(users.map((u) => [u.userName, resolveOwner(u, identityMap, emails)]));
   const findings = evaluateAccount(state, thresholds(ctx.config), now).map((f) =>
     f.userName ? { ...f, owner: owners.get(f.userName) } : f,

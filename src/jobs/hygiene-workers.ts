@@ -72,6 +72,7 @@ export interface HygieneWorkerDeps {
   schedule?: boolean;
   concurrency?: number;
   reportOptions?: HygieneContext['reportOptions'];
+  sleep?: HygieneContext['sleep'];
 }
 
 export interface HygieneWorkers {
@@ -95,6 +96,7 @@ export function hygieneContext(deps: HygieneWorkerDeps): HygieneContext {
     listAccountIds: deps.listAccountIds ?? (async () => deps.config.aws.accounts.map((a) => a.id)),
     audit: auditTo(store, logger, clock, deps.audit),
     reportOptions: deps.reportOptions,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
   };
 }
 

@@ -42,6 +42,8 @@ export interface ReminderMessage {
 }
 
 const DAY_S = 86_400;
+/** Marker field of the Slack directory hash; it has no `@`, so it is never an e-mail. */
+const DIRECTORY_LOADED_AT = 'loaded-at';
 
 export class HygieneStore {
   private readonly base: string;
@@ -151,15 +153,32 @@ export class HygieneStore {
     return text ? (JSON.parse(text) as ReminderMessage) : undefined;
   }
 
-  /** Slack id for an e-mail, cached a day (or an hour when Slack had nobody). */
-  async cachedSlackId(email: string): Promise<string | null | undefined> {
-    const v = await this.redis.get(this.key('email', email));
-    if (v === null) return undefined;
-    return v === '' ? null : v;
+  /**
+   * Slack ids for e-mails from the cached workspace directory (one hash, e-mail → user id), or
+   * undefined when no directory is cached. An e-mail the directory lacks maps to undefined.
+   */
+  async slackIdsByEmail(emails: string[]): Promise<Map<string, string | undefined> | undefined> {
+    const values = await this.redis.hmget(this.key('slack-emails'), DIRECTORY_LOADED_AT, ...emails);
+    if (values[0] === null) return undefined;
+    return new Map(emails.map((email, i) => [email, values[i + 1] ?? undefined]));
   }
 
-  async cacheSlackId(email: string, slackUserId: string | undefined): Promise<void> {
-    await this.redis.set(this.key('email', email), slackUserId ?? '', 'EX', slackUserId ? DAY_S : 3600);
+  /**
+   * Replaces the cached directory in one transaction, so a reader sees the old one or the whole
+   * new one; it expires after `ttlSeconds`, and the next sweep pages Slack again.
+   */
+  async saveSlackDirectory(
+    byEmail: ReadonlyMap<string, string>,
+    ttlSeconds: number,
+    at: number,
+  ): Promise<void> {
+    const key = this.key('slack-emails');
+    const tx = this.redis.multi().del(key);
+    const fields = [...byEmail].flat();
+    for (let i = 0; i < fields.length; i += 2000) tx.hset(key, ...fields.slice(i, i + 2000));
+    const results = await tx.hset(key, DIRECTORY_LOADED_AT, String(at)).expire(key, ttlSeconds).exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0]!;
   }
 
   async saveSnapshot(snapshot: DigestSnapshot): Promise<void> {

@@ -230,6 +230,24 @@ export class FakeSlack {
           },
         };
       }
+      case 'users.list': {
+        // Cursor paging as Slack does it: `limit` per page (Slack caps it at 1,000; 0 or absent
+        // means all), the cursor is opaque, and the last page has an empty next_cursor.
+        const all = [...this.users.values()];
+        const start = args.cursor ? Number(/^offset:(\d+)$/.exec(String(args.cursor))?.[1] ?? NaN) : 0;
+        if (!Number.isInteger(start)) return { ok: false, error: 'invalid_cursor' };
+        const limit = Math.min(Number(args.limit ?? 0) || all.length || 1, 1000);
+        const page = all.slice(start, start + limit);
+        const next = start + limit < all.length ? `offset:${start + limit}` : '';
+        return {
+          ok: true,
+          members: page.map((u) => ({
+            ...u,
+            profile: { email: u.email, real_name: u.real_name, display_name: u.name },
+          })),
+          response_metadata: { next_cursor: next },
+        };
+      }
       case 'users.lookupByEmail': {
         const user = [...this.users.values()].find((u) => u.email === args.email);
         if (!user) return { ok: false, error: 'users_not_found' };

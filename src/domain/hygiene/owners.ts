@@ -44,7 +44,7 @@ export function emailsToLookUp(users: OwnerInput[], identityMap: Record<string, 
 }
 
 /**
- * @param slackIdByEmail results of the Slack lookups for {@link emailsToLookUp} (lower-case
+ * @param slackIdByEmail the Slack directory's answers for {@link emailsToLookUp} (lower-case
  *   e-mail → Slack id, or undefined when Slack has no such user).
  */
 export function resolveOwner(

@@ -139,8 +139,10 @@ describe('hygiene workers and schedulers', () => {
     expect(text).toMatch(/unused access keys \(\d+\)/);
     expect(text).toMatch(/warn +user-001 key 1 \(created [\d-]+\): warn owner UMAILUSER1/);
     expect(text).toMatch(/leave +user-004 key 1 .*not touched/);
-    // Read-only Slack lookups only: no message, no DM.
-    expect(fake.calls.map((c) => c.method).filter((m) => m !== 'users.lookupByEmail')).toEqual([]);
+    // Read-only Slack directory only: no message, no DM, nothing cached.
+    expect(fake.calls.map((c) => c.method).filter((m) => m !== 'users.list')).toEqual([]);
+    expect(fake.callsTo('users.list')).toHaveLength(1);
+    expect(await redis.exists(`${loaded.config.redis.prefix}:hygiene:slack-emails`)).toBe(0);
     expect(await redis.keys(`${loaded.config.redis.prefix}:hygiene:findings:*`)).toEqual([]);
 
     await expect(

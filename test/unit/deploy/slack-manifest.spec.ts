@@ -100,6 +100,18 @@ describe('finding the Web API methods the code calls', () => {
     });
     expect([...withoutEmail.scopes]).toEqual(['users:read']);
     expect([...withEmail.scopes].sort()).toEqual(['users:read', 'users:read.email']);
+    const directory = requiredScopes({
+      ...base,
+      methods: new Set(['users.list']),
+      source: 'const email = member.profile?.email?.toLowerCase();',
+    });
+    expect([...directory.scopes].sort()).toEqual(['users:read', 'users:read.email']);
+  });
+
+  it('finds the sweep reading the Slack directory with users.list, not users.lookupByEmail', () => {
+    expect(usage.methods.has('users.list')).toBe(true);
+    expect(usage.methods.has('users.lookupByEmail')).toBe(false);
+    expect(required.scopes.has('users:read.email')).toBe(true);
   });
 });
 

@@ -52,8 +52,9 @@ export const LISTENER_SCOPES: Record<string, string[]> = {
 
 /**
  * Scopes needed because of what the code reads from a response rather than which method it
- * calls. users.info returns `profile.email` only with users:read.email; the identities.byEmail
- * fallback (Slack e-mail -> AWS principal) reads it.
+ * calls. users.info and users.list return `profile.email` only with users:read.email; the
+ * identities.byEmail fallback (Slack e-mail -> AWS principal) and the hygiene sweep's e-mail
+ * owner tags (users.list directory) read it.
  */
 export const FEATURE_SCOPES: Array<{
   scope: string;
@@ -62,9 +63,9 @@ export const FEATURE_SCOPES: Array<{
 }> = [
   {
     scope: 'users:read.email',
-    why: 'the e-mail identity fallback reads users.info profile.email',
+    why: 'the e-mail identity fallback and hygiene owner tags read profile.email (users.info, users.list)',
     needed: (source, methods) =>
-      methods.has('users.info') &&
+      (methods.has('users.info') || methods.has('users.list')) &&
       (/\bprofile\s*\??\.\s*email\b/.test(source) ||
         /\{[^{}]*\bemail\b[^{}]*\}\s*=\s*[\w$.?]*\bprofile\b/.test(source)),
   },
