@@ -1,7 +1,7 @@
 /**
  * 5. The credential sweep (src/jobs/hygiene-sweep.ts) against moto for accounts of 200 and
  * 1,000 generated IAM users: wall time and IAM calls by command, first sweep (report generated,
- * owners' e-mails looked up in Slack) and second sweep (report still fresh, e-mails cached).
+ * the Slack directory paged once with users.list) and second sweep (report and directory cached).
  * Users are generated with the rule in test/support/iam-population.ts: every property
  * varies with a different modulus, so the expected findings are known.
  */
@@ -146,7 +146,7 @@ export async function hygieneBench(): Promise<BenchResult> {
         rows.flatMap((r) =>
           r.sweeps.map((s, k) => [
             r.users,
-            k === 0 ? 'first (e-mails looked up in Slack)' : 'second (e-mails cached)',
+            k === 0 ? 'first (Slack directory read unless already cached)' : 'second (report and directory cached)',
             ms(s.ms),
             total(s.iamCalls),
             callText(s.iamCalls),
