@@ -146,7 +146,9 @@ export async function hygieneBench(): Promise<BenchResult> {
         rows.flatMap((r) =>
           r.sweeps.map((s, k) => [
             r.users,
-            k === 0 ? 'first (Slack directory read unless already cached)' : 'second (report and directory cached)',
+            k === 0
+              ? 'first (Slack directory read unless already cached)'
+              : 'second (report and directory cached)',
             ms(s.ms),
             total(s.iamCalls),
             callText(s.iamCalls),

@@ -7,5 +7,8 @@ import { configValuesSchema } from './values-schema.js';
 const path = repoPath('helm/aws-access-bot/values.schema.json');
 const schema = JSON.parse(readFileSync(path, 'utf8')) as { properties: Record<string, unknown> };
 schema.properties.config = configValuesSchema();
-writeFileSync(path, await format(JSON.stringify(schema, null, 2), { ...(await resolveConfig(path)), filepath: path }));
+writeFileSync(
+  path,
+  await format(JSON.stringify(schema, null, 2), { ...(await resolveConfig(path)), filepath: path }),
+);
 console.log(`wrote ${path}`);
