@@ -62,6 +62,21 @@ export function expiryWarningBlocks(
   return blocks;
 }
 
+/**
+ * The extension buttons name the extension too (`<request id>@<requestedAt>`): a click on the
+ * message of an extension already decided must not decide the next one.
+ */
+export function extensionButtonValue(request: AccessRequest, extension: PendingExtension): string {
+  return `${request.id}@${extension.requestedAt}`;
+}
+
+export function parseExtensionButtonValue(value: string): { requestId: string; requestedAt?: number } {
+  const [requestId = '', at] = value.split('@');
+  const requestedAt = at === undefined ? undefined : Number(at);
+  // A malformed stamp matches no extension (NaN never equals a stored time).
+  return { requestId, ...(at === undefined ? {} : { requestedAt }) };
+}
+
 export function extensionHeadline(request: AccessRequest, extension: PendingExtension): string {
   return `Extension of ${request.id} by ${formatDuration(extension.seconds)}: ${request.templateName} on ${request.accountName}`;
 }
@@ -106,14 +121,14 @@ export function extensionMessageBlocks(
           action_id: ActionId.extensionApprove,
           text: plainText('Approve extension'),
           style: 'primary',
-          value: request.id,
+          value: extensionButtonValue(request, extension),
         },
         {
           type: 'button',
           action_id: ActionId.extensionDeny,
           text: plainText('Deny'),
           style: 'danger',
-          value: request.id,
+          value: extensionButtonValue(request, extension),
         },
       ],
     });
