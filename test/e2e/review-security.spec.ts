@@ -86,4 +86,43 @@ describe('security review', () => {
     expect(after?.pendingExtension).toMatchObject({ seconds: 7200, approvals: [] });
     expect(app.grants.callsTo('extend')).toHaveLength(0);
   });
+
+  it('fallback texts (notifications) escape account and template names from Organizations or config', async () => {
+    // Anyone with PutAccountName in a member account chooses its name.
+    const hostile = 'sandbox <!channel> <https://evil.example|click>';
+    app = await startTestApp({
+      loaded: testConfig((config) => {
+        config.aws.accounts.find((a) => a.id === '222222222222')!.name = hostile;
+      }),
+    });
+    seedPeople(app.fake);
+    await command(app, 'sbx readonly 1h');
+    const msg = await approverMessage(app.fake);
+    await click(app, APPROVER1, 'request_approve', msg);
+    await waitUntil(
+      async () => (await app!.service.requests.get(msg.requestId))?.state === 'active',
+      'the active grant',
+    );
+    await app.service.requests.revokeGrant(msg.requestId, REQUESTER);
+    await waitUntil(
+      () => app!.fake.callsTo('chat.update').find((c) => String(c.args.text).includes('revoked')),
+      'the revoked message update',
+    );
+    const texts = app.fake
+      .callsTo('chat.postMessage')
+      .concat(app.fake.callsTo('chat.update'))
+      .map((c) => String(c.args.text));
+    // Every post and update about this request: the approver message, its updates, the DMs.
+    expect(texts.filter((t) => t.includes('sandbox')).length).toBeGreaterThanOrEqual(4);
+    for (const text of texts) {
+      expect(text).not.toContain('<!channel>');
+      expect(text).not.toContain('<https://evil.example');
+    }
+    // Section blocks the requester gets by DM are mrkdwn too.
+    const dmBlocks = app.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === REQUESTER)
+      .map((c) => JSON.stringify(c.args.blocks ?? []));
+    for (const blocks of dmBlocks) expect(blocks).not.toContain('<!channel>');
+  });
 });

@@ -10,7 +10,7 @@ import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.j
 import { accountLine, ActionId, approversText } from './request-message.js';
 
 export function expiryWarningText(request: AccessRequest): string {
-  return `Your access for request ${request.id} (${request.templateName} on ${request.accountName}) ends at ${new Date(
+  return `Your access for request ${request.id} (${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)}) ends at ${new Date(
     request.expiresAt ?? 0,
   ).toISOString()}.`;
 }
@@ -78,7 +78,7 @@ export function parseExtensionButtonValue(value: string): { requestId: string; r
 }
 
 export function extensionHeadline(request: AccessRequest, extension: PendingExtension): string {
-  return `Extension of ${request.id} by ${formatDuration(extension.seconds)}: ${request.templateName} on ${request.accountName}`;
+  return `Extension of ${request.id} by ${formatDuration(extension.seconds)}: ${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)}`;
 }
 
 /** The approvers' message for an extension; buttons while it waits, a note once decided. */
