@@ -42,7 +42,9 @@ export type RefusalCode =
   | 'no-rule'
   | 'duration-too-long'
   | 'duration-too-short'
+  | 'duration-invalid'
   | 'reason-required'
+  | 'reason-too-long'
   | 'reason-pattern'
   | 'self-approval'
   | 'not-an-approver'
@@ -182,11 +184,20 @@ export interface DraftCheck {
   limits: DurationLimits;
 }
 
+/**
+ * The request form allows 500 characters; the command and a tampered form are held to the same,
+ * so a reason always fits a Slack block and a rule's pattern never runs on a huge string.
+ */
+export const MAX_REASON_LENGTH = 500;
+
 /** Every problem with the duration and reason, each placed on its field. */
 export function checkDraft(draft: DraftCheck): Refusal[] {
   const problems: Refusal[] = [];
   const max = maxDurationFor(draft.rule, draft.template, draft.limits);
-  if (draft.durationSeconds > max) {
+  if (!Number.isSafeInteger(draft.durationSeconds)) {
+    // Only a tampered form value gets here (the command parses whole seconds).
+    problems.push(refusal('duration-invalid', 'the duration must be a whole number of seconds', 'duration'));
+  } else if (draft.durationSeconds > max) {
     problems.push(
       refusal(
         'duration-too-long',
@@ -205,7 +216,15 @@ export function checkDraft(draft: DraftCheck): Refusal[] {
   }
   const reason = draft.reason.trim();
   const { required, pattern, hint } = draft.rule.reason;
-  if (required && !reason) {
+  if (reason.length > MAX_REASON_LENGTH) {
+    problems.push(
+      refusal(
+        'reason-too-long',
+        `the reason is ${reason.length} characters long; at most ${MAX_REASON_LENGTH} are allowed`,
+        'reason',
+      ),
+    );
+  } else if (required && !reason) {
     problems.push(refusal('reason-required', 'a reason is required for this request', 'reason'));
   } else if (pattern && (reason || required) && !new RegExp(pattern).test(reason)) {
     problems.push(

@@ -726,9 +726,13 @@ export class RequestService {
     };
   }
 
-  /** An approver's Approve on an extension: counted once per approver; the Nth applies it. */
-  async approveExtension(requestId: string, clickerId: string): Promise<ActionResult> {
-    const checked = await this.checkExtensionDecider(requestId, clickerId, 'extension-approve');
+  /**
+   * An approver's Approve on an extension: counted once per approver; the Nth applies it.
+   * `requestedAt` names the extension the clicked message shows, so a click on the message of an
+   * extension already decided never decides a newer one.
+   */
+  async approveExtension(requestId: string, clickerId: string, requestedAt?: number): Promise<ActionResult> {
+    const checked = await this.checkExtensionDecider(requestId, clickerId, 'extension-approve', requestedAt);
     if (!checked.ok) return checked;
     const { request, rule } = checked;
     const pending = request.pendingExtension!;
@@ -784,8 +788,8 @@ export class RequestService {
     return result;
   }
 
-  async denyExtension(requestId: string, clickerId: string): Promise<ActionResult> {
-    const checked = await this.checkExtensionDecider(requestId, clickerId, 'extension-deny');
+  async denyExtension(requestId: string, clickerId: string, requestedAt?: number): Promise<ActionResult> {
+    const checked = await this.checkExtensionDecider(requestId, clickerId, 'extension-deny', requestedAt);
     if (!checked.ok) return checked;
     const moved = await this.clearPendingExtension(checked.request, clickerId, `denied by <@${clickerId}>`);
     if (!moved.ok) return moved;
@@ -802,6 +806,7 @@ export class RequestService {
     requestId: string,
     clickerId: string,
     action: string,
+    requestedAt?: number,
   ): Promise<{ ok: true; request: AccessRequest; rule: ApprovalRule } | { ok: false; refusal: Refusal }> {
     const request = await this.deps.store.get(requestId);
     if (!request)
@@ -812,6 +817,14 @@ export class RequestService {
     };
     if (request.state !== 'active' || !request.pendingExtension) {
       return fail(refusal('not-pending', `no extension of request ${requestId} is waiting for a decision`));
+    }
+    if (requestedAt !== undefined && request.pendingExtension.requestedAt !== requestedAt) {
+      return fail(
+        refusal(
+          'not-pending',
+          `the extension of request ${requestId} you clicked was already decided; nothing was changed`,
+        ),
+      );
     }
     const rule = this.rule(request.ruleName);
     const [clicker, groupMembers] = await Promise.all([

@@ -14,6 +14,19 @@ export function escapeMrkdwn(text: string): string {
     .replace(FORMATTING, '$1\u200B');
 }
 
+const OUR_MENTION = /(<@[UW][A-Z0-9]+>)/;
+
+/**
+ * For texts the bot composes (requester DMs) that hold both names from config or Organizations
+ * and mentions it built with `mention()`: everything but those mentions is escaped.
+ */
+export function escapeMrkdwnKeepingMentions(text: string): string {
+  return text
+    .split(OUR_MENTION)
+    .map((part, i) => (i % 2 === 1 ? part : escapeMrkdwn(part)))
+    .join('');
+}
+
 export function plainText(text: string, max = 3000): { type: 'plain_text'; text: string; emoji: false } {
   const clipped = text.length > max ? `${text.slice(0, max - 1)}…` : text;
   return { type: 'plain_text', text: clipped || ' ', emoji: false };

@@ -9,7 +9,7 @@ import type { ApprovalRule } from '../domain/approval-policy.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Delivery, TemplateCatalog } from '../domain/ports.js';
 import type { RequestNotifier } from '../domain/request-ports.js';
-import { escapeMrkdwn, mention, mrkdwn, plainText } from './mrkdwn.js';
+import { escapeMrkdwn, escapeMrkdwnKeepingMentions, mention, mrkdwn, plainText } from './mrkdwn.js';
 import { deliveryBlocks, deliveryText } from './views/delivery-message.js';
 import {
   expiryWarningBlocks,
@@ -114,7 +114,9 @@ export class SlackNotifier implements RequestNotifier {
     );
   }
 
-  async toRequester(request: AccessRequest, text: string): Promise<void> {
+  /** `text` is composed by the service: names in it are escaped, its own mentions kept. */
+  async toRequester(request: AccessRequest, composed: string): Promise<void> {
+    const text = escapeMrkdwnKeepingMentions(composed);
     const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(text) }];
     if (request.state === 'denied' && request.denyReason) {
       blocks.push({ type: 'context', elements: [plainText(`Reason: ${request.denyReason}`)] });
@@ -172,7 +174,7 @@ export class SlackNotifier implements RequestNotifier {
 
   async escalate(request: AccessRequest, rule: ApprovalRule): Promise<void> {
     const channel = rule.escalationChannel ?? this.channels.security;
-    const text = `:arrow_double_up: Escalation: ${escapeMrkdwn(requestHeadline(request))} from ${mention(request.requesterId)} has had no decision since ${new Date(request.createdAt).toISOString()}. Approvers: ${approversText(rule)}.`;
+    const text = `:arrow_double_up: Escalation: ${requestHeadline(request)} from ${mention(request.requesterId)} has had no decision since ${new Date(request.createdAt).toISOString()}. Approvers: ${approversText(rule)}.`;
     await this.post(channel, text, [
       { type: 'section', text: mrkdwn(text) },
       { type: 'section', text: plainText(`Reason: ${request.reason || '(none)'}`) },
@@ -199,9 +201,7 @@ export class SlackNotifier implements RequestNotifier {
         ? [
             {
               type: 'context',
-              elements: [
-                mrkdwn(`${escapeMrkdwn(requestHeadline(request))} · ${mention(request.requesterId)}`),
-              ],
+              elements: [mrkdwn(`${requestHeadline(request)} · ${mention(request.requesterId)}`)],
             } as KnownBlock,
           ]
         : []),

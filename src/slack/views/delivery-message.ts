@@ -8,7 +8,7 @@ import type { Delivery } from '../../domain/ports.js';
 import { escapeMrkdwn, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
 
 export function deliveryText(request: AccessRequest, delivery: Delivery): string {
-  return `Access granted: ${request.templateName} on ${request.accountName} until ${delivery.expiresAt.toISOString()} (request ${request.id}).`;
+  return `Access granted: ${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)} until ${delivery.expiresAt.toISOString()} (request ${request.id}).`;
 }
 
 export function deliveryBlocks(request: AccessRequest, delivery: Delivery): KnownBlock[] {

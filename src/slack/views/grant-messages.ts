@@ -10,7 +10,7 @@ import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.j
 import { accountLine, ActionId, approversText } from './request-message.js';
 
 export function expiryWarningText(request: AccessRequest): string {
-  return `Your access for request ${request.id} (${request.templateName} on ${request.accountName}) ends at ${new Date(
+  return `Your access for request ${request.id} (${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)}) ends at ${new Date(
     request.expiresAt ?? 0,
   ).toISOString()}.`;
 }
@@ -62,8 +62,23 @@ export function expiryWarningBlocks(
   return blocks;
 }
 
+/**
+ * The extension buttons name the extension too (`<request id>@<requestedAt>`): a click on the
+ * message of an extension already decided must not decide the next one.
+ */
+export function extensionButtonValue(request: AccessRequest, extension: PendingExtension): string {
+  return `${request.id}@${extension.requestedAt}`;
+}
+
+export function parseExtensionButtonValue(value: string): { requestId: string; requestedAt?: number } {
+  const [requestId = '', at] = value.split('@');
+  const requestedAt = at === undefined ? undefined : Number(at);
+  // A malformed stamp matches no extension (NaN never equals a stored time).
+  return { requestId, ...(at === undefined ? {} : { requestedAt }) };
+}
+
 export function extensionHeadline(request: AccessRequest, extension: PendingExtension): string {
-  return `Extension of ${request.id} by ${formatDuration(extension.seconds)}: ${request.templateName} on ${request.accountName}`;
+  return `Extension of ${request.id} by ${formatDuration(extension.seconds)}: ${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)}`;
 }
 
 /** The approvers' message for an extension; buttons while it waits, a note once decided. */
@@ -106,14 +121,14 @@ export function extensionMessageBlocks(
           action_id: ActionId.extensionApprove,
           text: plainText('Approve extension'),
           style: 'primary',
-          value: request.id,
+          value: extensionButtonValue(request, extension),
         },
         {
           type: 'button',
           action_id: ActionId.extensionDeny,
           text: plainText('Deny'),
           style: 'danger',
-          value: request.id,
+          value: extensionButtonValue(request, extension),
         },
       ],
     });

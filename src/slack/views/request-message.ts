@@ -49,9 +49,13 @@ export function approversText(rule: ApprovalRule | undefined): string {
   return people.join(', ') || 'nobody (auto-approval)';
 }
 
-/** Plain one-line summary for notifications (no user text in it). */
+/**
+ * One-line summary for notifications and fallback `text` (which Slack renders as mrkdwn): the
+ * account name comes from Organizations, where a member account's admins may rename it, so
+ * names are escaped here.
+ */
 export function requestHeadline(request: AccessRequest): string {
-  return `${request.breakGlass ? 'Break-glass access' : 'AWS access request'} ${request.id}: ${request.templateName} on ${request.accountName} for ${formatDuration(request.durationSeconds)}`;
+  return `${request.breakGlass ? 'Break-glass access' : 'AWS access request'} ${request.id}: ${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)} for ${formatDuration(request.durationSeconds)}`;
 }
 
 export interface RequestMessageOptions {

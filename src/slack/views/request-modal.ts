@@ -4,7 +4,7 @@
  * on the field via `response_action: 'errors'`.
  */
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
-import type { DurationLimits } from '../../domain/approval-policy.js';
+import { MAX_REASON_LENGTH, type DurationLimits } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Account, TemplateInfo } from '../../domain/ports.js';
 import { plainText } from '../mrkdwn.js';
@@ -119,7 +119,12 @@ export function requestModal(input: RequestModalInput): ModalView {
       label: plainText('Reason'),
       optional: true,
       hint: plainText('Most rules require one, e.g. a ticket or incident number'),
-      element: { type: 'plain_text_input', action_id: 'reason', multiline: true, max_length: 500 },
+      element: {
+        type: 'plain_text_input',
+        action_id: 'reason',
+        multiline: true,
+        max_length: MAX_REASON_LENGTH,
+      },
     },
   ];
   return {

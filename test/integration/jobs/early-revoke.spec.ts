@@ -41,7 +41,12 @@ describe('early revoke', () => {
     }, 'the revocation');
     expect(revoked.revokedBy).toBe(userId);
     expect(await roleExists(app.iam, request.id)).toBe(false);
-    expect(await app.service.queues.get(QueueName.grants).getJob(jobId.revoke(request.id))).toBeUndefined();
+    // The state changes first, then the jobs are removed: wait for both.
+    await waitUntil(
+      async () =>
+        (await app!.service.queues.get(QueueName.grants).getJob(jobId.revoke(request.id))) === undefined,
+      'the revoke job removed',
+    );
     const events = revokedEvents(await auditEvents(app, request.id));
     expect(events.map((e) => e.actor)).toEqual([userId]);
   });

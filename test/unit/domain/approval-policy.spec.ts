@@ -117,6 +117,26 @@ describe('checking a draft request', () => {
     expect(checkDraft({ rule: r, template, durationSeconds: 3600, reason: 'INC-12 db', limits })).toEqual([]);
   });
 
+  it('refuses a reason longer than the form allows, before its pattern is tried', () => {
+    const r = rule({ name: 'r', reason: { required: true, pattern: '^INC-\\d+' } });
+    const long = `INC-1 ${'x'.repeat(600)}`;
+    expect(checkDraft({ rule: r, template, durationSeconds: 3600, reason: long, limits })).toEqual([
+      expect.objectContaining({ code: 'reason-too-long', field: 'reason' }),
+    ]);
+    const fits = `INC-1 ${'x'.repeat(494)}`;
+    expect(checkDraft({ rule: r, template, durationSeconds: 3600, reason: fits, limits })).toEqual([]);
+  });
+
+  it('refuses a duration that is not a whole number of seconds (a tampered form value)', () => {
+    const r = rule({ name: 'r' });
+    for (const durationSeconds of [1800.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(checkDraft({ rule: r, template, durationSeconds, reason: '', limits })[0]).toMatchObject({
+        code: 'duration-invalid',
+        field: 'duration',
+      });
+    }
+  });
+
   it('refuses a template restricted to other accounts or OUs', () => {
     const limited = { ...template, allowedOus: ['ou-ab12-workloads'] };
     expect(checkTemplateAllowed(limited, prod)).toBeUndefined();

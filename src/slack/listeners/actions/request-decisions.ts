@@ -6,6 +6,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
+import { parseExtensionButtonValue } from '../../views/grant-messages.js';
 import { ActionId } from '../../views/request-message.js';
 import { denyModal } from '../../views/request-modal.js';
 import type { FlowContext } from '../context.js';
@@ -50,14 +51,20 @@ export function register(app: App, context: FlowContext): void {
 
   // Extensions that need approval: the same click-time checks, counted once per approver.
   for (const [actionId, decide] of [
-    [ActionId.extensionApprove, (id: string, user: string) => context.requests.approveExtension(id, user)],
-    [ActionId.extensionDeny, (id: string, user: string) => context.requests.denyExtension(id, user)],
+    [
+      ActionId.extensionApprove,
+      (id: string, user: string, at?: number) => context.requests.approveExtension(id, user, at),
+    ],
+    [
+      ActionId.extensionDeny,
+      (id: string, user: string, at?: number) => context.requests.denyExtension(id, user, at),
+    ],
   ] as const) {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client }) => {
       await ack();
-      const requestId = action.value ?? '';
+      const { requestId, requestedAt } = parseExtensionButtonValue(action.value ?? '');
       try {
-        const result = await decide(requestId, body.user.id);
+        const result = await decide(requestId, body.user.id, requestedAt);
         await tellClicker(
           client,
           body,
