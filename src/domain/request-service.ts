@@ -565,10 +565,9 @@ export class RequestService {
     }
     await this.record(this.transitionEvent(actorId, 'revoke', moved, options.reason));
     await this.deps.scheduler.cancelGrantEnd(requestId);
-    const who = actorId === SYSTEM_ACTOR ? (options.reason ?? 'the bot') : `<@${actorId}>`;
-    await this.safely('message update', () =>
-      this.deps.notifier.requestChanged(moved.request, `revoked by ${who}`),
-    );
+    const how =
+      actorId === SYSTEM_ACTOR ? `revoked: ${options.reason ?? 'by the bot'}` : `revoked by <@${actorId}>`;
+    await this.safely('message update', () => this.deps.notifier.requestChanged(moved.request, how));
     await this.safely('requester DM', () =>
       this.deps.notifier.toRequester(
         moved.request,

@@ -51,7 +51,7 @@ describe('a grant ends on time', () => {
       () => updatesOf(app!.fake, message).find((c) => String(c.args.text).includes('revoked')),
       'the approver message update',
     );
-    expect(JSON.stringify(update.args.blocks)).toContain('revoked by the grant ended');
+    expect(JSON.stringify(update.args.blocks)).toContain('revoked: the grant ended');
     await waitUntil(
       () => dmsTo(app!.fake, REQUESTER).find((c) => String(c.args.text).includes('has been revoked')),
       'the requester DM',
