@@ -1079,6 +1079,47 @@ export class RequestService {
   }
 
   /** Whoever asked, approved or administers may see a request's status. */
+  /**
+   * credentials mode: a fresh session for a grant that is still active, DM'd to the requester
+   * only (the role-chaining cap keeps each session to an hour; the grant may last longer).
+   * Nothing of the session is stored or audited beyond the fact of the refresh.
+   */
+  async refreshDelivery(requestId: string, actorId: string): Promise<ActionResult> {
+    const request = await this.deps.store.get(requestId);
+    if (!request) return this.refuseMissing(actorId, 'refresh', requestId);
+    if (request.requesterId !== actorId) {
+      return this.refuseWith(
+        actorId,
+        'refresh',
+        request,
+        refusal('not-yours', 'only the requester can refresh the credentials of a grant'),
+      );
+    }
+    if (request.state !== 'active' || (request.expiresAt ?? 0) <= this.deps.clock.now()) {
+      return this.refuseWith(
+        actorId,
+        'refresh',
+        request,
+        refusal('wrong-state', `request ${requestId} is ${request.state}, not an active grant`),
+      );
+    }
+    const delivery = await this.deps.grants.refreshDelivery(request.accountId, requestId, {
+      slackUserId: request.requesterId,
+      principalArn: request.principalArn,
+      displayName: request.requesterName,
+    });
+    await this.deps.notifier.delivered(request, delivery);
+    await this.record({
+      actor: actorId,
+      action: 'refresh',
+      outcome: 'ok',
+      requestId,
+      stateBefore: request.state,
+      stateAfter: request.state,
+    });
+    return { ok: true, request, message: `New credentials for request ${requestId} are in your DMs.` };
+  }
+
   async status(requestId: string, userId: string): Promise<ActionResult> {
     const request = await this.deps.store.get(requestId);
     if (!request) return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };

@@ -2,10 +2,11 @@
  * How to use a grant, sent only by DM. In credentials mode the blocks hold a sign-in link and
  * session credentials: the fallback `text` never does, so notification previews stay clean.
  */
-import type { KnownBlock } from '@slack/types';
+import type { Button, KnownBlock } from '@slack/types';
 import type { AccessRequest } from '../../domain/access-request.js';
 import type { Delivery } from '../../domain/ports.js';
 import { escapeMrkdwn, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
+import { ActionId } from './request-message.js';
 
 export function deliveryText(request: AccessRequest, delivery: Delivery): string {
   return `Access granted: ${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)} until ${delivery.expiresAt.toISOString()} (request ${request.id}).`;
@@ -21,20 +22,26 @@ export function deliveryBlocks(request: AccessRequest, delivery: Delivery): Know
     },
   ];
   const link = delivery.mode === 'assume' ? delivery.switchRoleUrl : delivery.consoleSignInUrl;
+  const buttons: Button[] = [];
   if (link) {
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: 'delivery_console',
-          text: plainText(delivery.mode === 'assume' ? 'Switch role in the console' : 'Open the console'),
-          url: link,
-          style: 'primary',
-        },
-      ],
+    buttons.push({
+      type: 'button',
+      action_id: 'delivery_console',
+      text: plainText(delivery.mode === 'assume' ? 'Switch role in the console' : 'Open the console'),
+      url: link,
+      style: 'primary',
     });
   }
+  if (delivery.mode === 'credentials') {
+    // A session lasts at most an hour (role chaining); the grant may last longer.
+    buttons.push({
+      type: 'button',
+      action_id: ActionId.refreshDelivery,
+      text: plainText('Refresh credentials'),
+      value: request.id,
+    });
+  }
+  if (buttons.length) blocks.push({ type: 'actions', elements: buttons });
   const snippet = delivery.mode === 'assume' ? delivery.cliProfile : delivery.envExports;
   if (snippet) {
     blocks.push({

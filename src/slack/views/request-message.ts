@@ -21,6 +21,8 @@ export const ActionId = {
   extendGrant: 'grant_extend',
   extensionApprove: 'extension_approve',
   extensionDeny: 'extension_deny',
+  /** credentials mode: a fresh session on the delivery DM. */
+  refreshDelivery: 'delivery_refresh',
 } as const;
 
 const STATE_ICON: Record<AccessRequest['state'], string> = {

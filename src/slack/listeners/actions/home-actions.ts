@@ -42,6 +42,21 @@ export function register(app: App, context: FlowContext): void {
     await publishHome(client, context, body.user.id);
   });
 
+  app.action<BlockAction<ButtonAction>>(ActionId.refreshDelivery, async ({ ack, body, action, client }) => {
+    await ack();
+    try {
+      const result = await context.requests.refreshDelivery(action.value ?? '', body.user.id);
+      if (!result.ok) await tellClicker(client, body, `:no_entry: ${escapeMrkdwn(result.refusal.message)}`);
+    } catch (error) {
+      context.logger.warn({ err: error, requestId: action.value }, 'refreshing credentials failed');
+      await tellClicker(
+        client,
+        body,
+        ':warning: New credentials could not be issued; try again in a minute.',
+      );
+    }
+  });
+
   // Extend from App Home or from the expiry-warning DM: the form offers what the limits allow.
   for (const actionId of [ActionId.extend, ActionId.extendGrant]) {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client }) => {
