@@ -147,13 +147,8 @@ export class RequestService {
     };
     const { settings } = this.deps;
     const requester = await this.deps.people.person(draft.requesterId);
-    const personProblem = checkPerson(requester);
-    if (personProblem || !requester) return refuse([personProblem!]);
-    const eligibility = checkEligibility(
-      settings.requesterGroups,
-      await this.membershipsOf(draft.requesterId, settings.requesterGroups),
-    );
-    if (eligibility) return refuse([eligibility]);
+    const ineligible = await this.whyIneligible(draft.requesterId, requester);
+    if (ineligible || !requester) return refuse([ineligible!]);
 
     const refusals: Refusal[] = [];
     const account = await this.deps.accounts.findAccount(draft.account);
@@ -1118,6 +1113,21 @@ export class RequestService {
       stateAfter: request.state,
     });
     return { ok: true, request, message: `New credentials for request ${requestId} are in your DMs.` };
+  }
+
+  /**
+   * Why this person may not ask for access at all (deleted, guest, bot, outside the requester
+   * groups), or undefined. The form, the account type-ahead and `templates` use it too, so a
+   * guest learns nothing about the accounts.
+   */
+  async whyIneligible(userId: string, known?: Person): Promise<Refusal | undefined> {
+    const person = known ?? (await this.deps.people.person(userId));
+    const personProblem = checkPerson(person);
+    if (personProblem) return personProblem;
+    return checkEligibility(
+      this.deps.settings.requesterGroups,
+      await this.membershipsOf(userId, this.deps.settings.requesterGroups),
+    );
   }
 
   async status(requestId: string, userId: string): Promise<ActionResult> {

@@ -89,9 +89,14 @@ export function register(app: App, context: ListenerContext): void {
     }
     const flow = context;
     switch (parsed.kind) {
-      case 'open-modal':
+      case 'open-modal': {
         await ack();
-        // trigger_id is valid for 3 s from Slack's side: open the form straight after the ack.
+        // trigger_id is valid for 3 s from Slack's side: check, then open the form straight away.
+        const ineligible = await flow.requests.whyIneligible(cmd.user_id);
+        if (ineligible) {
+          await respond({ response_type: 'ephemeral', text: refusalText([ineligible]) });
+          return;
+        }
         await client.views.open({
           trigger_id: cmd.trigger_id,
           view: requestModal({
@@ -101,9 +106,12 @@ export function register(app: App, context: ListenerContext): void {
           }),
         });
         return;
-      case 'templates':
-        await ack(ephemeral(templatesText(flow.templates.list())));
+      }
+      case 'templates': {
+        const ineligible = await flow.requests.whyIneligible(cmd.user_id);
+        await ack(ephemeral(ineligible ? refusalText([ineligible]) : templatesText(flow.templates.list())));
         return;
+      }
       case 'list':
         await ack(ephemeral(listText(await flow.requests.listFor(cmd.user_id))));
         return;
