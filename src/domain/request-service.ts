@@ -685,6 +685,10 @@ export class RequestService {
     }
     const problem = this.checkExtension(request, seconds);
     if (problem) return refuse(problem);
+    // Someone who lost the right to ask (left the requester groups, became a guest, was
+    // deactivated) keeps what was granted until it ends, but gets no more of it.
+    const ineligible = await this.whyIneligible(actorId);
+    if (ineligible) return refuse(ineligible);
     const rule = this.rule(request.ruleName)!;
     if (rule.extensions.autoApprove) return this.applyExtension(request, actorId, seconds);
     if (request.pendingExtension) {
