@@ -14,7 +14,7 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'html'],
-      thresholds: { lines: 60, functions: 60, branches: 50, statements: 60 },
+      thresholds: { lines: 85, functions: 85, branches: 70, statements: 82 },
     },
   },
 });
