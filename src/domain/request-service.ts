@@ -395,12 +395,7 @@ export class RequestService {
     const request = await this.deps.store.get(requestId);
     if (!request) return this.refuseMissing(actorId, 'cancel', requestId);
     if (request.requesterId !== actorId) {
-      return this.refuseWith(
-        actorId,
-        'cancel',
-        request,
-        refusal('not-yours', 'only the requester can cancel a request'),
-      );
+      return this.refuseNotYours(actorId, 'cancel', request, 'only the requester can cancel a request');
     }
     const moved = await this.deps.store.transition(requestId, {
       from: ['pending'],
@@ -508,14 +503,11 @@ export class RequestService {
     const request = await this.deps.store.get(requestId);
     if (!request) return this.refuseMissing(actorId, 'revoke', requestId);
     if (actorId !== SYSTEM_ACTOR && !(await this.mayRevoke(request, actorId))) {
-      return this.refuseWith(
+      return this.refuseNotYours(
         actorId,
         'revoke',
         request,
-        refusal(
-          'not-yours',
-          `only the requester, an approver of rule "${request.ruleName}" or an admin can revoke this grant`,
-        ),
+        `only the requester, an approver of rule "${request.ruleName}" or an admin can revoke this grant`,
       );
     }
     if (actorId === SYSTEM_ACTOR && request.state === 'revoked') {
@@ -681,7 +673,7 @@ export class RequestService {
     if (!request) return this.refuseMissing(actorId, 'extend', requestId);
     const refuse = (r: Refusal) => this.refuseWith(actorId, 'extend', request, r);
     if (request.requesterId !== actorId) {
-      return refuse(refusal('not-yours', 'only the requester can extend a grant'));
+      return this.refuseNotYours(actorId, 'extend', request, 'only the requester can extend a grant');
     }
     const problem = this.checkExtension(request, seconds);
     if (problem) return refuse(problem);
@@ -1087,11 +1079,11 @@ export class RequestService {
     const request = await this.deps.store.get(requestId);
     if (!request) return this.refuseMissing(actorId, 'refresh', requestId);
     if (request.requesterId !== actorId) {
-      return this.refuseWith(
+      return this.refuseNotYours(
         actorId,
         'refresh',
         request,
-        refusal('not-yours', 'only the requester can refresh the credentials of a grant'),
+        'only the requester can refresh the credentials of a grant',
       );
     }
     if (request.state !== 'active' || (request.expiresAt ?? 0) <= this.deps.clock.now()) {
@@ -1137,13 +1129,9 @@ export class RequestService {
   async status(requestId: string, userId: string): Promise<ActionResult> {
     const request = await this.deps.store.get(requestId);
     if (!request) return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
-    const rule = this.rule(request.ruleName);
-    const involved =
-      request.requesterId === userId ||
-      request.approvals.some((a) => a.approverId === userId) ||
-      (rule !== undefined && isApprover(rule, userId, await this.membersOf(rule.approvers.groups))) ||
-      (await this.isAdmin(userId));
-    if (!involved) return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
+    if (!(await this.isInvolved(request, userId))) {
+      return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
+    }
     return { ok: true, request, message: describeState(request.state) };
   }
 
@@ -1204,6 +1192,34 @@ export class RequestService {
       ...(reason ? { reason } : {}),
       ...(details ? { details } : {}),
     };
+  }
+
+  /** The requester, anyone who decided it, an approver of its rule now, or an admin. */
+  private async isInvolved(request: AccessRequest, userId: string): Promise<boolean> {
+    const rule = this.rule(request.ruleName);
+    return (
+      request.requesterId === userId ||
+      request.approvals.some((a) => a.approverId === userId) ||
+      (rule !== undefined && isApprover(rule, userId, await this.membersOf(rule.approvers.groups))) ||
+      (await this.isAdmin(userId))
+    );
+  }
+
+  /**
+   * A refusal for someone acting on a request that is not theirs. People with no part in it are
+   * told it does not exist, as `status` does, so request ids reveal nothing about other people's
+   * access; the attempt is audited either way.
+   */
+  private async refuseNotYours(
+    actorId: string,
+    action: string,
+    request: AccessRequest,
+    message: string,
+  ): Promise<ActionResult> {
+    const r = (await this.isInvolved(request, actorId))
+      ? refusal('not-yours', message)
+      : refusal('not-found', `request ${request.id} does not exist`);
+    return this.refuseWith(actorId, action, request, r);
   }
 
   private async refuseMissing(actorId: string, action: string, requestId: string): Promise<ActionResult> {

@@ -84,7 +84,7 @@ describe('credentials-mode delivery', () => {
       );
     expect((await press(STRANGER)).status).toBe(200);
     await waitUntil(
-      () => ephemeralsTo(running.fake, STRANGER).find((t) => t.includes('only the requester')),
+      () => ephemeralsTo(running.fake, STRANGER).find((t) => t.includes('does not exist')),
       'refusal for someone else',
     );
     expect(grants.callsTo('refreshDelivery')).toHaveLength(0);

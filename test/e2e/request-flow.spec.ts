@@ -303,6 +303,7 @@ describe('asking for access and getting it approved', () => {
     const approvals = a.service.queues.get(QueueName.approvals);
     expect(await approvals.getJob(jobId.expire(msg.requestId))).toBeDefined();
     await command(a, `cancel ${msg.requestId}`, STRANGER);
+    await command(a, `cancel ${msg.requestId}`, APPROVER1);
     await command(a, `cancel ${msg.requestId}`);
     await waitUntil(
       () => updatesOf(a.fake, msg).find((c) => JSON.stringify(c.args.blocks).includes('cancelled')),
@@ -312,7 +313,9 @@ describe('asking for access and getting it approved', () => {
     expect(await approvals.getJob(jobId.expire(msg.requestId))).toBeUndefined();
     expect(await approvals.getJob(jobId.remind(msg.requestId))).toBeUndefined();
     const texts = a.fake.callsTo('response_url').map((c) => String(c.args.text));
+    // An approver is told why; a stranger is told the request does not exist.
     expect(texts.some((t) => t.includes('only the requester can cancel'))).toBe(true);
+    expect(texts.some((t) => t.includes(`request ${msg.requestId} does not exist`))).toBe(true);
     await click(a, APPROVER1, 'request_approve', msg);
     await waitUntil(
       () => ephemeralsTo(a.fake, APPROVER1).find((t) => t.includes('already cancelled')),
