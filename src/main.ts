@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { EnvOptions } from './config/env.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import type { AppConfig } from './config/schema.js';
+import type { AuditEvent } from './domain/audit-event.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
 import { systemClock } from './domain/ports.js';
 import { RequestService, type RequestSettings } from './domain/request-service.js';
@@ -74,6 +75,19 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** Every audited state change also counts in `aws_access_request_transitions_total{to}`. */
+function countTransitions(
+  metrics: Metrics,
+  forward: (id: string, event: AuditEvent) => Promise<void>,
+): (id: string, event: AuditEvent) => Promise<void> {
+  return async (id, event) => {
+    if (event.outcome === 'ok' && event.stateAfter && event.stateAfter !== event.stateBefore) {
+      metrics.requestTransitions.inc({ to: event.stateAfter });
+    }
+    await forward(id, event);
+  };
+}
+
 export function requestSettings(config: AppConfig): RequestSettings {
   return {
     rules: config.approval.rules,
@@ -136,7 +150,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const ruleByName = (name: string) => settings.rules.find((r) => r.name === name);
   const audit = new RedisAuditLog(redis, config.redis.prefix, {
     logger,
-    forward: auditBatchScheduler(queues, config.slack.auditBatchSeconds),
+    forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds)),
   });
   const store = new RedisRequestStore(redis, config.redis.prefix);
   metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));

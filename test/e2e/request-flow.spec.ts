@@ -81,6 +81,11 @@ describe('asking for access and getting it approved', () => {
     expect(JSON.stringify(update.args.blocks)).not.toContain('request_approve');
     const revoke = await a.service.queues.get(QueueName.grants).getJob(jobId.revoke(msg.requestId));
     expect(revoke).toBeDefined();
+    // Operators see the lifecycle in the metrics the alerts use.
+    const metrics = await (await fetch(`${a.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('aws_access_request_transitions_total{to="pending"} 1');
+    expect(metrics).toContain('aws_access_request_transitions_total{to="approved"} 1');
+    expect(metrics).toContain('aws_access_request_transitions_total{to="active"} 1');
   });
 
   it('by modal: type-ahead over accounts, inline errors, then the same approval flow', async () => {
