@@ -91,6 +91,9 @@ export interface AccessRequest {
   message?: { channel: string; ts: string };
   /** An extension waiting for the rule's approvers (rules without extensions.autoApprove). */
   pendingExtension?: PendingExtension;
+  /** Break-glass only: the approver who reviewed the use afterwards (set once, never changed). */
+  reviewedBy?: string;
+  reviewedAt?: number;
 }
 
 export interface PendingExtension {

@@ -54,7 +54,9 @@ export type RefusalCode =
   | 'not-yours'
   | 'wrong-state'
   | 'extension-limit'
-  | 'extension-needs-approval';
+  | 'extension-needs-approval'
+  | 'not-break-glass'
+  | 'already-reviewed';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {

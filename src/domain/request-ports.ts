@@ -44,6 +44,8 @@ export interface RequestStore {
   listByState(state: RequestState, limit?: number): Promise<AccessRequest[]>;
   /** Active (and revoke-failed) grants whose end is at or before `time`, soonest first. */
   listExpiringBefore(time: number, limit?: number): Promise<AccessRequest[]>;
+  /** Break-glass requests nobody has reviewed yet, oldest first. */
+  listUnreviewedBreakGlass(limit?: number): Promise<AccessRequest[]>;
 }
 
 export interface PeopleDirectory {
@@ -84,6 +86,8 @@ export interface RequestNotifier {
     rule: ApprovalRule,
   ): Promise<{ channel: string; ts: string } | undefined>;
   alertSecurity(text: string, request?: AccessRequest): Promise<void>;
+  /** Redraws the break-glass review message (reviewer, time, no buttons) and tells the security channel. */
+  breakGlassReviewed(request: AccessRequest): Promise<void>;
   /** DM before the grant ends; offers Extend when `allowance.maxSeconds` > 0. */
   expiryWarning(
     request: AccessRequest,

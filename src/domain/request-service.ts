@@ -23,6 +23,7 @@ import {
   type Refusal,
 } from './approval-policy.js';
 import type { AuditEvent, AuditLog } from './audit-event.js';
+import { alreadyReviewed, checkReviewer } from './break-glass-review.js';
 import { resolvePrincipal, type IdentitySettings } from './identity.js';
 import type {
   Account,
@@ -1138,6 +1139,76 @@ export class RequestService {
   async isAdmin(userId: string): Promise<boolean> {
     const members = await this.membersOf(this.deps.settings.adminGroups);
     return [...members.values()].some((m) => m.includes(userId));
+  }
+
+  // ── break-glass review ────────────────────────────────────────────────────
+
+  /**
+   * Records one approver's review of a break-glass grant, whatever state the grant is in now.
+   * Authority is checked at click time like an approval. The review is a versioned
+   * compare-and-set that keeps the state: the first valid click wins, a later one is refused
+   * ("already reviewed by …"); a concurrent change of the grant (revoke, extend) only makes us
+   * re-read and try again.
+   */
+  async reviewBreakGlass(requestId: string, clickerId: string): Promise<ActionResult> {
+    const action = 'break-glass-review';
+    let request = await this.deps.store.get(requestId);
+    if (!request) return this.refuseMissing(clickerId, action, requestId);
+    const rule = this.rule(request.ruleName);
+    const [clicker, groupMembers] = await Promise.all([
+      this.deps.people.person(clickerId),
+      this.membersOf(rule?.approvers.groups ?? []),
+    ]);
+    const problem = checkReviewer({ request, rule, clickerId, clicker, groupMembers });
+    if (problem) return this.refuseWith(clickerId, action, request, problem);
+    const at = this.deps.clock.now();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const moved = await this.deps.store.transition(requestId, {
+        from: [request.state],
+        to: request.state,
+        expectedVersion: request.version,
+        patch: { reviewedBy: clickerId, reviewedAt: at },
+      });
+      if (moved.ok) {
+        await this.record({
+          ...this.transitionEvent(clickerId, action, moved),
+          details: { rule: request.ruleName },
+        });
+        await this.safely('break-glass review message', () =>
+          this.deps.notifier.breakGlassReviewed(moved.request),
+        );
+        return {
+          ok: true,
+          request: moved.request,
+          message: `Marked break-glass request ${requestId} as reviewed.`,
+          changed: true,
+        };
+      }
+      if (moved.reason === 'missing') return this.refuseMissing(clickerId, action, requestId);
+      const current = await this.deps.store.get(requestId);
+      if (!current) return this.refuseMissing(clickerId, action, requestId);
+      const reviewed = alreadyReviewed(current);
+      if (reviewed) return this.refuseWith(clickerId, action, current, reviewed);
+      request = current;
+    }
+    return this.refuseWith(
+      clickerId,
+      action,
+      request,
+      refusal('wrong-state', `request ${requestId} changed meanwhile; nothing was changed, try again`),
+    );
+  }
+
+  /** Break-glass grants this user may review now (an approver of the rule, not the requester). */
+  async reviewsWaitingFor(userId: string): Promise<AccessRequest[]> {
+    const unreviewed = await this.deps.store.listUnreviewedBreakGlass(100);
+    const rules = new Map(unreviewed.map((r) => [r.ruleName, this.rule(r.ruleName)]));
+    const groups = [...new Set([...rules.values()].flatMap((r) => r?.approvers.groups ?? []))];
+    const members = await this.membersOf(groups);
+    return unreviewed.filter((r) => {
+      const rule = rules.get(r.ruleName);
+      return rule !== undefined && r.requesterId !== userId && isApprover(rule, userId, members);
+    });
   }
 
   // ── helpers ───────────────────────────────────────────────────────────────

@@ -194,6 +194,22 @@ export class SlackNotifier implements RequestNotifier {
     );
   }
 
+  async breakGlassReviewed(request: AccessRequest): Promise<void> {
+    if (request.message) {
+      await this.update(
+        request.message.channel,
+        request.message.ts,
+        `Reviewed: ${requestHeadline(request)}`,
+        this.blocks(request, undefined, true),
+      );
+    }
+    const at = request.reviewedAt ? ` at ${new Date(request.reviewedAt).toISOString()}` : '';
+    const text = `:white_check_mark: Break-glass request ${request.id} by ${mention(request.requesterId)} (*${escapeMrkdwn(request.templateName)}* on ${escapeMrkdwn(request.accountName)}) was reviewed by ${mention(request.reviewedBy ?? 'unknown')}${at}.`;
+    await this.post(this.channels.security, `Break-glass request ${request.id} reviewed`, [
+      { type: 'section', text: mrkdwn(text) },
+    ]);
+  }
+
   async alertSecurity(text: string, request?: AccessRequest): Promise<void> {
     await this.post(this.channels.security, escapeMrkdwn(text), [
       { type: 'section', text: plainText(`⚠ ${text}`) },

@@ -28,6 +28,7 @@ const NUMBER_FIELDS = new Set<keyof AccessRequest>([
   'expiresAt',
   'extensions',
   'revokedAt',
+  'reviewedAt',
 ]);
 const BOOLEAN_FIELDS = new Set<keyof AccessRequest>(['breakGlass', 'autoApproved']);
 
@@ -93,6 +94,10 @@ export class RedisRequestStore implements RequestStore {
   private requesterKey(userId: string): string {
     return `${this.prefix}:requests:requester:${userId}`;
   }
+  /** Break-glass grants nobody has reviewed yet (by createdAt); pruned lazily once reviewed. */
+  private get unreviewedKey(): string {
+    return `${this.prefix}:requests:break-glass-unreviewed`;
+  }
   private get expiryKey(): string {
     return `${this.prefix}:requests:expiry`;
   }
@@ -103,8 +108,9 @@ export class RedisRequestStore implements RequestStore {
     if ((await this.redis.hsetnx(this.key(request.id), 'id', request.id)) !== 1) {
       throw new Error(`request id ${request.id} already exists`);
     }
-    await this.redis
-      .multi()
+    const multi = this.redis.multi();
+    if (request.breakGlass) multi.zadd(this.unreviewedKey, request.createdAt, request.id);
+    await multi
       .hset(this.key(request.id), encodeRequest(stored))
       .zadd(this.requesterKey(request.requesterId), request.createdAt, request.id)
       .zadd(`${this.stateIndexPrefix}${request.state}`, request.createdAt, request.id)
@@ -197,6 +203,23 @@ export class RedisRequestStore implements RequestStore {
       states.map((state) => this.redis.zcard(`${this.stateIndexPrefix}${state}`)),
     );
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Break-glass requests without a review, oldest first. The review itself is a versioned
+   * transition on the request hash (the source of truth); this index only finds candidates, and
+   * ids already reviewed are dropped from it here.
+   */
+  async listUnreviewedBreakGlass(limit = 100): Promise<AccessRequest[]> {
+    const ids = await this.redis.zrange(this.unreviewedKey, '0', String(limit - 1));
+    const requests = await this.load(ids);
+    const found = new Set(requests.map((r) => r.id));
+    const done = [
+      ...ids.filter((id) => !found.has(id)),
+      ...requests.filter((r) => r.reviewedBy).map((r) => r.id),
+    ];
+    if (done.length) await this.redis.zrem(this.unreviewedKey, ...done);
+    return requests.filter((r) => r.breakGlass && !r.reviewedBy);
   }
 
   async listExpiringBefore(time: number, limit = 100): Promise<AccessRequest[]> {

@@ -395,6 +395,7 @@ describe('asking for access and getting it approved', () => {
       (c) => c.args.channel === 'C0APPROVALS' && JSON.stringify(c.args.blocks).includes('please review'),
     );
     expect(JSON.stringify(review.args.blocks)).not.toContain('request_approve');
+    expect(JSON.stringify(review.args.blocks)).toContain('"action_id":"breakglass_review"');
     await waitUntil(
       () => dmsTo(a.fake, REQUESTER).find((c) => JSON.stringify(c.args.blocks ?? '').includes('switchrole')),
       'delivery',

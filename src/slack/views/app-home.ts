@@ -3,7 +3,7 @@ import type { HomeView, KnownBlock } from '@slack/types';
 import type { AccessRequest } from '../../domain/access-request.js';
 import { formatDuration } from '../../domain/duration.js';
 import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
-import { accountLine, ActionId } from './request-message.js';
+import { accountLine, ActionId, reviewActions } from './request-message.js';
 
 function line(request: AccessRequest): string {
   return `\`${request.id}\` *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`;
@@ -21,6 +21,8 @@ export function appHomeView(lists: {
   active: AccessRequest[];
   pending: AccessRequest[];
   waiting: AccessRequest[];
+  /** Break-glass grants waiting for this approver's review (shown under "waiting for your approval"). */
+  reviews?: AccessRequest[];
 }): HomeView {
   const active = lists.active.map((r): KnownBlock[] => [
     {
@@ -78,12 +80,22 @@ export function appHomeView(lists: {
       ],
     },
   ]);
+  const reviews = (lists.reviews ?? []).map((r): KnownBlock[] => [
+    {
+      type: 'section',
+      text: mrkdwn(
+        `:rotating_light: Break-glass review: ${line(r)} for ${formatDuration(r.durationSeconds)}, taken by ${mention(r.requesterId)}`,
+      ),
+    },
+    { type: 'section', text: plainText(r.reason || '(no reason given)') },
+    reviewActions(r, `review_${r.id}`),
+  ]);
   return {
     type: 'home',
     blocks: [
       ...section('Your active grants', 'No active grants.', active),
       ...section('Your pending requests', 'Nothing pending.', pending),
-      ...section('Waiting for your approval', 'Nothing waiting for you.', waiting),
+      ...section('Waiting for your approval', 'Nothing waiting for you.', [...waiting, ...reviews]),
       { type: 'context', elements: [mrkdwn('Ask for access with `/aws-access`.')] },
     ],
   };

@@ -23,6 +23,8 @@ export const ActionId = {
   extensionDeny: 'extension_deny',
   /** credentials mode: a fresh session on the delivery DM. */
   refreshDelivery: 'delivery_refresh',
+  /** Mark reviewed on the break-glass review message (and App Home). */
+  reviewBreakGlass: 'breakglass_review',
 } as const;
 
 const STATE_ICON: Record<AccessRequest['state'], string> = {
@@ -64,7 +66,10 @@ export interface RequestMessageOptions {
   rule: ApprovalRule | undefined;
   template: TemplateInfo | undefined;
   note?: string;
-  /** Break-glass review: the grant happened already; no buttons. */
+  /**
+   * Break-glass review: the grant happened already, so no Approve / Deny; instead Mark reviewed
+   * until an approver has reviewed it, then who reviewed it and when.
+   */
   review?: boolean;
 }
 
@@ -97,7 +102,15 @@ export function requestMessageBlocks(request: AccessRequest, options: RequestMes
     { type: 'section', block_id: 'reason', text: plainText(request.reason || '(none given)') },
   ];
   if (template) blocks.push({ type: 'context', elements: [mrkdwn(templateMrkdwn(template))] });
-  if (options.review) {
+  if (options.review && request.reviewedBy) {
+    const at = request.reviewedAt ? ` at ${slackDate(request.reviewedAt)}` : '';
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        `:rotating_light: *Break-glass*: granted at once without approval. :white_check_mark: Reviewed by ${mention(request.reviewedBy)}${at}.`,
+      ),
+    });
+  } else if (options.review) {
     blocks.push({
       type: 'section',
       text: mrkdwn(
@@ -141,5 +154,22 @@ export function requestMessageBlocks(request: AccessRequest, options: RequestMes
       ],
     });
   }
+  if (options.review && !request.reviewedBy) blocks.push(reviewActions(request));
   return blocks;
+}
+
+export function reviewActions(request: AccessRequest, blockId = 'review'): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: blockId,
+    elements: [
+      {
+        type: 'button',
+        action_id: ActionId.reviewBreakGlass,
+        text: plainText('Mark reviewed'),
+        style: 'primary',
+        value: request.id,
+      },
+    ],
+  };
 }

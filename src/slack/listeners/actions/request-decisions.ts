@@ -5,11 +5,12 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { GrantOperationError } from '../../../domain/request-service.js';
-import { escapeMrkdwn } from '../../mrkdwn.js';
+import { escapeMrkdwn, escapeMrkdwnKeepingMentions } from '../../mrkdwn.js';
 import { parseExtensionButtonValue } from '../../views/grant-messages.js';
 import { ActionId } from '../../views/request-message.js';
 import { denyModal } from '../../views/request-modal.js';
 import type { FlowContext } from '../context.js';
+import { publishHome } from '../events/app-home-opened.js';
 
 /** Tells one person something privately: ephemeral in the channel of the click, else a DM. */
 export async function tellClicker(client: WebClient, body: BlockAction, text: string): Promise<void> {
@@ -47,6 +48,27 @@ export function register(app: App, context: FlowContext): void {
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId) });
+  });
+
+  // Break-glass review: approvers only, checked at click time; the first valid click records it.
+  app.action<BlockAction<ButtonAction>>(ActionId.reviewBreakGlass, async ({ ack, body, action, client }) => {
+    await ack();
+    const requestId = action.value ?? '';
+    try {
+      const result = await context.requests.reviewBreakGlass(requestId, body.user.id);
+      // The refusal may name the earlier reviewer as a mention; everything else in it is escaped.
+      await tellClicker(
+        client,
+        body,
+        result.ok ? result.message : `:no_entry: ${escapeMrkdwnKeepingMentions(result.refusal.message)}`,
+      );
+      if (body.container?.type === 'view') await publishHome(client, context, body.user.id);
+    } catch (error) {
+      context.logger.error({ err: error, requestId }, 'break-glass review failed');
+      await tellClicker(client, body, ':warning: Recording the review failed; please try again.').catch(
+        () => undefined,
+      );
+    }
   });
 
   // Extensions that need approval: the same click-time checks, counted once per approver.

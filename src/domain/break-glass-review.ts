@@ -1,0 +1,56 @@
+/**
+ * The review that follows a break-glass grant: the grant happened at once, so one of the rule's
+ * approvers looks at it afterwards. The review does not change the grant's state; it is recorded
+ * once on the request (`reviewedBy` / `reviewedAt`) and the first valid click wins.
+ */
+import type { AccessRequest } from './access-request.js';
+import {
+  checkPerson,
+  isApprover,
+  refusal,
+  type ApprovalRule,
+  type Person,
+  type Refusal,
+} from './approval-policy.js';
+
+export interface ReviewCheck {
+  request: AccessRequest;
+  /** The rule as configured now; undefined when it has been removed since. */
+  rule: ApprovalRule | undefined;
+  clickerId: string;
+  clicker: Person | undefined;
+  groupMembers: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Checked at every click with the rule and group memberships of that moment, like an approval:
+ * a break-glass request not yet reviewed, a clicker who is not the requester, is a person (not
+ * deleted, a guest or a bot) and is an approver of the rule now.
+ */
+export function checkReviewer(check: ReviewCheck): Refusal | undefined {
+  const { request, rule, clickerId } = check;
+  if (!request.breakGlass) {
+    return refusal('not-break-glass', `request ${request.id} is not a break-glass grant; it needs no review`);
+  }
+  if (clickerId === request.requesterId) {
+    return refusal('self-approval', 'you cannot review your own break-glass access');
+  }
+  const personProblem = checkPerson(check.clicker);
+  if (personProblem) return { ...personProblem, code: 'not-an-approver' };
+  if (!rule || !isApprover(rule, clickerId, check.groupMembers)) {
+    return refusal(
+      'not-an-approver',
+      `you are not an approver for rule "${request.ruleName}" of request ${request.id}`,
+    );
+  }
+  return alreadyReviewed(request);
+}
+
+export function alreadyReviewed(request: AccessRequest): Refusal | undefined {
+  if (!request.reviewedBy) return undefined;
+  const at = request.reviewedAt ? ` at ${new Date(request.reviewedAt).toISOString()}` : '';
+  return refusal(
+    'already-reviewed',
+    `request ${request.id} was already reviewed by <@${request.reviewedBy}>${at}; nothing was changed`,
+  );
+}
