@@ -304,6 +304,11 @@ export const configSchema = z
           .default(3)
           .describe('how many times one grant may be extended (a template may lower it)'),
         maxTotal: duration.default(86400).describe('longest a grant may last including extensions'),
+        provisioningTimeout: duration
+          .default(600)
+          .describe(
+            'an approved request not yet active after this (a crash between approval and grant) is granted again or failed by reconcile',
+          ),
       })
       .strict()
       .default({
@@ -313,6 +318,7 @@ export const configSchema = z
         expiryWarning: 600,
         maxExtensions: 3,
         maxTotal: 86400,
+        provisioningTimeout: 600,
       })
       .describe(
         'limits for every grant; templates and rules may only lower them; `min` ≤ `default` ≤ `max` ≤ `maxTotal`',

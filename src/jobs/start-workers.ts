@@ -81,6 +81,7 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
               redis: connection,
               redisPrefix: prefix,
               clock,
+              stuckAfterSeconds: loaded.config.durations.provisioningTimeout,
               logger: logger.child({ queue: QueueName.reconcile }),
               metrics,
             },
