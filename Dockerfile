@@ -11,11 +11,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/copy-assets.mjs ./scripts/
 COPY src ./src
-# tsc emits only JavaScript; files the code reads at run time (the store's Lua scripts) are
-# copied next to the modules that load them.
-RUN npm run build \
-  && cd src && find . -type f ! -name '*.ts' -exec cp --parents {} ../dist/ \;
+# `npm run build` compiles and copies the files the code reads at run time (the store's Lua
+# scripts) next to the modules that load them.
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
 # tini reaps zombies and forwards SIGTERM to node, so graceful shutdown (close workers,
