@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { startInfra } from './support/infra.js';
 import {
-  checksMarkdown,
+  benchResult,
   latencyCells,
   latencyHeader,
   table,
@@ -165,55 +165,52 @@ export async function ackBench(): Promise<BenchResult> {
       });
     }
   }
-  const markdown = [
-    table(
-      [
-        'command',
-        'concurrency',
-        'requests',
-        ...latencyHeader,
-        'req/s',
-        'service CPU ms/req',
-        'event-loop p99 ms',
-      ],
-      cells.map((c) => [
-        c.kind === 'help' ? '`help`' : 'one-line request',
-        c.concurrency,
-        c.sent,
-        ...latencyCells(c.ack),
-        c.throughput.toFixed(0),
-        c.serviceCpuMsPerRequest.toFixed(2),
-        ms(c.eventLoopDelayP99Ms),
-      ]),
-    ),
-    '',
-    'Request completed: command sent → "sent to the approvers" on its response_url (request checked against the policy, stored, approver message posted, pending timers scheduled). ' +
-      `The first row sends one command at a time and waits for its confirmation (${SEQUENTIAL} requests); ` +
-      'the others are the ack runs above, whose commands are acked faster than the work behind them finishes, so their completion times include the backlog.',
-    '',
-    table(
-      ['load', 'completed', ...latencyHeader, 'completed/s'],
-      [
-        ...(sequential ? [['one at a time', sequential.n, ...latencyCells(sequential), '']] : []),
-        ...cells
-          .filter((c) => c.completion)
-          .map((c) => [
-            `concurrency ${c.concurrency}`,
-            c.completed ?? 0,
-            ...latencyCells(c.completion!),
-            (c.completionRate ?? 0).toFixed(0),
-          ]),
-      ],
-    ),
-    '',
-    checksMarkdown(checks),
-  ].join('\n');
-  return {
+  return benchResult({
     name: 'ack',
     title: 'Slash-command ack latency',
-    elapsedMs: performance.now() - started,
-    markdown,
+    started,
+    sections: [
+      table(
+        [
+          'command',
+          'concurrency',
+          'requests',
+          ...latencyHeader,
+          'req/s',
+          'service CPU ms/req',
+          'event-loop p99 ms',
+        ],
+        cells.map((c) => [
+          c.kind === 'help' ? '`help`' : 'one-line request',
+          c.concurrency,
+          c.sent,
+          ...latencyCells(c.ack),
+          c.throughput.toFixed(0),
+          c.serviceCpuMsPerRequest.toFixed(2),
+          ms(c.eventLoopDelayP99Ms),
+        ]),
+      ),
+      '',
+      'Request completed: command sent → "sent to the approvers" on its response_url (request checked against the policy, stored, approver message posted, pending timers scheduled). ' +
+        `The first row sends one command at a time and waits for its confirmation (${SEQUENTIAL} requests); ` +
+        'the others are the ack runs above, whose commands are acked faster than the work behind them finishes, so their completion times include the backlog.',
+      '',
+      table(
+        ['load', 'completed', ...latencyHeader, 'completed/s'],
+        [
+          ...(sequential ? [['one at a time', sequential.n, ...latencyCells(sequential), '']] : []),
+          ...cells
+            .filter((c) => c.completion)
+            .map((c) => [
+              `concurrency ${c.concurrency}`,
+              c.completed ?? 0,
+              ...latencyCells(c.completion!),
+              (c.completionRate ?? 0).toFixed(0),
+            ]),
+        ],
+      ),
+    ],
     checks,
     data: { total: TOTAL, cellMaxMs: CELL_MAX_MS, sequential, cells },
-  };
+  });
 }

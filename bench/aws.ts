@@ -14,7 +14,7 @@ import { createLogger } from '../src/logger.js';
 import { benchConfig } from './support/config.js';
 import { startInfra } from './support/infra.js';
 import {
-  checksMarkdown,
+  benchResult,
   latencyCells,
   latencyHeader,
   table,
@@ -213,42 +213,39 @@ export async function awsBench(): Promise<BenchResult> {
       console.error(`  aws reconcile ${made.length} roles: ${ms(took)} ms, ${counter.total()} IAM calls`);
     }
 
-    const markdown = [
-      `Cold first grant in the account (broker session, boundary policy created): ${ms(coldMs)} ms. ` +
-        `Grants asked to wait for IAM consistency ${grantSleeps} time(s) in ${rows.filter((r) => r.op === 'grant').reduce((a, r) => a + r.n, 0)} grants (the waits are skipped here; on AWS a new role typically needs a few seconds before it can be assumed).`,
-      '',
-      table(
-        ['operation', 'concurrency', 'n', ...latencyHeader, 'ops/s', 'IAM calls/op'],
-        rows.map((r) => [
-          r.op,
-          r.concurrency,
-          r.n,
-          ...latencyCells(r.latency),
-          r.perSecond.toFixed(1),
-          r.iamCallsPerOp.toFixed(1),
-        ]),
-      ),
-      '',
-      table(
-        ['reconcile: roles in /aws-access/', 'time ms', 'IAM calls', 'of which ListRoles / ListRoleTags'],
-        reconcileRows.map((r) => [
-          r.roles,
-          ms(r.ms),
-          Object.values(r.calls).reduce((a, b) => a + b, 0),
-          `${r.calls.ListRoles ?? 0} / ${r.calls.ListRoleTags ?? 0}`,
-        ]),
-      ),
-      '',
-      checksMarkdown(checks),
-    ].join('\n');
-    return {
+    return benchResult({
       name: 'aws',
       title: 'Grant, extend, revoke and reconcile on moto',
-      elapsedMs: performance.now() - started,
-      markdown,
+      started,
+      sections: [
+        `Cold first grant in the account (broker session, boundary policy created): ${ms(coldMs)} ms. ` +
+          `Grants asked to wait for IAM consistency ${grantSleeps} time(s) in ${rows.filter((r) => r.op === 'grant').reduce((a, r) => a + r.n, 0)} grants (the waits are skipped here; on AWS a new role typically needs a few seconds before it can be assumed).`,
+        '',
+        table(
+          ['operation', 'concurrency', 'n', ...latencyHeader, 'ops/s', 'IAM calls/op'],
+          rows.map((r) => [
+            r.op,
+            r.concurrency,
+            r.n,
+            ...latencyCells(r.latency),
+            r.perSecond.toFixed(1),
+            r.iamCallsPerOp.toFixed(1),
+          ]),
+        ),
+        '',
+        table(
+          ['reconcile: roles in /aws-access/', 'time ms', 'IAM calls', 'of which ListRoles / ListRoleTags'],
+          reconcileRows.map((r) => [
+            r.roles,
+            ms(r.ms),
+            Object.values(r.calls).reduce((a, b) => a + b, 0),
+            `${r.calls.ListRoles ?? 0} / ${r.calls.ListRoleTags ?? 0}`,
+          ]),
+        ),
+      ],
       checks,
       data: { template: TEMPLATE, coldMs, grantSleeps, rows, reconcile: reconcileRows },
-    };
+    });
   } finally {
     await redis.quit().catch(() => redis.disconnect());
     await infra.stop();

@@ -16,7 +16,7 @@ import { createLogger } from '../src/logger.js';
 import { startFakeSlack } from '../test/support/fake-slack.js';
 import { benchConfig } from './support/config.js';
 import { startInfra } from './support/infra.js';
-import { checksMarkdown, table, type BenchResult, type Check } from './support/report.js';
+import { benchResult, table, type BenchResult, type Check } from './support/report.js';
 import { ms } from './support/stats.js';
 
 const POPULATIONS = [
@@ -140,36 +140,33 @@ export async function hygieneBench(): Promise<BenchResult> {
         .sort()
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
-    const markdown = [
-      table(
-        ['users', 'sweep', 'time ms', 'IAM calls', 'IAM calls by command', 'Slack API calls', 'findings'],
-        rows.flatMap((r) =>
-          r.sweeps.map((s, k) => [
-            r.users,
-            k === 0
-              ? 'first (Slack directory read unless already cached)'
-              : 'second (report and directory cached)',
-            ms(s.ms),
-            total(s.iamCalls),
-            callText(s.iamCalls),
-            s.slackCalls,
-            s.findings,
-          ]),
-        ),
-      ),
-      '',
-      `Setting up the users in moto (not part of the sweep): ${rows.map((r) => `${r.users} users ${ms(r.setupMs / 1000)} s`).join(', ')}.`,
-      '',
-      checksMarkdown(checks),
-    ].join('\n');
-    return {
+    return benchResult({
       name: 'hygiene',
       title: 'Credential hygiene sweep',
-      elapsedMs: performance.now() - started,
-      markdown,
+      started,
+      sections: [
+        table(
+          ['users', 'sweep', 'time ms', 'IAM calls', 'IAM calls by command', 'Slack API calls', 'findings'],
+          rows.flatMap((r) =>
+            r.sweeps.map((s, k) => [
+              r.users,
+              k === 0
+                ? 'first (Slack directory read unless already cached)'
+                : 'second (report and directory cached)',
+              ms(s.ms),
+              total(s.iamCalls),
+              callText(s.iamCalls),
+              s.slackCalls,
+              s.findings,
+            ]),
+          ),
+        ),
+        '',
+        `Setting up the users in moto (not part of the sweep): ${rows.map((r) => `${r.users} users ${ms(r.setupMs / 1000)} s`).join(', ')}.`,
+      ],
       checks,
       data: { rows },
-    };
+    });
   } finally {
     await redis.quit().catch(() => redis.disconnect());
     await fake.stop();

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startInfra } from './support/infra.js';
 import {
-  checksMarkdown,
+  benchResult,
   latencyCells,
   latencyHeader,
   table,
@@ -111,25 +111,22 @@ export async function revokeBench(): Promise<BenchResult> {
     await fake.stop();
     await infra.stop();
   }
-  const markdown = [
-    toCall && toRevoked
-      ? table(
-          ["lateness after the grant's end", 'n', ...latencyHeader],
-          [
-            ['→ revoke call on the engine', toCall.n, ...latencyCells(toCall)],
-            ['→ request `revoked` in Redis', toRevoked.n, ...latencyCells(toRevoked)],
-          ],
-        )
-      : 'Not measured on this build.',
-    '',
-    checksMarkdown(checks),
-  ].join('\n');
-  return {
+  return benchResult({
     name: 'revoke',
     title: 'Revoke lateness',
-    elapsedMs: performance.now() - started,
-    markdown,
+    started,
+    sections: [
+      toCall && toRevoked
+        ? table(
+            ["lateness after the grant's end", 'n', ...latencyHeader],
+            [
+              ['→ revoke call on the engine', toCall.n, ...latencyCells(toCall)],
+              ['→ request `revoked` in Redis', toRevoked.n, ...latencyCells(toRevoked)],
+            ],
+          )
+        : 'Not measured on this build.',
+    ],
     checks,
     data: { grants: GRANTS, durationSeconds: DURATION_S, toCall, toRevoked },
-  };
+  });
 }

@@ -17,7 +17,7 @@ import { RedisAuditLog } from '../src/store/audit-log.js';
 import { RedisRequestStore } from '../src/store/request-store.js';
 import { startInfra } from './support/infra.js';
 import {
-  checksMarkdown,
+  benchResult,
   latencyCells,
   latencyHeader,
   table,
@@ -323,40 +323,40 @@ export async function storeBench(): Promise<BenchResult> {
     rows.push(row(`audit append (filling ${VERIFY_ENTRIES.toLocaleString('en')})`, '64', fill));
 
     const v = extra.verify as { inProcessMs: Summary; cliMs: number; cliStartupMs: number };
-    const markdown = [
-      table(
-        ['operation', 'concurrency', 'ops', 'ops/s', ...latencyHeader, 'errors'],
-        rows.map((r) => [
-          r.what,
-          r.concurrency,
-          r.ops,
-          r.perSecond.toFixed(0),
-          ...latencyCells(r.latency),
-          r.errors,
-        ]),
-      ),
-      '',
-      `Audit appends are compare-and-set on the chain head: Lua calls per stored entry were ${(extra.auditScriptsPerAppend as { oneProcess: number }).oneProcess.toFixed(2)} from one process (appends queue in-process) and ${(extra.auditScriptsPerAppend as { fourWriters: number }).fourWriters.toFixed(2)} with four racing writers (the rest are retries after losing the race).`,
-      '',
-      table(
-        [`audit verify, ${VERIFY_ENTRIES.toLocaleString('en')} entries`, 'time'],
-        [
-          ['`RedisAuditLog.verify()` in-process (median of 3)', `${ms(v.inProcessMs.p50)} ms`],
-          ['`aws-access-bot audit verify` via `tsx src/cli.ts` (wall, incl. start-up)', `${ms(v.cliMs)} ms`],
-          ['of which CLI start-up (`audit --help`, same runner)', `${ms(v.cliStartupMs)} ms`],
-        ],
-      ),
-      '',
-      checksMarkdown(checks),
-    ].join('\n');
-    return {
+    return benchResult({
       name: 'store',
       title: 'Request store and audit log in Redis',
-      elapsedMs: performance.now() - started,
-      markdown,
+      started,
+      sections: [
+        table(
+          ['operation', 'concurrency', 'ops', 'ops/s', ...latencyHeader, 'errors'],
+          rows.map((r) => [
+            r.what,
+            r.concurrency,
+            r.ops,
+            r.perSecond.toFixed(0),
+            ...latencyCells(r.latency),
+            r.errors,
+          ]),
+        ),
+        '',
+        `Audit appends are compare-and-set on the chain head: Lua calls per stored entry were ${(extra.auditScriptsPerAppend as { oneProcess: number }).oneProcess.toFixed(2)} from one process (appends queue in-process) and ${(extra.auditScriptsPerAppend as { fourWriters: number }).fourWriters.toFixed(2)} with four racing writers (the rest are retries after losing the race).`,
+        '',
+        table(
+          [`audit verify, ${VERIFY_ENTRIES.toLocaleString('en')} entries`, 'time'],
+          [
+            ['`RedisAuditLog.verify()` in-process (median of 3)', `${ms(v.inProcessMs.p50)} ms`],
+            [
+              '`aws-access-bot audit verify` via `tsx src/cli.ts` (wall, incl. start-up)',
+              `${ms(v.cliMs)} ms`,
+            ],
+            ['of which CLI start-up (`audit --help`, same runner)', `${ms(v.cliStartupMs)} ms`],
+          ],
+        ),
+      ],
       checks,
       data: { rows, ...extra },
-    };
+    });
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     await Promise.all(replicas.map((r) => r.quit().catch(() => r.disconnect())));

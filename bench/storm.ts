@@ -15,7 +15,7 @@ import { RedisAuditLog } from '../src/store/audit-log.js';
 import { testRule } from '../test/support/rules.js';
 import { Queue } from 'bullmq';
 import { startInfra } from './support/infra.js';
-import { checksMarkdown, latencyCells, table, type BenchResult, type Check } from './support/report.js';
+import { benchResult, latencyCells, table, type BenchResult, type Check } from './support/report.js';
 import { startServiceProcess } from './support/service-client.js';
 import { approverMessages, clickApprove, REQUESTER, sendCommand, startSlack } from './support/slack-load.js';
 import { ms, pool, rate, runBounded, summarize, waitFor, type Summary } from './support/stats.js';
@@ -267,51 +267,48 @@ export async function stormBench(): Promise<BenchResult> {
     );
   }
   const checks = runs.flatMap((r) => r.checks);
-  const markdown = [
-    table(
-      [
-        'grant engine',
-        'requests × clicks',
-        'storms in flight',
-        'click ack p50 ms',
-        'p95 ms',
-        'p99 ms',
-        'max ms',
-        'clicks/s',
-        'service CPU ms/click',
-        'click → delivery p50 / p95 ms',
-        'storm settled p50 / p95 ms',
-        'grants/s',
-      ],
-      runs.map((r) => {
-        const [p50, p95, p99, max] = latencyCells(r.clickAck);
-        return [
-          r.engine === 'recording'
-            ? `recording (${r.grantDelayMs} ms per grant)`
-            : `real engine on moto (\`${r.template}\`)`,
-          `${r.requests} × ${CLICKERS}`,
-          `${r.inFlightRequests} (${r.inFlightRequests * CLICKERS} concurrent clicks)`,
-          p50!,
-          p95!,
-          p99!,
-          max!,
-          r.clicksPerSecond.toFixed(0),
-          (r.serviceCpuMs / Math.max(1, r.clicks)).toFixed(1),
-          `${ms(r.clickToDelivery.p50)} / ${ms(r.clickToDelivery.p95)}`,
-          `${ms(r.settled.p50)} / ${ms(r.settled.p95)}`,
-          r.grantsPerSecond.toFixed(1),
-        ];
-      }),
-    ),
-    '',
-    checksMarkdown(checks),
-  ].join('\n');
-  return {
+  return benchResult({
     name: 'storm',
     title: 'Approval storm',
-    elapsedMs: performance.now() - started,
-    markdown,
+    started,
+    sections: [
+      table(
+        [
+          'grant engine',
+          'requests × clicks',
+          'storms in flight',
+          'click ack p50 ms',
+          'p95 ms',
+          'p99 ms',
+          'max ms',
+          'clicks/s',
+          'service CPU ms/click',
+          'click → delivery p50 / p95 ms',
+          'storm settled p50 / p95 ms',
+          'grants/s',
+        ],
+        runs.map((r) => {
+          const [p50, p95, p99, max] = latencyCells(r.clickAck);
+          return [
+            r.engine === 'recording'
+              ? `recording (${r.grantDelayMs} ms per grant)`
+              : `real engine on moto (\`${r.template}\`)`,
+            `${r.requests} × ${CLICKERS}`,
+            `${r.inFlightRequests} (${r.inFlightRequests * CLICKERS} concurrent clicks)`,
+            p50!,
+            p95!,
+            p99!,
+            max!,
+            r.clicksPerSecond.toFixed(0),
+            (r.serviceCpuMs / Math.max(1, r.clicks)).toFixed(1),
+            `${ms(r.clickToDelivery.p50)} / ${ms(r.clickToDelivery.p95)}`,
+            `${ms(r.settled.p50)} / ${ms(r.settled.p95)}`,
+            r.grantsPerSecond.toFixed(1),
+          ];
+        }),
+      ),
+    ],
     checks,
     data: { clickers: CLICKERS, runs },
-  };
+  });
 }

@@ -43,6 +43,26 @@ export function checksMarkdown(checks: Check[]): string {
     .join('\n');
 }
 
+/**
+ * A bench's result: its markdown is `sections`, a blank line and the check list; the elapsed
+ * time runs from `started` (a `performance.now()` reading) to this call.
+ */
+export function benchResult(result: {
+  name: string;
+  title: string;
+  started: number;
+  sections: string[];
+  checks: Check[];
+  data: unknown;
+}): BenchResult {
+  const { started, sections, ...rest } = result;
+  return {
+    ...rest,
+    elapsedMs: performance.now() - started,
+    markdown: [...sections, '', checksMarkdown(result.checks)].join('\n'),
+  };
+}
+
 /** Replaces (or appends) the marked section `name` of a markdown file. */
 export function replaceSection(file: string, name: string, body: string): void {
   const start = `<!-- bench:${name}:start -->`;

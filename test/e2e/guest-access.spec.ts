@@ -75,6 +75,7 @@ describe('people who may not ask for access learn nothing about the accounts', (
       'the refusal',
     );
     const after = await running.service.requests.get(msg.requestId);
+    expect(after?.state).toBe('active');
     expect(after?.expiresAt).toBe(active.expiresAt);
     expect(after?.extensions).toBe(0);
   });

@@ -57,6 +57,19 @@ async function roleGone(iam: IAMClient, roleName: string): Promise<boolean> {
   }
 }
 
+/** Grants `templateName` to REQUESTER in ACCOUNT from the kit clock's now, for `durationMs`. */
+function grantFor(kit: Kit, requestId: string, durationMs: number, templateName = 's3-data-reader') {
+  const now = kit.clock.now();
+  return kit.services.grants.grant({
+    requestId,
+    accountId: ACCOUNT,
+    templateName,
+    requester: REQUESTER,
+    startsAt: new Date(now),
+    expiresAt: new Date(now + durationMs),
+  });
+}
+
 describe('RoleGrantEngine against moto', () => {
   let kit: Kit;
   beforeEach(async () => {
@@ -158,15 +171,7 @@ describe('RoleGrantEngine against moto', () => {
     });
     const iam = await kit.services.accountClients.iam(ACCOUNT);
     await createTeamReadPolicy(iam);
-    const now = kit.clock.now();
-    const result = await kit.services.grants.grant({
-      requestId: 'req-0002',
-      accountId: ACCOUNT,
-      templateName: 'team-reader',
-      requester: REQUESTER,
-      startsAt: new Date(now),
-      expiresAt: new Date(now + 30 * 60_000),
-    });
+    const result = await grantFor(kit, 'req-0002', 30 * 60_000, 'team-reader');
     const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'aws-access-req-0002' }));
     expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([
       `arn:aws:iam::${ACCOUNT}:policy/team/TeamRead`,
@@ -210,15 +215,7 @@ describe('RoleGrantEngine against moto', () => {
 
   it('the CLI profile names the MFA device when the template requires MFA', async () => {
     kit = await makeKit();
-    const now = kit.clock.now();
-    const result = await kit.services.grants.grant({
-      requestId: 'req-0012',
-      accountId: ACCOUNT,
-      templateName: 's3-data-reader',
-      requester: REQUESTER,
-      startsAt: new Date(now),
-      expiresAt: new Date(now + 2 * HOUR),
-    });
+    const result = await grantFor(kit, 'req-0012', 2 * HOUR);
     expect(result.delivery.cliProfile).toContain('mfa_serial = arn:aws:iam::123456789012:mfa/requester');
     expect(result.delivery.cliProfile).toContain('duration_seconds = 7200');
   });
@@ -320,15 +317,7 @@ describe('RoleGrantEngine against moto', () => {
     kit = await makeKit();
     const sts = await kit.services.accountClients.sts(ACCOUNT);
     const attempts = failBelowRetry(sts, 'AssumeRole', () => awsError('AccessDenied', 403), 3);
-    const now = kit.clock.now();
-    await kit.services.grants.grant({
-      requestId: 'req-0004',
-      accountId: ACCOUNT,
-      templateName: 's3-data-reader',
-      requester: REQUESTER,
-      startsAt: new Date(now),
-      expiresAt: new Date(now + HOUR),
-    });
+    await grantFor(kit, 'req-0004', HOUR);
     expect(attempts.attempts).toBe(4);
     expect(kit.sleeps).toHaveLength(3);
     expect(kit.sleeps[2]!).toBeGreaterThan(kit.sleeps[0]! * 1.2);
@@ -409,15 +398,7 @@ describe('RoleGrantEngine against moto', () => {
 
   it('a revoke that fails midway has already cut access and is finished by the next attempt', async () => {
     kit = await makeKit();
-    const now = kit.clock.now();
-    await kit.services.grants.grant({
-      requestId: 'req-0006',
-      accountId: ACCOUNT,
-      templateName: 's3-data-reader',
-      requester: REQUESTER,
-      startsAt: new Date(now),
-      expiresAt: new Date(now + HOUR),
-    });
+    await grantFor(kit, 'req-0006', HOUR);
     const iam = await kit.services.accountClients.iam(ACCOUNT);
     failBelowRetry(iam, 'DeleteRole', () => awsError('LimitExceeded', 409), 1);
     await expect(kit.services.grants.revoke(ACCOUNT, 'req-0006')).rejects.toMatchObject({
@@ -524,15 +505,7 @@ describe('RoleGrantEngine against moto', () => {
       () => awsError('Throttling', 400, 'Rate exceeded'),
       2,
     );
-    const now = kit.clock.now();
-    await kit.services.grants.grant({
-      requestId: 'req-0009',
-      accountId: ACCOUNT,
-      templateName: 's3-data-reader',
-      requester: REQUESTER,
-      startsAt: new Date(now),
-      expiresAt: new Date(now + HOUR),
-    });
+    await grantFor(kit, 'req-0009', HOUR);
     expect(throttled.attempts).toBe(3);
     const roles = await iam.send(new ListRolesCommand({ PathPrefix: '/aws-access/' }));
     expect(roles.Roles?.map((r) => r.RoleName)).toEqual(['aws-access-req-0009']);

@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
 import { sweepAccount } from '../../../src/jobs/hygiene-sweep.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { resetMoto, testConfig, testRedis } from '../../support/services.js';
+import type { FakeSlack } from '../../support/fake-slack.js';
 import {
   ACCOUNT_A,
   DAY_MS,
@@ -16,6 +15,7 @@ import {
   userTruth,
   wireOwners,
   type UserTruth,
+  startHygieneServices,
 } from './support.js';
 
 describe('enforce mode', () => {
@@ -25,16 +25,12 @@ describe('enforce mode', () => {
   let cleanup: () => Promise<void>;
 
   beforeEach(async () => {
-    await resetMoto();
-    fake = await startFakeSlack();
-    loaded = testConfig((c) => {
+    ({ fake, loaded, redis, cleanup } = await startHygieneServices((c) => {
       c.hygiene.mode = 'enforce';
       c.hygiene.gracePeriodDays = 7;
-    });
-    ({ redis, cleanup } = await testRedis(loaded.config.redis.prefix));
+    }));
   });
   afterEach(async () => {
-    await fake.stop();
     await cleanup();
   });
 

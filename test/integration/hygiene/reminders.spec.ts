@@ -11,8 +11,7 @@ import { register } from '../../../src/slack/hygiene/index.js';
 import { createSlackApp } from '../../../src/slack/slack-app.js';
 import type { HygieneContext } from '../../../src/jobs/hygiene-context.js';
 import { testEnv } from '../../support/app-harness.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { resetMoto, testConfig, testRedis } from '../../support/services.js';
+import type { FakeSlack } from '../../support/fake-slack.js';
 import { blockActionsBody, postToSlackEvents } from '../../support/slack-request.js';
 import {
   ACCOUNT_A,
@@ -25,6 +24,7 @@ import {
   userTruth,
   wireOwners,
   type UserTruth,
+  startHygieneServices,
 } from './support.js';
 
 describe('rotation reminders, Snooze and the weekly digest', () => {
@@ -39,13 +39,10 @@ describe('rotation reminders, Snooze and the weekly digest', () => {
   let accounts: ReturnType<typeof countingAccountClients>;
 
   beforeEach(async () => {
-    await resetMoto();
-    fake = await startFakeSlack();
-    loaded = testConfig((c) => {
+    ({ fake, loaded, redis, cleanup } = await startHygieneServices((c) => {
       c.schedules.timezone = 'Europe/Berlin';
       c.hygiene.escalateAfterDays = 14;
-    });
-    ({ redis, cleanup } = await testRedis(loaded.config.redis.prefix));
+    }));
     accounts = countingAccountClients();
     users = Array.from({ length: 20 }, (_, i) => userTruth(i));
     await createUsers(await accounts.iam(ACCOUNT_A), users);
@@ -65,7 +62,6 @@ describe('rotation reminders, Snooze and the weekly digest', () => {
       await new Promise<void>((r) => server!.close(() => r()));
       server = undefined;
     }
-    await fake.stop();
     await cleanup();
   });
 

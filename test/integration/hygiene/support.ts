@@ -10,13 +10,14 @@ import type { Redis } from 'ioredis';
 import { Writable } from 'node:stream';
 import type { AccountClients } from '../../../src/aws/account-clients.js';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
+import type { AppConfig } from '../../../src/config/schema.js';
 import type { Clock } from '../../../src/domain/ports.js';
 import type { HygieneContext } from '../../../src/jobs/hygiene-context.js';
 import { hygieneContext } from '../../../src/jobs/hygiene-workers.js';
 import { createLogger } from '../../../src/logger.js';
-import type { FakeSlack } from '../../support/fake-slack.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { testEnv } from '../../support/app-harness.js';
-import { awsEndpointUrl } from '../../support/services.js';
+import { awsEndpointUrl, resetMoto, testConfig, testRedis } from '../../support/services.js';
 import { countingBrokerSessions } from '../../support/counting-account-clients.js';
 import { createIamUsers, ownerOf, type UserTruth } from '../../support/iam-population.js';
 
@@ -34,6 +35,31 @@ export {
 /** Creates the users in moto exactly as their truth says. */
 export function createUsers(iam: IAMClient, users: UserTruth[]): Promise<void> {
   return createIamUsers(iam, users, awsEndpointUrl());
+}
+
+/**
+ * One test's services: moto reset, a fake Slack, the test config (after `mutate`) and a Redis
+ * client on its prefix; `cleanup` stops the fake Slack and clears the prefix.
+ */
+export async function startHygieneServices(mutate?: (config: AppConfig) => void): Promise<{
+  fake: FakeSlack;
+  loaded: LoadedConfig;
+  redis: Redis;
+  cleanup: () => Promise<void>;
+}> {
+  await resetMoto();
+  const fake = await startFakeSlack();
+  const loaded = testConfig(mutate);
+  const { redis, cleanup } = await testRedis(loaded.config.redis.prefix);
+  return {
+    fake,
+    loaded,
+    redis,
+    cleanup: async () => {
+      await fake.stop();
+      await cleanup();
+    },
+  };
 }
 
 export interface CountingAccounts extends AccountClients {

@@ -3,8 +3,7 @@ import type { Redis } from 'ioredis';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
 import { HygieneStore } from '../../../src/store/hygiene-store.js';
 import { sweepAccount } from '../../../src/jobs/hygiene-sweep.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { resetMoto, testConfig, testRedis } from '../../support/services.js';
+import type { FakeSlack } from '../../support/fake-slack.js';
 import {
   ACCOUNT_A,
   ACCOUNT_B,
@@ -19,6 +18,7 @@ import {
   setWeakPasswordPolicy,
   userTruth,
   wireOwners,
+  startHygieneServices,
 } from './support.js';
 
 /** Commands whose count would grow with the number of users. */
@@ -39,13 +39,9 @@ describe('the credential sweep against moto', () => {
   let cleanup: () => Promise<void>;
 
   beforeEach(async () => {
-    await resetMoto();
-    fake = await startFakeSlack();
-    loaded = testConfig();
-    ({ redis, cleanup } = await testRedis(loaded.config.redis.prefix));
+    ({ fake, loaded, redis, cleanup } = await startHygieneServices());
   });
   afterEach(async () => {
-    await fake.stop();
     await cleanup();
   });
 

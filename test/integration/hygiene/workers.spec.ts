@@ -12,8 +12,8 @@ import { queuePrefix } from '../../../src/jobs/queues.js';
 import { createLogger } from '../../../src/logger.js';
 import { createRedis } from '../../../src/store/redis-connection.js';
 import { testEnv } from '../../support/app-harness.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { redisUrl, resetMoto, testConfig, testRedis } from '../../support/services.js';
+import type { FakeSlack } from '../../support/fake-slack.js';
+import { redisUrl } from '../../support/services.js';
 import { createHygieneCommand } from '../../../src/cli/hygiene.js';
 import {
   ACCOUNT_A,
@@ -23,6 +23,7 @@ import {
   createUsers,
   userTruth,
   wireOwners,
+  startHygieneServices,
 } from './support.js';
 
 describe('hygiene workers and schedulers', () => {
@@ -34,19 +35,15 @@ describe('hygiene workers and schedulers', () => {
   let workers: HygieneWorkers | undefined;
 
   beforeEach(async () => {
-    await resetMoto();
-    fake = await startFakeSlack();
-    loaded = testConfig((c) => {
+    ({ fake, loaded, redis, cleanup } = await startHygieneServices((c) => {
       c.schedules.timezone = 'America/New_York';
-    });
-    ({ redis, cleanup } = await testRedis(loaded.config.redis.prefix));
+    }));
     connection = createRedis(redisUrl(), 'worker');
   });
   afterEach(async () => {
     await workers?.close();
     workers = undefined;
     await connection.quit();
-    await fake.stop();
     await cleanup();
   });
 
