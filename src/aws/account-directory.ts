@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import type { AccountConfig } from '../config/schema.js';
 import type { Account, AccountDirectory } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
+import { allPages } from './aws-clients.js';
 import { toAwsError } from './aws-errors.js';
 
 type OuRef = { id: string; name: string };
@@ -35,18 +36,6 @@ export interface AccountDirectoryOptions {
   pageSize: number;
   staticAccounts: AccountConfig[];
   logger?: Logger;
-}
-
-/** Calls `page` with each NextToken until AWS returns none. */
-async function allPages<T>(page: (token?: string) => Promise<{ items: T[]; next?: string }>): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const result = await page(token);
-    out.push(...result.items);
-    token = result.next;
-  } while (token);
-  return out;
 }
 
 /** Reads the whole organization: every active account with its OU path. */

@@ -22,6 +22,23 @@ export interface AwsCredentials {
   expiration?: Date;
 }
 
+/**
+ * Calls `page` with each continuation token until AWS returns none. IAM pages say
+ * `next: IsTruncated ? Marker : undefined`; Organizations pages say `next: NextToken`.
+ */
+export async function allPages<T>(
+  page: (token?: string) => Promise<{ items: T[]; next?: string }>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let token: string | undefined;
+  do {
+    const result = await page(token);
+    out.push(...result.items);
+    token = result.next;
+  } while (token);
+  return out;
+}
+
 /** IAM and Organizations are global services served from us-east-1. */
 export const GLOBAL_REGION = 'us-east-1';
 

@@ -5,14 +5,13 @@
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
-import path from 'node:path';
 import type { EnvOptions } from '../config/env.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { systemClock, type Clock } from '../domain/ports.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { BoundaryTemplateCatalog } from '../templates/load-templates.js';
-import { loadTemplates } from '../templates/load-templates.js';
+import { loadTemplates, templatesDirectory } from '../templates/load-templates.js';
 import { partitionOf } from '../templates/policy-variables.js';
 import { OrganizationsAccountDirectory } from './account-directory.js';
 import { clientConfig, countCalls, GLOBAL_REGION, type AwsSettings } from './aws-clients.js';
@@ -41,8 +40,8 @@ export interface AwsServices {
   grants: RoleGrantEngine;
 }
 
-export function templatesDirectory(loaded: LoadedConfig): string {
-  return path.resolve(loaded.baseDir, loaded.config.templates.directory);
+function awsSettings(env: EnvOptions, maxAttempts = 5): AwsSettings {
+  return { region: env.awsRegion, endpoint: env.awsEndpointUrl, maxAttempts };
 }
 
 /** The broker session cache alone: what the hygiene CLI and jobs need from AWS. */
@@ -54,11 +53,7 @@ export function createBrokerSessions(options: {
   maxAttempts?: number;
 }): BrokerSessions {
   const { env, config, metrics } = options;
-  const settings: AwsSettings = {
-    region: env.awsRegion,
-    endpoint: env.awsEndpointUrl,
-    maxAttempts: options.maxAttempts ?? 5,
-  };
+  const settings = awsSettings(env, options.maxAttempts);
   return new BrokerSessions({
     settings,
     partition: partitionOf(env.awsRegion),
@@ -76,11 +71,7 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
   const { env, loaded, redis, logger, metrics } = options;
   const config = loaded.config;
   const clock = options.clock ?? systemClock;
-  const settings: AwsSettings = {
-    region: env.awsRegion,
-    endpoint: env.awsEndpointUrl,
-    maxAttempts: options.maxAttempts ?? 5,
-  };
+  const settings = awsSettings(env, options.maxAttempts);
   const partition = partitionOf(env.awsRegion);
   const templates = options.templates ?? (await loadTemplates(templatesDirectory(loaded)));
 

@@ -14,6 +14,8 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { AccountCredentialState, AccountPasswordPolicy, RootSummary } from '../domain/hygiene/types.js';
+import { allPages } from './aws-clients.js';
+import { isAwsError } from './aws-errors.js';
 import { fetchCredentialReport, type CredentialReportOptions } from './credential-report.js';
 
 /** The largest page GetAccountAuthorizationDetails accepts. */
@@ -43,30 +45,29 @@ export async function readPasswordPolicy(iam: IAMClient): Promise<AccountPasswor
     };
   } catch (error) {
     // IAM's way of saying "this account has no password policy".
-    if ((error as { name?: string }).name === 'NoSuchEntityException') return null;
+    if (isAwsError(error, 'NoSuchEntity')) return null;
     throw error;
   }
 }
 
 export async function readUserTags(iam: IAMClient): Promise<Record<string, Record<string, string>>> {
-  const tags: Record<string, Record<string, string>> = {};
-  let marker: string | undefined;
-  do {
+  const users = await allPages(async (Marker) => {
     const page = await iam.send(
       new GetAccountAuthorizationDetailsCommand({
         Filter: ['User'],
         MaxItems: AUTH_DETAILS_PAGE_SIZE,
-        Marker: marker,
+        Marker,
       }),
     );
-    for (const user of page.UserDetailList ?? []) {
-      if (!user.UserName) continue;
-      tags[user.UserName] = Object.fromEntries(
-        (user.Tags ?? []).filter((t) => t.Key && t.Value !== undefined).map((t) => [t.Key!, t.Value!]),
-      );
-    }
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+    return { items: page.UserDetailList ?? [], next: page.IsTruncated ? page.Marker : undefined };
+  });
+  const tags: Record<string, Record<string, string>> = {};
+  for (const user of users) {
+    if (!user.UserName) continue;
+    tags[user.UserName] = Object.fromEntries(
+      (user.Tags ?? []).filter((t) => t.Key && t.Value !== undefined).map((t) => [t.Key!, t.Value!]),
+    );
+  }
   return tags;
 }
 

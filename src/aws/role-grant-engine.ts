@@ -65,14 +65,15 @@ import {
   TAG,
   trustPolicy,
 } from '../templates/grant-policies.js';
-import type { VariableValues } from '../templates/policy-variables.js';
+import { renderVariables, type VariableValues } from '../templates/policy-variables.js';
 import type { AccountClients } from './account-clients.js';
+import { allPages } from './aws-clients.js';
 import { isAwsError, toAwsError } from './aws-errors.js';
 import { consoleSignInUrl } from './federation-sign-in.js';
 
-/** At most this many versions of a managed policy exist at once (AWS limit). */
 /** Roles whose tags reconcile reads at once: faster than one by one, gentle on IAM throttling. */
 const RECONCILE_TAG_CONCURRENCY = 8;
+/** At most this many versions of a managed policy exist at once (AWS limit). */
 const MAX_POLICY_VERSIONS = 5;
 /** STS caps role-chained sessions at one hour; the broker session is a chain link. */
 const MAX_CHAINED_SESSION_SECONDS = 3600;
@@ -117,19 +118,6 @@ export function canonicalJson(value: unknown): string {
 
 function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
   return tags?.find((t) => t.Key === key)?.Value;
-}
-
-async function pages<T>(
-  fetchPage: (marker?: string) => Promise<{ items: T[]; marker?: string; truncated?: boolean }>,
-) {
-  const out: T[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await fetchPage(marker);
-    out.push(...page.items);
-    marker = page.truncated ? page.marker : undefined;
-  } while (marker);
-  return out;
 }
 
 export class RoleGrantEngine implements GrantEngine {
@@ -251,10 +239,9 @@ export class RoleGrantEngine implements GrantEngine {
 
     await this.call(`attaching policies to ${roleName}`, async () => {
       for (const arn of template.managedPolicyArns) {
-        const rendered = arn
-          .replace('${partition}', this.options.partition)
-          .replace('${account_id}', accountId);
-        await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: rendered }));
+        await iam.send(
+          new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: renderVariables(arn, values) }),
+        );
       }
       const inline = renderInline(template, values);
       if (inline) await this.putInline(iam, roleName, INLINE.grant, inline);
@@ -340,18 +327,18 @@ export class RoleGrantEngine implements GrantEngine {
           }),
         )
         .catch(gone);
-      const attached = await pages(async (Marker) => {
+      const attached = await allPages(async (Marker) => {
         const r = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
-        return { items: r.AttachedPolicies ?? [], marker: r.Marker, truncated: r.IsTruncated };
+        return { items: r.AttachedPolicies ?? [], next: r.IsTruncated ? r.Marker : undefined };
       }).catch((e) => (gone(e), []));
       for (const p of attached) {
         await iam
           .send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn }))
           .catch(gone);
       }
-      const profiles = await pages(async (Marker) => {
+      const profiles = await allPages(async (Marker) => {
         const r = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }));
-        return { items: r.InstanceProfiles ?? [], marker: r.Marker, truncated: r.IsTruncated };
+        return { items: r.InstanceProfiles ?? [], next: r.IsTruncated ? r.Marker : undefined };
       }).catch((e) => (gone(e), []));
       for (const p of profiles) {
         await iam
@@ -363,9 +350,9 @@ export class RoleGrantEngine implements GrantEngine {
           )
           .catch(gone);
       }
-      const inline = await pages(async (Marker) => {
+      const inline = await allPages(async (Marker) => {
         const r = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
-        return { items: r.PolicyNames ?? [], marker: r.Marker, truncated: r.IsTruncated };
+        return { items: r.PolicyNames ?? [], next: r.IsTruncated ? r.Marker : undefined };
       }).catch((e) => (gone(e), []));
       for (const name of inline) {
         await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })).catch(gone);
@@ -451,9 +438,9 @@ export class RoleGrantEngine implements GrantEngine {
     const iam = await this.options.clients.iam(accountId);
     const now = this.options.clock.now();
     const roles = await this.call(`listing ${ROLE_PATH} roles in ${accountId}`, () =>
-      pages(async (Marker) => {
+      allPages(async (Marker) => {
         const r = await iam.send(new ListRolesCommand({ PathPrefix: ROLE_PATH, Marker }));
-        return { items: r.Roles ?? [], marker: r.Marker, truncated: r.IsTruncated };
+        return { items: r.Roles ?? [], next: r.IsTruncated ? r.Marker : undefined };
       }),
     );
     const report: ReconcileReport = { orphaned: [], overdue: [], missing: [] };
@@ -468,9 +455,9 @@ export class RoleGrantEngine implements GrantEngine {
           batch.map(async (role) => ({
             roleName: role.RoleName!,
             tags: await this.call(`reading tags of ${role.RoleName}`, async () =>
-              pages(async (Marker) => {
+              allPages(async (Marker) => {
                 const r = await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName, Marker }));
-                return { items: r.Tags ?? [], marker: r.Marker, truncated: r.IsTruncated };
+                return { items: r.Tags ?? [], next: r.IsTruncated ? r.Marker : undefined };
               }).catch((e) => {
                 if (isAwsError(e, 'NoSuchEntity')) return undefined;
                 throw e;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
+import { tryParseDuration } from '../domain/duration.js';
 import { UsageError } from '../errors.js';
 import { RedisAuditLog } from '../store/audit-log.js';
 import { createRedis } from '../store/redis-connection.js';
@@ -19,11 +20,9 @@ Options:
   -h, --help      show this help`;
 
 function parseSince(text: string, now: number): number {
-  const ago = /^(\d+)([smhdw])$/.exec(text.trim());
-  if (ago) {
-    const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[ago[2] as 's'];
-    return now - Number(ago[1]) * unit * 1000;
-  }
+  // A duration ago (24h, 1h30m); a bare number is not one here (it would read as minutes).
+  const ago = /^\d+$/.test(text.trim()) ? undefined : tryParseDuration(text);
+  if (ago !== undefined) return now - ago * 1000;
   const at = Date.parse(text);
   if (Number.isNaN(at)) throw new UsageError(`--since: "${text}" is not a time (use ISO 8601 or e.g. 24h)`);
   return at;

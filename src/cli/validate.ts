@@ -1,10 +1,9 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { formatDuration } from '../domain/duration.js';
 import { formatSummary } from '../templates/access-summary.js';
-import { loadTemplates } from '../templates/load-templates.js';
+import { loadTemplates, templatesDirectory } from '../templates/load-templates.js';
 import type { CliIo } from './io.js';
 
 export const VALIDATE_HELP = `Usage: aws-access-bot validate [--config FILE]
@@ -31,7 +30,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   try {
     const loaded = await loadConfig(file);
     io.out(`${file}: ok (${loaded.config.approval.rules.length} approval rules)`);
-    const directory = path.resolve(loaded.baseDir, loaded.config.templates.directory);
+    const directory = templatesDirectory(loaded);
     const catalog = await loadTemplates(directory);
     io.out(`${directory}: ok (${catalog.templates.length} templates)`);
     for (const t of catalog.templates) {

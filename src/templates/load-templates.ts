@@ -5,7 +5,12 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { formatIssuePath, parseYaml, zodIssuesToFileIssues } from '../config/load-config.js';
+import {
+  formatIssuePath,
+  parseYaml,
+  zodIssuesToFileIssues,
+  type LoadedConfig,
+} from '../config/load-config.js';
 import type { TemplateCatalog, TemplateInfo } from '../domain/ports.js';
 import { ConfigError, type FileIssue } from '../errors.js';
 import { summarizeAccess } from './access-summary.js';
@@ -246,6 +251,11 @@ export class BoundaryTemplateCatalog implements TemplateCatalog {
 }
 
 /** Loads `directory/*.yaml`; throws ConfigError listing every problem in every file. */
+/** Where the config's `templates.directory` points, resolved against the config file. */
+export function templatesDirectory(loaded: LoadedConfig): string {
+  return path.resolve(loaded.baseDir, loaded.config.templates.directory);
+}
+
 export async function loadTemplates(directory: string): Promise<BoundaryTemplateCatalog> {
   let names: string[];
   try {

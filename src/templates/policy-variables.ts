@@ -28,7 +28,6 @@ export const GRANT_VARIABLES = [
   'expires_at',
 ] as const;
 
-export type AccountVariable = (typeof ACCOUNT_VARIABLES)[number];
 export type GrantVariable = (typeof GRANT_VARIABLES)[number];
 export type VariableValues = Partial<Record<GrantVariable, string>>;
 
