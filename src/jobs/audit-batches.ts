@@ -4,8 +4,8 @@
  * cursor, a page per message. The WebClient rejects rate-limited calls instead of sleeping, and
  * the job is moved back to delayed for Slack's Retry-After, so BullMQ does the waiting.
  */
-import { DelayedError, Worker, type Job } from 'bullmq';
-import { ErrorCode as SlackErrorCode, type WebAPIRateLimitedError, type WebClient } from '@slack/web-api';
+import { Worker, type Job } from 'bullmq';
+import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../domain/audit-event.js';
 import type { Logger } from '../logger.js';
@@ -15,7 +15,7 @@ import { escapeMrkdwn, mention } from '../slack/mrkdwn.js';
 import type { DeferredSlackCall } from '../slack/slack-notifier.js';
 import type { Metrics } from '../http/metrics.js';
 import { QueueName, watchFailures, workerOptions, type Queues } from './queues.js';
-import { runSlackCall, SLACK_CALL_JOB } from './slack-calls.js';
+import { runSlackCall, SLACK_CALL_JOB, waitOutRateLimit } from './slack-calls.js';
 import type { Closable } from './start-workers.js';
 
 export const AUDIT_BATCH_JOB = 'audit-batch';
@@ -82,10 +82,6 @@ export async function postAuditBatch(options: {
   }
 }
 
-function isRateLimited(error: unknown): error is WebAPIRateLimitedError {
-  return (error as { code?: string }).code === SlackErrorCode.RateLimitedError;
-}
-
 export function startAuditBatchWorker(options: {
   redisUrl: string;
   redisPrefix: string;
@@ -102,20 +98,14 @@ export function startAuditBatchWorker(options: {
       if (job.name === SLACK_CALL_JOB)
         return runSlackCall(options.client, job as Job<DeferredSlackCall>, token);
       if (job.name !== AUDIT_BATCH_JOB) return undefined;
-      try {
-        return await postAuditBatch({
+      return waitOutRateLimit(job, token, () =>
+        postAuditBatch({
           redis: connection,
           prefix: options.redisPrefix,
           client: options.client,
           channel: options.channel,
-        });
-      } catch (error) {
-        if (isRateLimited(error) && token) {
-          await job.moveToDelayed(Date.now() + error.retryAfter * 1000, token);
-          throw new DelayedError();
-        }
-        throw error;
-      }
+        }),
+      );
     },
     workerOptions(connection, options.redisPrefix, { concurrency: 1 }),
   );

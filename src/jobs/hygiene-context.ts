@@ -12,8 +12,6 @@ import { MissingSettingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { HygieneAuditEvent, HygieneStore } from '../store/hygiene-store.js';
 
-export { hygieneAuditor as auditTo } from '../store/hygiene-store.js';
-
 export interface HygieneContext {
   config: AppConfig;
   store: HygieneStore;

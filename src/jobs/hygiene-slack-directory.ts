@@ -6,9 +6,10 @@
  * `users.lookupByEmail` is Tier 3 (about 50 a minute); `users.list` is Tier 2 but needs only
  * a handful of pages. `profile.email` is returned with users:read.email.
  */
-import { ErrorCode as SlackErrorCode, type WebAPIRateLimitedError, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.js';
 import type { HygieneStore } from '../store/hygiene-store.js';
+import { isRateLimited } from './slack-calls.js';
 
 /** Slack's recommended page size for users.list. */
 export const USERS_LIST_PAGE_SIZE = 200;
@@ -24,10 +25,6 @@ export interface SlackDirectoryDeps {
   logger: Logger;
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-function isRateLimited(error: unknown): error is WebAPIRateLimitedError {
-  return (error as { code?: string }).code === SlackErrorCode.RateLimitedError;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

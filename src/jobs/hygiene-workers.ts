@@ -13,13 +13,14 @@ import type { AppConfig } from '../config/schema.js';
 import { localDay } from '../domain/hygiene/calendar.js';
 import { systemClock, type Clock } from '../domain/ports.js';
 import { AppError, ErrorCode } from '../errors.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
-import { HygieneStore, type HygieneAuditEvent } from '../store/hygiene-store.js';
-import { auditTo, createJobSlackClient, type HygieneContext } from './hygiene-context.js';
+import { HygieneStore, hygieneAuditor, type HygieneAuditEvent } from '../store/hygiene-store.js';
+import { createJobSlackClient, type HygieneContext } from './hygiene-context.js';
 import { postWeeklyDigest } from './hygiene-digest.js';
 import { sendRotationReminders } from './hygiene-reminders.js';
 import { sweepAccount } from './hygiene-sweep.js';
-import { QueueName, queueOptions, workerOptions } from './queues.js';
+import { QueueName, queueOptions, watchFailures, workerOptions } from './queues.js';
 
 export const HygieneJob = {
   sweep: 'sweep',
@@ -58,6 +59,8 @@ export interface HygieneWorkerDeps {
   env: EnvOptions;
   config: AppConfig;
   logger: Logger;
+  /** Counts failed attempts (`aws_access_job_failures_total{queue="hygiene"}`). */
+  metrics?: Metrics;
   /** A worker connection (`createRedis(url, 'worker')`): BullMQ needs maxRetriesPerRequest null. */
   connection: Redis;
   accounts: AccountClients;
@@ -94,7 +97,7 @@ export function hygieneContext(deps: HygieneWorkerDeps): HygieneContext {
     logger,
     clock,
     listAccountIds: deps.listAccountIds ?? (async () => deps.config.aws.accounts.map((a) => a.id)),
-    audit: auditTo(store, logger, clock, deps.audit),
+    audit: hygieneAuditor(store, logger, clock, deps.audit),
     reportOptions: deps.reportOptions,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
   };
@@ -146,12 +149,7 @@ export async function startHygieneWorkers(deps: HygieneWorkerDeps): Promise<Hygi
     (job) => processHygieneJob(context, queue, job),
     workerOptions(deps.connection, deps.config.redis.prefix, { concurrency: deps.concurrency ?? 2 }),
   );
-  worker.on('failed', (job, error) => {
-    context.logger.warn(
-      { err: error, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
-      'hygiene job failed; BullMQ retries it with backoff',
-    );
-  });
+  watchFailures(worker, QueueName.hygiene, deps.metrics, context.logger);
   return {
     queue,
     worker,

@@ -57,9 +57,6 @@ export const producerConnectionOptions: RedisOptions = {
   connectTimeout: 5000,
 };
 
-/** Connection options for a worker (blocking, retry forever). */
-export const workerConnectionOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
-
 export function queueOptions(connection: Redis, redisPrefix: string): QueueOptions {
   return { connection, prefix: queuePrefix(redisPrefix), defaultJobOptions };
 }

@@ -24,8 +24,25 @@ export function deferSlackCalls(
   };
 }
 
-function isRateLimited(error: unknown): error is WebAPIRateLimitedError {
+export function isRateLimited(error: unknown): error is WebAPIRateLimitedError {
   return (error as { code?: string }).code === SlackErrorCode.RateLimitedError;
+}
+
+/** Runs a job's Slack work; a rate-limited call moves the job back to delayed for Slack's Retry-After. */
+export async function waitOutRateLimit<T>(
+  job: Job,
+  token: string | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isRateLimited(error) && token) {
+      await job.moveToDelayed(Date.now() + error.retryAfter * 1000, token);
+      throw new DelayedError();
+    }
+    throw error;
+  }
 }
 
 export async function runSlackCall(
@@ -35,13 +52,5 @@ export async function runSlackCall(
 ): Promise<void> {
   const { method, args } = job.data;
   if (method !== 'chat.postMessage' && method !== 'chat.update') return;
-  try {
-    await client.apiCall(method, args);
-  } catch (error) {
-    if (isRateLimited(error) && token) {
-      await job.moveToDelayed(Date.now() + error.retryAfter * 1000, token);
-      throw new DelayedError();
-    }
-    throw error;
-  }
+  await waitOutRateLimit(job, token, () => client.apiCall(method, args));
 }

@@ -119,8 +119,8 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
       listAccountIds: context.listAccountIds,
       clock: context.clock,
       slack: context.jobSlackClient,
+      metrics,
     });
-    hygiene.worker.on('failed', () => metrics.jobFailures.inc({ queue: QueueName.hygiene }));
     workers.push({
       close: async () => {
         await hygiene.close();

@@ -90,10 +90,6 @@ export class HygieneStore {
     return (await this.redis.hsetnx(this.key('warned', accountId), findingId, String(at))) === 1;
   }
 
-  async forgetWarning(accountId: string, findingId: string): Promise<void> {
-    await this.redis.hdel(this.key('warned', accountId), findingId);
-  }
-
   /** A key that is no longer unused (used again, rotated, gone) starts over if it goes stale again. */
   async pruneWarnings(accountId: string, current: ReadonlySet<string>): Promise<void> {
     const ids = await this.redis.hkeys(this.key('warned', accountId));
