@@ -29,6 +29,8 @@ describe('a grant ends on time', () => {
     const { request, message } = await activeGrant(app, '20s');
     expect(await roleExists(app.iam, request.id)).toBe(true);
     expect(request.expiresAt! - request.startsAt!).toBe(20_000);
+    // The gauge is read from the store at scrape time: 1 while the grant lasts, 0 after.
+    expect(await app.service.metrics.registry.metrics()).toMatch(/aws_access_active_grants 1/);
 
     const revoked = await waitUntil(
       async () => {
