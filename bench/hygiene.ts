@@ -72,7 +72,6 @@ export async function hygieneBench(): Promise<BenchResult> {
         configPath: loaded.file,
         port: 0,
         logLevel: 'silent',
-        nodeEnv: 'production',
       },
       config: loaded.config,
       logger: createLogger({ level: 'silent' }),

@@ -206,7 +206,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       configPath: DEMO_CONFIG_FILE,
       port: 0,
       logLevel: options.logLevel ?? 'silent',
-      nodeEnv: 'development',
     };
     const accounts = brokerClients(env, config);
     await createHygieneUsers(await accounts.iam(PRODUCTION));

@@ -110,7 +110,6 @@ async function start(options: ServiceProcessOptions): Promise<number> {
     configPath: loaded.file,
     port: 0,
     logLevel: options.logLevel ?? process.env.BENCH_LOG_LEVEL ?? 'info',
-    nodeEnv: 'production',
   };
   const logger = createLogger({ level: env.logLevel });
   let adapters: ServiceAdapters;

@@ -15,7 +15,6 @@ export interface EnvOptions {
   configPath: string;
   port: number;
   logLevel: string;
-  nodeEnv: string;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -35,6 +34,5 @@ export function readEnvOptions(env: NodeJS.ProcessEnv = process.env): EnvOptions
     configPath: nonEmpty(env.AWS_ACCESS_CONFIG) ?? 'config/aws-access.yaml',
     port: Number.isInteger(port) && port >= 0 ? port : 3000,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
-    nodeEnv: nonEmpty(env.NODE_ENV) ?? 'development',
   };
 }

@@ -55,7 +55,6 @@ export function testEnv(fake: FakeSlack, overrides: Partial<EnvOptions> = {}): E
     configPath: 'unused',
     port: 0,
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    nodeEnv: 'test',
     ...overrides,
   };
 }
