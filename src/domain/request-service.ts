@@ -147,8 +147,14 @@ export class RequestService {
       return { ok: false, refusals };
     };
     const { settings } = this.deps;
-    const requester = await this.deps.people.person(draft.requesterId);
-    const ineligible = await this.whyIneligible(draft.requesterId, requester);
+    // One look-up of each group serves both the eligibility check and rule matching.
+    const [requester, requesterGroups] = await Promise.all([
+      this.deps.people.person(draft.requesterId),
+      this.membershipsOf(draft.requesterId, [
+        ...new Set([...settings.requesterGroups, ...groupsReferencedByRules(settings.rules)]),
+      ]),
+    ]);
+    const ineligible = this.ineligibility(requester, requesterGroups);
     if (ineligible || !requester) return refuse([ineligible!]);
 
     const refusals: Refusal[] = [];
@@ -170,10 +176,6 @@ export class RequestService {
     const notAllowed = checkTemplateAllowed(template, account);
     if (notAllowed) return refuse([notAllowed]);
 
-    const requesterGroups = await this.membershipsOf(
-      draft.requesterId,
-      groupsReferencedByRules(settings.rules),
-    );
     const rule = findRule(settings.rules, { account, templateName: template.name, requesterGroups });
     if (!rule) return refuse([noRuleRefusal(account, template.name)]);
     refusals.push(
@@ -504,11 +506,13 @@ export class RequestService {
     const request = await this.deps.store.get(requestId);
     if (!request) return this.refuseMissing(actorId, 'revoke', requestId);
     if (actorId !== SYSTEM_ACTOR && !(await this.mayRevoke(request, actorId))) {
+      // Not the requester, an approver now or an admin: involved only as a past approver.
       return this.refuseNotYours(
         actorId,
         'revoke',
         request,
         `only the requester, an approver of rule "${request.ruleName}" or an admin can revoke this grant`,
+        request.approvals.some((a) => a.approverId === actorId),
       );
     }
     if (actorId === SYSTEM_ACTOR && request.state === 'revoked') {
@@ -1053,24 +1057,29 @@ export class RequestService {
     };
   }
 
-  /** Pending requests this user could approve now (not their own, not already counted). */
-  async waitingFor(userId: string): Promise<AccessRequest[]> {
-    const pending = await this.deps.store.listByState('pending', 100);
-    const rules = new Map(pending.map((r) => [r.ruleName, this.rule(r.ruleName)]));
+  /**
+   * What waits for this user as an approver (App Home): pending requests they could approve now
+   * (not their own, not already counted) and break-glass grants they may review. The rules'
+   * user groups are looked up once for both lists.
+   */
+  async waitingFor(userId: string): Promise<{ approvals: AccessRequest[]; reviews: AccessRequest[] }> {
+    const [pending, unreviewed] = await Promise.all([
+      this.deps.store.listByState('pending', 100),
+      this.deps.store.listUnreviewedBreakGlass(100),
+    ]);
+    const rules = new Map([...pending, ...unreviewed].map((r) => [r.ruleName, this.rule(r.ruleName)]));
     const groups = [...new Set([...rules.values()].flatMap((r) => r?.approvers.groups ?? []))];
     const members = await this.membersOf(groups);
-    return pending.filter((r) => {
+    const approverOf = (r: AccessRequest): boolean => {
       const rule = rules.get(r.ruleName);
-      return (
-        rule !== undefined &&
-        r.requesterId !== userId &&
-        !r.approvals.some((a) => a.approverId === userId) &&
-        isApprover(rule, userId, members)
-      );
-    });
+      return rule !== undefined && r.requesterId !== userId && isApprover(rule, userId, members);
+    };
+    return {
+      approvals: pending.filter((r) => approverOf(r) && !r.approvals.some((a) => a.approverId === userId)),
+      reviews: unreviewed.filter(approverOf),
+    };
   }
 
-  /** Whoever asked, approved or administers may see a request's status. */
   /**
    * credentials mode: a fresh session for a grant that is still active, DM'd to the requester
    * only (the role-chaining cap keeps each session to an hour; the grant may last longer).
@@ -1117,16 +1126,20 @@ export class RequestService {
    * groups), or undefined. The form, the account type-ahead and `templates` use it too, so a
    * guest learns nothing about the accounts.
    */
-  async whyIneligible(userId: string, known?: Person): Promise<Refusal | undefined> {
-    const person = known ?? (await this.deps.people.person(userId));
-    const personProblem = checkPerson(person);
-    if (personProblem) return personProblem;
-    return checkEligibility(
-      this.deps.settings.requesterGroups,
-      await this.membershipsOf(userId, this.deps.settings.requesterGroups),
-    );
+  async whyIneligible(userId: string): Promise<Refusal | undefined> {
+    const [person, memberships] = await Promise.all([
+      this.deps.people.person(userId),
+      this.membershipsOf(userId, this.deps.settings.requesterGroups),
+    ]);
+    return this.ineligibility(person, memberships);
   }
 
+  /** `memberships`: the person's groups among (at least) `slack.requesterGroups`. */
+  private ineligibility(person: Person | undefined, memberships: ReadonlySet<string>): Refusal | undefined {
+    return checkPerson(person) ?? checkEligibility(this.deps.settings.requesterGroups, memberships);
+  }
+
+  /** Whoever asked, approved or administers may see a request's status. */
   async status(requestId: string, userId: string): Promise<ActionResult> {
     const request = await this.deps.store.get(requestId);
     if (!request) return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
@@ -1199,18 +1212,6 @@ export class RequestService {
     );
   }
 
-  /** Break-glass grants this user may review now (an approver of the rule, not the requester). */
-  async reviewsWaitingFor(userId: string): Promise<AccessRequest[]> {
-    const unreviewed = await this.deps.store.listUnreviewedBreakGlass(100);
-    const rules = new Map(unreviewed.map((r) => [r.ruleName, this.rule(r.ruleName)]));
-    const groups = [...new Set([...rules.values()].flatMap((r) => r?.approvers.groups ?? []))];
-    const members = await this.membersOf(groups);
-    return unreviewed.filter((r) => {
-      const rule = rules.get(r.ruleName);
-      return rule !== undefined && r.requesterId !== userId && isApprover(rule, userId, members);
-    });
-  }
-
   // ── helpers ───────────────────────────────────────────────────────────────
 
   private async nudge(
@@ -1279,17 +1280,20 @@ export class RequestService {
   /**
    * A refusal for someone acting on a request that is not theirs. People with no part in it are
    * told it does not exist, as `status` does, so request ids reveal nothing about other people's
-   * access; the attempt is audited either way.
+   * access; the attempt is audited either way. `involved` saves the look-ups when the caller
+   * already knows.
    */
   private async refuseNotYours(
     actorId: string,
     action: string,
     request: AccessRequest,
     message: string,
+    involved?: boolean,
   ): Promise<ActionResult> {
-    const r = (await this.isInvolved(request, actorId))
-      ? refusal('not-yours', message)
-      : refusal('not-found', `request ${request.id} does not exist`);
+    const r =
+      (involved ?? (await this.isInvolved(request, actorId)))
+        ? refusal('not-yours', message)
+        : refusal('not-found', `request ${request.id} does not exist`);
     return this.refuseWith(actorId, action, request, r);
   }
 
