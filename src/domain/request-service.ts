@@ -269,8 +269,7 @@ export class RequestService {
         );
         if (ref) await this.deps.store.setMessage(request.id, ref);
       }
-      await this.provision(request.id);
-      return (await this.deps.store.get(request.id)) ?? moved.request;
+      return (await this.provision(request.id)) ?? moved.request;
     }
 
     const ref = await this.safely('approval message', () =>
@@ -282,7 +281,7 @@ export class RequestService {
       escalateAt: now + rule.escalateAfter * 1000,
       expireAt: request.pendingUntil,
     });
-    const stored = (await this.deps.store.get(request.id)) ?? request;
+    const stored: AccessRequest = ref ? { ...request, message: ref } : request;
     await this.safely('requester DM', () =>
       this.deps.notifier.toRequester(
         stored,
@@ -580,7 +579,7 @@ export class RequestService {
   }
 
   /** active → revoke-failed, with the error text; alerts the security channel. */
-  async markRevokeFailed(requestId: string, error: unknown): Promise<AccessRequest | undefined> {
+  private async markRevokeFailed(requestId: string, error: unknown): Promise<AccessRequest | undefined> {
     const failure = errorText(error);
     const moved = await this.deps.store.transition(requestId, {
       from: ['active', 'revoke-failed'],
@@ -1149,7 +1148,7 @@ export class RequestService {
     return { ok: true, request, message: describeState(request.state) };
   }
 
-  async isAdmin(userId: string): Promise<boolean> {
+  private async isAdmin(userId: string): Promise<boolean> {
     const members = await this.membersOf(this.deps.settings.adminGroups);
     return [...members.values()].some((m) => m.includes(userId));
   }
