@@ -34,6 +34,7 @@ import type {
   TemplateInfo,
 } from './ports.js';
 import type {
+  ExtensionAllowance,
   PeopleDirectory,
   RequestNotifier,
   RequestPatch,
@@ -91,15 +92,6 @@ export type Prepared = { ok: true; prepared: PreparedRequest } | { ok: false; re
 /** `changed: false` marks an idempotent repeat (e.g. a revoke job for a grant already revoked). */
 export type ActionResult =
   { ok: true; request: AccessRequest; message: string; changed?: boolean } | { ok: false; refusal: Refusal };
-
-/** How much longer a grant may still be made, and whether that needs approvers. */
-export interface ExtensionAllowance {
-  /** Longest single extension allowed now; 0 when none is. */
-  maxSeconds: number;
-  needsApproval: boolean;
-  /** Why no extension is possible, in the requester's words. */
-  reason?: string;
-}
 
 /** The grant engine failed; the request has been moved to failed / revoke-failed as appropriate. */
 export class GrantOperationError extends Error {
