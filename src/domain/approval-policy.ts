@@ -264,23 +264,39 @@ export interface DecisionCheck {
  * still pending, the clicker is not the requester, is an approver now, and has not yet counted.
  */
 export function checkDecision(check: DecisionCheck): Refusal | undefined {
-  const { request, rule, clickerId } = check;
+  const { request, clickerId } = check;
   if (request.state !== 'pending') {
     return refusal('not-pending', `request ${request.id} is already ${request.state}; nothing was changed`);
   }
   if (clickerId === request.requesterId) {
     return refusal('self-approval', 'you cannot decide your own request');
   }
-  const personProblem = checkPerson(check.clicker);
+  const notApprover = checkApproverNow(check);
+  if (notApprover) return notApprover;
+  if (request.approvals.some((a) => a.approverId === clickerId)) {
+    return refusal('already-approved', `you have already approved request ${request.id}`);
+  }
+  return undefined;
+}
+
+/**
+ * The clicker is a person (not deleted, a guest or a bot) and an approver of the request's rule
+ * as configured now; shared by approvals and break-glass reviews.
+ */
+export function checkApproverNow({
+  request,
+  rule,
+  clickerId,
+  clicker,
+  groupMembers,
+}: DecisionCheck): Refusal | undefined {
+  const personProblem = checkPerson(clicker);
   if (personProblem) return { ...personProblem, code: 'not-an-approver' };
-  if (!rule || !isApprover(rule, clickerId, check.groupMembers)) {
+  if (!rule || !isApprover(rule, clickerId, groupMembers)) {
     return refusal(
       'not-an-approver',
       `you are not an approver for rule "${request.ruleName}" of request ${request.id}`,
     );
-  }
-  if (request.approvals.some((a) => a.approverId === clickerId)) {
-    return refusal('already-approved', `you have already approved request ${request.id}`);
   }
   return undefined;
 }

@@ -4,23 +4,10 @@
  * once on the request (`reviewedBy` / `reviewedAt`) and the first valid click wins.
  */
 import type { AccessRequest } from './access-request.js';
-import {
-  checkPerson,
-  isApprover,
-  refusal,
-  type ApprovalRule,
-  type Person,
-  type Refusal,
-} from './approval-policy.js';
+import { checkApproverNow, refusal, type DecisionCheck, type Refusal } from './approval-policy.js';
 
-export interface ReviewCheck {
-  request: AccessRequest;
-  /** The rule as configured now; undefined when it has been removed since. */
-  rule: ApprovalRule | undefined;
-  clickerId: string;
-  clicker: Person | undefined;
-  groupMembers: ReadonlyMap<string, readonly string[]>;
-}
+/** The same facts as an approval's click-time check. */
+export type ReviewCheck = DecisionCheck;
 
 /**
  * Checked at every click with the rule and group memberships of that moment, like an approval:
@@ -28,22 +15,14 @@ export interface ReviewCheck {
  * deleted, a guest or a bot) and is an approver of the rule now.
  */
 export function checkReviewer(check: ReviewCheck): Refusal | undefined {
-  const { request, rule, clickerId } = check;
+  const { request, clickerId } = check;
   if (!request.breakGlass) {
     return refusal('not-break-glass', `request ${request.id} is not a break-glass grant; it needs no review`);
   }
   if (clickerId === request.requesterId) {
     return refusal('self-approval', 'you cannot review your own break-glass access');
   }
-  const personProblem = checkPerson(check.clicker);
-  if (personProblem) return { ...personProblem, code: 'not-an-approver' };
-  if (!rule || !isApprover(rule, clickerId, check.groupMembers)) {
-    return refusal(
-      'not-an-approver',
-      `you are not an approver for rule "${request.ruleName}" of request ${request.id}`,
-    );
-  }
-  return alreadyReviewed(request);
+  return checkApproverNow(check) ?? alreadyReviewed(request);
 }
 
 export function alreadyReviewed(request: AccessRequest): Refusal | undefined {

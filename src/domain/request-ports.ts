@@ -89,10 +89,7 @@ export interface RequestNotifier {
   /** Redraws the break-glass review message (reviewer, time, no buttons) and tells the security channel. */
   breakGlassReviewed(request: AccessRequest): Promise<void>;
   /** DM before the grant ends; offers Extend when `allowance.maxSeconds` > 0. */
-  expiryWarning(
-    request: AccessRequest,
-    allowance: { maxSeconds: number; needsApproval: boolean; reason?: string },
-  ): Promise<void>;
+  expiryWarning(request: AccessRequest, allowance: ExtensionAllowance): Promise<void>;
   /** Asks the rule's approvers to decide an extension; returns where the message is. */
   extensionRequested(
     request: AccessRequest,
@@ -100,4 +97,13 @@ export interface RequestNotifier {
   ): Promise<{ channel: string; ts: string } | undefined>;
   /** Redraws the extension message after a decision or a counted approval. */
   extensionChanged(request: AccessRequest, extension: PendingExtension, note: string): Promise<void>;
+}
+
+/** How much longer a grant may still be made, and whether that needs approvers. */
+export interface ExtensionAllowance {
+  /** Longest single extension allowed now; 0 when none is. */
+  maxSeconds: number;
+  needsApproval: boolean;
+  /** Why no extension is possible, in the requester's words. */
+  reason?: string;
 }

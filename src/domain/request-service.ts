@@ -34,6 +34,7 @@ import type {
   TemplateInfo,
 } from './ports.js';
 import type {
+  ExtensionAllowance,
   PeopleDirectory,
   RequestNotifier,
   RequestPatch,
@@ -92,15 +93,6 @@ export type Prepared = { ok: true; prepared: PreparedRequest } | { ok: false; re
 export type ActionResult =
   { ok: true; request: AccessRequest; message: string; changed?: boolean } | { ok: false; refusal: Refusal };
 
-/** How much longer a grant may still be made, and whether that needs approvers. */
-export interface ExtensionAllowance {
-  /** Longest single extension allowed now; 0 when none is. */
-  maxSeconds: number;
-  needsApproval: boolean;
-  /** Why no extension is possible, in the requester's words. */
-  reason?: string;
-}
-
 /** The grant engine failed; the request has been moved to failed / revoke-failed as appropriate. */
 export class GrantOperationError extends Error {
   constructor(
@@ -147,8 +139,14 @@ export class RequestService {
       return { ok: false, refusals };
     };
     const { settings } = this.deps;
-    const requester = await this.deps.people.person(draft.requesterId);
-    const ineligible = await this.whyIneligible(draft.requesterId, requester);
+    // One look-up of each group serves both the eligibility check and rule matching.
+    const [requester, requesterGroups] = await Promise.all([
+      this.deps.people.person(draft.requesterId),
+      this.membershipsOf(draft.requesterId, [
+        ...new Set([...settings.requesterGroups, ...groupsReferencedByRules(settings.rules)]),
+      ]),
+    ]);
+    const ineligible = this.ineligibility(requester, requesterGroups);
     if (ineligible || !requester) return refuse([ineligible!]);
 
     const refusals: Refusal[] = [];
@@ -170,10 +168,6 @@ export class RequestService {
     const notAllowed = checkTemplateAllowed(template, account);
     if (notAllowed) return refuse([notAllowed]);
 
-    const requesterGroups = await this.membershipsOf(
-      draft.requesterId,
-      groupsReferencedByRules(settings.rules),
-    );
     const rule = findRule(settings.rules, { account, templateName: template.name, requesterGroups });
     if (!rule) return refuse([noRuleRefusal(account, template.name)]);
     refusals.push(
@@ -267,8 +261,7 @@ export class RequestService {
         );
         if (ref) await this.deps.store.setMessage(request.id, ref);
       }
-      await this.provision(request.id);
-      return (await this.deps.store.get(request.id)) ?? moved.request;
+      return (await this.provision(request.id)) ?? moved.request;
     }
 
     const ref = await this.safely('approval message', () =>
@@ -280,7 +273,7 @@ export class RequestService {
       escalateAt: now + rule.escalateAfter * 1000,
       expireAt: request.pendingUntil,
     });
-    const stored = (await this.deps.store.get(request.id)) ?? request;
+    const stored: AccessRequest = ref ? { ...request, message: ref } : request;
     await this.safely('requester DM', () =>
       this.deps.notifier.toRequester(
         stored,
@@ -504,11 +497,13 @@ export class RequestService {
     const request = await this.deps.store.get(requestId);
     if (!request) return this.refuseMissing(actorId, 'revoke', requestId);
     if (actorId !== SYSTEM_ACTOR && !(await this.mayRevoke(request, actorId))) {
+      // Not the requester, an approver now or an admin: involved only as a past approver.
       return this.refuseNotYours(
         actorId,
         'revoke',
         request,
         `only the requester, an approver of rule "${request.ruleName}" or an admin can revoke this grant`,
+        request.approvals.some((a) => a.approverId === actorId),
       );
     }
     if (actorId === SYSTEM_ACTOR && request.state === 'revoked') {
@@ -576,7 +571,7 @@ export class RequestService {
   }
 
   /** active → revoke-failed, with the error text; alerts the security channel. */
-  async markRevokeFailed(requestId: string, error: unknown): Promise<AccessRequest | undefined> {
+  private async markRevokeFailed(requestId: string, error: unknown): Promise<AccessRequest | undefined> {
     const failure = errorText(error);
     const moved = await this.deps.store.transition(requestId, {
       from: ['active', 'revoke-failed'],
@@ -1053,24 +1048,29 @@ export class RequestService {
     };
   }
 
-  /** Pending requests this user could approve now (not their own, not already counted). */
-  async waitingFor(userId: string): Promise<AccessRequest[]> {
-    const pending = await this.deps.store.listByState('pending', 100);
-    const rules = new Map(pending.map((r) => [r.ruleName, this.rule(r.ruleName)]));
+  /**
+   * What waits for this user as an approver (App Home): pending requests they could approve now
+   * (not their own, not already counted) and break-glass grants they may review. The rules'
+   * user groups are looked up once for both lists.
+   */
+  async waitingFor(userId: string): Promise<{ approvals: AccessRequest[]; reviews: AccessRequest[] }> {
+    const [pending, unreviewed] = await Promise.all([
+      this.deps.store.listByState('pending', 100),
+      this.deps.store.listUnreviewedBreakGlass(100),
+    ]);
+    const rules = new Map([...pending, ...unreviewed].map((r) => [r.ruleName, this.rule(r.ruleName)]));
     const groups = [...new Set([...rules.values()].flatMap((r) => r?.approvers.groups ?? []))];
     const members = await this.membersOf(groups);
-    return pending.filter((r) => {
+    const approverOf = (r: AccessRequest): boolean => {
       const rule = rules.get(r.ruleName);
-      return (
-        rule !== undefined &&
-        r.requesterId !== userId &&
-        !r.approvals.some((a) => a.approverId === userId) &&
-        isApprover(rule, userId, members)
-      );
-    });
+      return rule !== undefined && r.requesterId !== userId && isApprover(rule, userId, members);
+    };
+    return {
+      approvals: pending.filter((r) => approverOf(r) && !r.approvals.some((a) => a.approverId === userId)),
+      reviews: unreviewed.filter(approverOf),
+    };
   }
 
-  /** Whoever asked, approved or administers may see a request's status. */
   /**
    * credentials mode: a fresh session for a grant that is still active, DM'd to the requester
    * only (the role-chaining cap keeps each session to an hour; the grant may last longer).
@@ -1117,16 +1117,20 @@ export class RequestService {
    * groups), or undefined. The form, the account type-ahead and `templates` use it too, so a
    * guest learns nothing about the accounts.
    */
-  async whyIneligible(userId: string, known?: Person): Promise<Refusal | undefined> {
-    const person = known ?? (await this.deps.people.person(userId));
-    const personProblem = checkPerson(person);
-    if (personProblem) return personProblem;
-    return checkEligibility(
-      this.deps.settings.requesterGroups,
-      await this.membershipsOf(userId, this.deps.settings.requesterGroups),
-    );
+  async whyIneligible(userId: string): Promise<Refusal | undefined> {
+    const [person, memberships] = await Promise.all([
+      this.deps.people.person(userId),
+      this.membershipsOf(userId, this.deps.settings.requesterGroups),
+    ]);
+    return this.ineligibility(person, memberships);
   }
 
+  /** `memberships`: the person's groups among (at least) `slack.requesterGroups`. */
+  private ineligibility(person: Person | undefined, memberships: ReadonlySet<string>): Refusal | undefined {
+    return checkPerson(person) ?? checkEligibility(this.deps.settings.requesterGroups, memberships);
+  }
+
+  /** Whoever asked, approved or administers may see a request's status. */
   async status(requestId: string, userId: string): Promise<ActionResult> {
     const request = await this.deps.store.get(requestId);
     if (!request) return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
@@ -1136,7 +1140,7 @@ export class RequestService {
     return { ok: true, request, message: describeState(request.state) };
   }
 
-  async isAdmin(userId: string): Promise<boolean> {
+  private async isAdmin(userId: string): Promise<boolean> {
     const members = await this.membersOf(this.deps.settings.adminGroups);
     return [...members.values()].some((m) => m.includes(userId));
   }
@@ -1197,18 +1201,6 @@ export class RequestService {
       request,
       refusal('wrong-state', `request ${requestId} changed meanwhile; nothing was changed, try again`),
     );
-  }
-
-  /** Break-glass grants this user may review now (an approver of the rule, not the requester). */
-  async reviewsWaitingFor(userId: string): Promise<AccessRequest[]> {
-    const unreviewed = await this.deps.store.listUnreviewedBreakGlass(100);
-    const rules = new Map(unreviewed.map((r) => [r.ruleName, this.rule(r.ruleName)]));
-    const groups = [...new Set([...rules.values()].flatMap((r) => r?.approvers.groups ?? []))];
-    const members = await this.membersOf(groups);
-    return unreviewed.filter((r) => {
-      const rule = rules.get(r.ruleName);
-      return rule !== undefined && r.requesterId !== userId && isApprover(rule, userId, members);
-    });
   }
 
   // ── helpers ───────────────────────────────────────────────────────────────
@@ -1279,17 +1271,20 @@ export class RequestService {
   /**
    * A refusal for someone acting on a request that is not theirs. People with no part in it are
    * told it does not exist, as `status` does, so request ids reveal nothing about other people's
-   * access; the attempt is audited either way.
+   * access; the attempt is audited either way. `involved` saves the look-ups when the caller
+   * already knows.
    */
   private async refuseNotYours(
     actorId: string,
     action: string,
     request: AccessRequest,
     message: string,
+    involved?: boolean,
   ): Promise<ActionResult> {
-    const r = (await this.isInvolved(request, actorId))
-      ? refusal('not-yours', message)
-      : refusal('not-found', `request ${request.id} does not exist`);
+    const r =
+      (involved ?? (await this.isInvolved(request, actorId)))
+        ? refusal('not-yours', message)
+        : refusal('not-found', `request ${request.id} does not exist`);
     return this.refuseWith(actorId, action, request, r);
   }
 

@@ -8,7 +8,7 @@ import type { AccessRequest, PendingExtension } from '../domain/access-request.j
 import type { ApprovalRule } from '../domain/approval-policy.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Delivery, TemplateCatalog } from '../domain/ports.js';
-import type { RequestNotifier } from '../domain/request-ports.js';
+import type { ExtensionAllowance, RequestNotifier } from '../domain/request-ports.js';
 import { escapeMrkdwn, escapeMrkdwnKeepingMentions, mention, mrkdwn, plainText } from './mrkdwn.js';
 import { deliveryBlocks, deliveryText } from './views/delivery-message.js';
 import {
@@ -134,10 +134,7 @@ export class SlackNotifier implements RequestNotifier {
     });
   }
 
-  async expiryWarning(
-    request: AccessRequest,
-    allowance: { maxSeconds: number; needsApproval: boolean; reason?: string },
-  ): Promise<void> {
+  async expiryWarning(request: AccessRequest, allowance: ExtensionAllowance): Promise<void> {
     await this.post(request.requesterId, expiryWarningText(request), expiryWarningBlocks(request, allowance));
   }
 

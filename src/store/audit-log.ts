@@ -118,9 +118,7 @@ export class RedisAuditLog implements AuditLog {
       } catch {
         event = { at: '', actor: '', action: 'unreadable', outcome: 'failed' };
       }
-      return { id, event, prev: f.prev ?? '', hash: f.hash ?? '', raw: f.event ?? '' } as AuditEntry & {
-        raw: string;
-      };
+      return { id, event, prev: f.prev ?? '', hash: f.hash ?? '', raw: f.event ?? '' };
     });
   }
 

@@ -3,7 +3,7 @@ import type { HomeView, KnownBlock } from '@slack/types';
 import type { AccessRequest } from '../../domain/access-request.js';
 import { formatDuration } from '../../domain/duration.js';
 import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
-import { accountLine, ActionId, reviewActions } from './request-message.js';
+import { accountLine, ActionId, decisionActions, reviewActions } from './request-message.js';
 
 function line(request: AccessRequest): string {
   return `\`${request.id}\` *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`;
@@ -65,20 +65,7 @@ export function appHomeView(lists: {
       text: mrkdwn(`${line(r)} for ${formatDuration(r.durationSeconds)}, asked by ${mention(r.requesterId)}`),
     },
     { type: 'section', text: plainText(r.reason || '(no reason given)') },
-    {
-      type: 'actions',
-      block_id: `waiting_${r.id}`,
-      elements: [
-        {
-          type: 'button',
-          action_id: ActionId.approve,
-          text: plainText('Approve'),
-          style: 'primary',
-          value: r.id,
-        },
-        { type: 'button', action_id: ActionId.deny, text: plainText('Deny'), style: 'danger', value: r.id },
-      ],
-    },
+    decisionActions(r, `waiting_${r.id}`),
   ]);
   const reviews = (lists.reviews ?? []).map((r): KnownBlock[] => [
     {

@@ -6,6 +6,7 @@ import type { KnownBlock } from '@slack/types';
 import type { AccessRequest, PendingExtension } from '../../domain/access-request.js';
 import type { ApprovalRule } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
+import type { ExtensionAllowance } from '../../domain/request-ports.js';
 import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
 import { accountLine, ActionId, approversText } from './request-message.js';
 
@@ -15,10 +16,7 @@ export function expiryWarningText(request: AccessRequest): string {
   ).toISOString()}.`;
 }
 
-export function expiryWarningBlocks(
-  request: AccessRequest,
-  allowance: { maxSeconds: number; needsApproval: boolean; reason?: string },
-): KnownBlock[] {
+export function expiryWarningBlocks(request: AccessRequest, allowance: ExtensionAllowance): KnownBlock[] {
   const blocks: KnownBlock[] = [
     {
       type: 'section',

@@ -132,30 +132,33 @@ export function requestMessageBlocks(request: AccessRequest, options: RequestMes
     blocks.push({ type: 'section', text: mrkdwn('*Why denied*') });
     blocks.push({ type: 'section', text: plainText(request.denyReason) });
   }
-  if (request.state === 'pending' && !options.review) {
-    blocks.push({
-      type: 'actions',
-      block_id: 'decision',
-      elements: [
-        {
-          type: 'button',
-          action_id: ActionId.approve,
-          text: plainText('Approve'),
-          style: 'primary',
-          value: request.id,
-        },
-        {
-          type: 'button',
-          action_id: ActionId.deny,
-          text: plainText('Deny'),
-          style: 'danger',
-          value: request.id,
-        },
-      ],
-    });
-  }
+  if (request.state === 'pending' && !options.review) blocks.push(decisionActions(request));
   if (options.review && !request.reviewedBy) blocks.push(reviewActions(request));
   return blocks;
+}
+
+/** Approve / Deny on a pending request (the approver message and App Home). */
+export function decisionActions(request: AccessRequest, blockId = 'decision'): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: blockId,
+    elements: [
+      {
+        type: 'button',
+        action_id: ActionId.approve,
+        text: plainText('Approve'),
+        style: 'primary',
+        value: request.id,
+      },
+      {
+        type: 'button',
+        action_id: ActionId.deny,
+        text: plainText('Deny'),
+        style: 'danger',
+        value: request.id,
+      },
+    ],
+  };
 }
 
 export function reviewActions(request: AccessRequest, blockId = 'review'): KnownBlock {

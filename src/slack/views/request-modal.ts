@@ -7,7 +7,7 @@ import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/type
 import { MAX_REASON_LENGTH, type DurationLimits } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Account, TemplateInfo } from '../../domain/ports.js';
-import { plainText } from '../mrkdwn.js';
+import { mrkdwn, plainText } from '../mrkdwn.js';
 import { templateMrkdwn } from './template-summary.js';
 
 export const REQUEST_MODAL_ID = 'aws-access-request';
@@ -28,10 +28,6 @@ export function durationChoices(maxSeconds: number, limits: Pick<DurationLimits,
 
 function durationOption(seconds: number): PlainTextOption {
   return { text: plainText(formatDuration(seconds)), value: String(seconds) };
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 export interface RequestModalInput {
@@ -72,15 +68,15 @@ export function requestModal(input: RequestModalInput): ModalView {
         action_id: 'template',
         placeholder: plainText('What access do you need?'),
         options: templates.slice(0, 100).map((t) => ({
-          text: plainText(clip(t.name, 75)),
-          description: plainText(clip(t.description, 75)),
+          text: plainText(t.name, 75),
+          description: plainText(t.description, 75),
           value: t.name,
         })),
         ...(input.selectedTemplate
           ? {
               initial_option: {
-                text: plainText(clip(input.selectedTemplate.name, 75)),
-                description: plainText(clip(input.selectedTemplate.description, 75)),
+                text: plainText(input.selectedTemplate.name, 75),
+                description: plainText(input.selectedTemplate.description, 75),
                 value: input.selectedTemplate.name,
               },
             }
@@ -91,15 +87,11 @@ export function requestModal(input: RequestModalInput): ModalView {
       type: 'context',
       block_id: 'template_summary',
       elements: [
-        {
-          type: 'mrkdwn',
-          text: clip(
-            (input.selectedTemplate ? [input.selectedTemplate] : templates.slice(0, 6))
-              .map(templateMrkdwn)
-              .join('\n\n') || 'No templates are configured.',
-            3000,
-          ),
-        },
+        mrkdwn(
+          (input.selectedTemplate ? [input.selectedTemplate] : templates.slice(0, 6))
+            .map(templateMrkdwn)
+            .join('\n\n') || 'No templates are configured.',
+        ),
       ],
     },
     {
@@ -150,9 +142,9 @@ export function accountOptions(accounts: Account[], query: string): Option[] {
     )
     .slice(0, 100)
     .map((a) => ({
-      text: plainText(clip(`${a.name} (${a.id})`, 75)),
+      text: plainText(`${a.name} (${a.id})`, 75),
       ...(a.ouPath.length
-        ? { description: plainText(clip(a.ouPath.map((o) => o.name || o.id).join(' / '), 75)) }
+        ? { description: plainText(a.ouPath.map((o) => o.name || o.id).join(' / '), 75) }
         : {}),
       value: a.id,
     }));

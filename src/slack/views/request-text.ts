@@ -3,6 +3,7 @@ import { describeState, type AccessRequest } from '../../domain/access-request.j
 import type { Refusal } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TemplateInfo } from '../../domain/ports.js';
+import type { ActionResult } from '../../domain/request-service.js';
 import { escapeMrkdwn } from '../mrkdwn.js';
 import { accountLine } from './request-message.js';
 import { templateMrkdwn } from './template-summary.js';
@@ -51,4 +52,9 @@ export function templatesText(templates: TemplateInfo[]): string {
 
 export function refusalText(refusals: Refusal[]): string {
   return refusals.map((r) => `:no_entry: ${escapeMrkdwn(r.message)}`).join('\n');
+}
+
+/** The service's answer to an action: its message, or the refusal. */
+export function resultText(result: ActionResult): string {
+  return result.ok ? result.message : refusalText([result.refusal]);
 }

@@ -5,6 +5,7 @@ import { escapeMrkdwn } from '../../mrkdwn.js';
 import { publishHome } from '../events/app-home-opened.js';
 import { ActionId } from '../../views/request-message.js';
 import { durationChoices, extendModal } from '../../views/request-modal.js';
+import { refusalText, resultText } from '../../views/request-text.js';
 import type { FlowContext } from '../context.js';
 import { tellClicker } from './request-decisions.js';
 
@@ -12,11 +13,7 @@ export function register(app: App, context: FlowContext): void {
   app.action<BlockAction<ButtonAction>>(ActionId.cancel, async ({ ack, body, action, client }) => {
     await ack();
     const result = await context.requests.cancel(action.value ?? '', body.user.id);
-    await tellClicker(
-      client,
-      body,
-      result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
-    );
+    await tellClicker(client, body, resultText(result));
     await publishHome(client, context, body.user.id);
   });
 
@@ -26,11 +23,7 @@ export function register(app: App, context: FlowContext): void {
       const result = await context.requests.revokeGrant(action.value ?? '', body.user.id, {
         reason: 'revoked from App Home',
       });
-      await tellClicker(
-        client,
-        body,
-        result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
-      );
+      await tellClicker(client, body, resultText(result));
     } catch (error) {
       if (!(error instanceof GrantOperationError)) throw error;
       await tellClicker(
@@ -46,7 +39,7 @@ export function register(app: App, context: FlowContext): void {
     await ack();
     try {
       const result = await context.requests.refreshDelivery(action.value ?? '', body.user.id);
-      if (!result.ok) await tellClicker(client, body, `:no_entry: ${escapeMrkdwn(result.refusal.message)}`);
+      if (!result.ok) await tellClicker(client, body, refusalText([result.refusal]));
     } catch (error) {
       context.logger.warn({ err: error, requestId: action.value }, 'refreshing credentials failed');
       await tellClicker(

@@ -9,6 +9,7 @@ import { escapeMrkdwn, escapeMrkdwnKeepingMentions } from '../../mrkdwn.js';
 import { parseExtensionButtonValue } from '../../views/grant-messages.js';
 import { ActionId } from '../../views/request-message.js';
 import { denyModal } from '../../views/request-modal.js';
+import { refusalText, resultText } from '../../views/request-text.js';
 import type { FlowContext } from '../context.js';
 import { publishHome } from '../events/app-home-opened.js';
 
@@ -28,11 +29,7 @@ export function register(app: App, context: FlowContext): void {
     const requestId = action.value ?? '';
     try {
       const result = await context.requests.approve(requestId, body.user.id);
-      await tellClicker(
-        client,
-        body,
-        result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
-      );
+      await tellClicker(client, body, resultText(result));
     } catch (error) {
       context.logger.error({ err: error, requestId }, 'approve failed');
       await tellClicker(client, body, ':warning: Approving failed; please try again.').catch(() => undefined);
@@ -44,7 +41,7 @@ export function register(app: App, context: FlowContext): void {
     const requestId = action.value ?? '';
     const checked = await context.requests.checkDecider(requestId, body.user.id, 'deny');
     if (!('id' in checked)) {
-      await tellClicker(client, body, `:no_entry: ${escapeMrkdwn(checked.message)}`);
+      await tellClicker(client, body, refusalText([checked]));
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId) });
@@ -87,11 +84,7 @@ export function register(app: App, context: FlowContext): void {
       const { requestId, requestedAt } = parseExtensionButtonValue(action.value ?? '');
       try {
         const result = await decide(requestId, body.user.id, requestedAt);
-        await tellClicker(
-          client,
-          body,
-          result.ok ? result.message : `:no_entry: ${escapeMrkdwn(result.refusal.message)}`,
-        );
+        await tellClicker(client, body, resultText(result));
       } catch (error) {
         context.logger.error({ err: error, requestId }, 'extension decision failed');
         const text =

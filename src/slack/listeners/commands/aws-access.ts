@@ -8,7 +8,7 @@ import { CommandSyntaxError, parseCommand, USAGE, type AccessCommand } from '../
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
 import { requestModal } from '../../views/request-modal.js';
-import { listText, refusalText, statusText, templatesText } from '../../views/request-text.js';
+import { listText, refusalText, resultText, statusText, templatesText } from '../../views/request-text.js';
 import { isFlowContext, type FlowContext, type ListenerContext } from '../context.js';
 
 export const HELP_TEXT = [
@@ -59,7 +59,7 @@ async function runSlow(
                 reason: 'revoked with /aws-access revoke',
               })
             : await requests.extendGrant(parsed.requestId, userId, parsed.durationSeconds);
-      await respond(ephemeral(result.ok ? result.message : refusalText([result.refusal])));
+      await respond(ephemeral(resultText(result)));
       return;
     }
     default:

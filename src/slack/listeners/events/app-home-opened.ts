@@ -5,14 +5,18 @@ import { appHomeView } from '../../views/app-home.js';
 import type { FlowContext } from '../context.js';
 
 export async function publishHome(client: WebClient, context: FlowContext, userId: string): Promise<void> {
-  const [mine, waiting, reviews] = await Promise.all([
+  const [mine, waiting] = await Promise.all([
     context.requests.listFor(userId),
     context.requests.waitingFor(userId),
-    context.requests.reviewsWaitingFor(userId),
   ]);
   await client.views.publish({
     user_id: userId,
-    view: appHomeView({ active: mine.active, pending: mine.pending, waiting, reviews }),
+    view: appHomeView({
+      active: mine.active,
+      pending: mine.pending,
+      waiting: waiting.approvals,
+      reviews: waiting.reviews,
+    }),
   });
 }
 

@@ -6,7 +6,7 @@ import type { App, BlockAction, StaticSelectAction, ViewStateValue } from '@slac
 import type { RequestField } from '../../../domain/approval-policy.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
-import { refusalText } from '../../views/request-text.js';
+import { refusalText, resultText } from '../../views/request-text.js';
 import {
   DENY_MODAL_ID,
   EXTEND_MODAL_ID,
@@ -104,7 +104,7 @@ export function register(app: App, context: FlowContext): void {
       const result = await context.requests.extendGrant(view.private_metadata, body.user.id, seconds);
       await client.chat.postMessage({
         channel: body.user.id,
-        text: result.ok ? result.message : refusalText([result.refusal]),
+        text: resultText(result),
       });
     } catch (error) {
       if (!(error instanceof GrantOperationError)) throw error;
