@@ -27,6 +27,7 @@ import {
   blockActionsBody,
   postToSlackEvents,
   slashCommandBody,
+  TEST_HMAC_KEY,
   TEST_SIGNING_SECRET,
 } from '../test/support/slack-request.js';
 import { brokerClients, createHygieneUsers, describeRole, HYGIENE_USERS } from './aws-side.js';
@@ -199,6 +200,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const env: EnvOptions = {
       slackBotToken: 'xoxb-demo-not-a-real-token',
       slackSigningSecret: TEST_SIGNING_SECRET,
+      hmacKey: TEST_HMAC_KEY,
       slackApiUrl: fake.apiUrl,
       redisUrl: infra.redisUrl,
       awsRegion: 'us-east-1',

@@ -8,6 +8,7 @@ import { WebClient } from '@slack/web-api';
 import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from './config/env.js';
+import { hmacKeysFrom, type HmacKeys } from './config/hmac-keys.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import type { AppConfig } from './config/schema.js';
 import type { AuditEvent } from './domain/audit-event.js';
@@ -72,6 +73,8 @@ export interface RunningService {
   requests: RequestService;
   queues: Queues;
   audit: RedisAuditLog;
+  /** Derived from AWS_ACCESS_HMAC_KEY; never written to Redis. */
+  keys: HmacKeys;
   stop(): Promise<void>;
 }
 
@@ -115,6 +118,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const { config } = loaded;
   const clock = options.clock ?? systemClock;
   if (!env.slackBotToken) throw new MissingSettingError('SLACK_BOT_TOKEN', 'requests are announced in Slack');
+  const keys = hmacKeysFrom(env.hmacKey);
   const metrics = createMetrics();
   const redis = createRedis(env.redisUrl);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
@@ -230,5 +234,5 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     })();
     return stopping;
   };
-  return { port, server, redis, metrics, slack, requests, queues, audit, stop };
+  return { port, server, redis, metrics, slack, requests, queues, audit, keys, stop };
 }

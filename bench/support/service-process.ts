@@ -14,7 +14,7 @@ import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService, type ServiceAdapters } from '../../src/main.js';
 import { createRedis } from '../../src/store/redis-connection.js';
 import { RecordingGrantEngine } from '../../test/support/recording-grant-engine.js';
-import { TEST_SIGNING_SECRET } from '../../test/support/slack-request.js';
+import { TEST_HMAC_KEY, TEST_SIGNING_SECRET } from '../../test/support/slack-request.js';
 import { TEST_TEMPLATES } from '../../test/support/test-templates.js';
 import { benchConfig } from './config.js';
 
@@ -103,6 +103,7 @@ async function start(options: ServiceProcessOptions): Promise<number> {
   const env: EnvOptions = {
     slackBotToken: BENCH_BOT_TOKEN,
     slackSigningSecret: TEST_SIGNING_SECRET,
+    hmacKey: TEST_HMAC_KEY,
     slackApiUrl: options.slackApiUrl,
     redisUrl: options.redisUrl,
     awsRegion: 'us-east-1',

@@ -15,6 +15,12 @@ export interface EnvOptions {
   configPath: string;
   port: number;
   logLevel: string;
+  /**
+   * `AWS_ACCESS_HMAC_KEY`: the secret (at least 32 characters) that keys the audit chain and signs
+   * request records. It never goes to Redis, so someone who can write Redis can neither forge a
+   * request the bot would grant nor re-chain an edited audit log. Required by `start`.
+   */
+  hmacKey?: string;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -34,5 +40,6 @@ export function readEnvOptions(env: NodeJS.ProcessEnv = process.env): EnvOptions
     configPath: nonEmpty(env.AWS_ACCESS_CONFIG) ?? 'config/aws-access.yaml',
     port: Number.isInteger(port) && port >= 0 ? port : 3000,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    hmacKey: nonEmpty(env.AWS_ACCESS_HMAC_KEY),
   };
 }

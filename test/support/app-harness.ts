@@ -16,7 +16,7 @@ import {
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 import { awsEndpointUrl, redisUrl, testConfig, testRedis } from './services.js';
 import { RecordingGrantEngine } from './recording-grant-engine.js';
-import { postToSlackEvents, TEST_SIGNING_SECRET, type SignOptions } from './slack-request.js';
+import { postToSlackEvents, TEST_HMAC_KEY, TEST_SIGNING_SECRET, type SignOptions } from './slack-request.js';
 import { TEST_TEMPLATES } from './test-templates.js';
 
 export const TEST_BOT_TOKEN = 'xoxb-test-0000-bot-token';
@@ -48,6 +48,7 @@ export function testEnv(fake: FakeSlack, overrides: Partial<EnvOptions> = {}): E
   return {
     slackBotToken: TEST_BOT_TOKEN,
     slackSigningSecret: TEST_SIGNING_SECRET,
+    hmacKey: TEST_HMAC_KEY,
     slackApiUrl: fake.apiUrl,
     redisUrl: redisUrl(),
     awsRegion: 'us-east-1',

@@ -6,3 +6,4 @@ process.env.AWS_SECRET_ACCESS_KEY = 'testing';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ENDPOINT_URL = inject('awsEndpointUrl');
 delete process.env.AWS_PROFILE;
+process.env.AWS_ACCESS_HMAC_KEY ??= 'test-hmac-key-0123456789abcdef-0123456789';

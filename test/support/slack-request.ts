@@ -5,6 +5,8 @@
 import { createHmac } from 'node:crypto';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+/** AWS_ACCESS_HMAC_KEY for tests, the demo and benches (never a production value). */
+export const TEST_HMAC_KEY = 'test-hmac-key-0123456789abcdef-0123456789';
 export const TEST_TEAM = { id: 'T0TEST', domain: 'test' };
 
 export function sign(body: string, secret: string, timestamp: number): string {

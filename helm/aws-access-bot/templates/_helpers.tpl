@@ -88,7 +88,7 @@ capabilities:
 
 {{/* Environment of both roles: secrets from existingSecret, never from values. */}}
 {{- define "aws-access-bot.env" -}}
-{{- $secret := required "existingSecret must name a Secret with SLACK_BOT_TOKEN, REDIS_URL and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN" .Values.existingSecret -}}
+{{- $secret := required "existingSecret must name a Secret with SLACK_BOT_TOKEN, REDIS_URL, AWS_ACCESS_HMAC_KEY and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN" .Values.existingSecret -}}
 - name: SLACK_BOT_TOKEN
   valueFrom:
     secretKeyRef:
@@ -113,6 +113,11 @@ capabilities:
     secretKeyRef:
       name: {{ $secret }}
       key: REDIS_URL
+- name: AWS_ACCESS_HMAC_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: AWS_ACCESS_HMAC_KEY
 - name: AWS_REGION
   value: {{ .Values.awsRegion | quote }}
 - name: AWS_ACCESS_CONFIG
