@@ -129,9 +129,11 @@ describe('what each shipped boundary allows and denies', () => {
     ).toBe('ExplicitlyDenied');
   });
 
-  it('admin-breakglass administers everything but cannot stop CloudTrail or GuardDuty nor touch /aws-access/', async () => {
-    expect(await decide('admin-breakglass', 'iam:CreateUser', USER)).toBe('Allowed');
+  it('admin-breakglass administers everything but cannot stop CloudTrail or GuardDuty, create users, nor touch /aws-access/', async () => {
+    expect(await decide('admin-breakglass', 'iam:DeleteAccessKey', USER)).toBe('Allowed');
     expect(await decide('admin-breakglass', 'iam:PassRole', OTHER_ROLE)).toBe('Allowed');
+    // No lasting credentials (persistence-simulation.spec.ts has the full list).
+    expect(await decide('admin-breakglass', 'iam:CreateUser', USER)).toBe('ExplicitlyDenied');
     expect(
       await decide(
         'admin-breakglass',
