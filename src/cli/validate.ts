@@ -1,9 +1,12 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { formatDuration } from '../domain/duration.js';
 import { formatSummary } from '../templates/access-summary.js';
-import { loadTemplates, templatesDirectory } from '../templates/load-templates.js';
+import { loadIamActionCatalog } from '../templates/iam-action-catalog.js';
+import { loadTemplates, summaryInputOf, templatesDirectory } from '../templates/load-templates.js';
+import { findPersistencePaths, formatPersistenceWarning } from '../templates/persistence-paths.js';
 import type { CliIo } from './io.js';
 
 export const VALIDATE_HELP = `Usage: aws-access-bot validate [--config FILE]
@@ -11,6 +14,10 @@ export const VALIDATE_HELP = `Usage: aws-access-bot validate [--config FILE]
 Checks the configuration file and the boundary templates (schema, IAM actions, variables,
 AWS size limits) and prints each template's access-level summary. Prints every problem as
 "file: path.to.field: message" and exits 1 if there is any.
+
+Warns (on stderr, exit code unchanged) about each persistence path a template may allow, i.e.
+a way to keep access after the grant ends: "warning: file: template: allows ACTION (category)",
+category one of new credentials, role chaining, resource-policy write, code under another role.
 
 Options:
   --config FILE   config file (default: $AWS_ACCESS_CONFIG or config/aws-access.yaml)
@@ -33,6 +40,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const directory = templatesDirectory(loaded);
     const catalog = await loadTemplates(directory);
     io.out(`${directory}: ok (${catalog.templates.length} templates)`);
+    const actions = await loadIamActionCatalog();
     for (const t of catalog.templates) {
       const traits = [
         `default ${formatDuration(t.defaultDurationSeconds)}`,
@@ -43,6 +51,9 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
       io.out('');
       io.out(`${t.name} (${traits.join(', ')}): ${t.description}`);
       for (const line of formatSummary(t.summary)) io.out(line);
+      const file = displayPath(t.file);
+      for (const finding of findPersistencePaths(actions, summaryInputOf(t)))
+        io.err(formatPersistenceWarning(file, t.name, finding));
     }
     return 0;
   } catch (error) {
@@ -52,4 +63,10 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     }
     throw error;
   }
+}
+
+/** `templates/dev.yaml` when under the working directory, else the path as loaded. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }

@@ -13,7 +13,7 @@ import {
 } from '../config/load-config.js';
 import type { TemplateCatalog, TemplateInfo } from '../domain/ports.js';
 import { ConfigError, type FileIssue } from '../errors.js';
-import { summarizeAccess } from './access-summary.js';
+import { summarizeAccess, type SummaryInput } from './access-summary.js';
 import { templateFileSchema, type BoundaryTemplate, type TemplateFile } from './boundary-template.js';
 import {
   conditionsPolicy,
@@ -58,6 +58,21 @@ export function sampleVariables(template: string): VariableValues {
     role_name: `aws-access-${'x'.repeat(40)}`,
     starts_at: '2030-12-31T23:59:59.999Z',
     expires_at: '2030-12-31T23:59:59.999Z',
+  };
+}
+
+/**
+ * What the access summary and the persistence-path warnings are computed from: the boundary (guard
+ * included) and inline policy rendered with the sample values, and the managed policy ARNs.
+ */
+export function summaryInputOf(
+  template: Pick<BoundaryTemplate, 'name' | 'boundary' | 'inlinePolicy' | 'managedPolicyArns'>,
+): SummaryInput {
+  const values = sampleVariables(template.name);
+  return {
+    boundary: renderBoundary(template, values),
+    inlinePolicy: renderInline(template, values),
+    managedPolicyArns: template.managedPolicyArns.map((a) => a.replace('${partition}', 'aws')),
   };
 }
 
@@ -203,11 +218,7 @@ export async function parseTemplate(
     allowedOus: t.allowedOus,
     conditions,
     breakGlass: t.breakGlass,
-    summary: summarizeAccess(catalog, {
-      boundary,
-      inlinePolicy: inline,
-      managedPolicyArns: t.managedPolicyArns.map((a) => a.replace('${partition}', 'aws')),
-    }),
+    summary: summarizeAccess(catalog, summaryInputOf(t)),
   };
   return { template, issues: [] };
 }
