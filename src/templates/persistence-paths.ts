@@ -14,10 +14,7 @@ import { effectiveActions, type SummaryInput } from './access-summary.js';
 import type { IamActionCatalog } from './iam-action-catalog.js';
 
 export type PersistenceCategory =
-  | 'new credentials'
-  | 'role chaining'
-  | 'resource-policy write'
-  | 'code under another role';
+  'new credentials' | 'role chaining' | 'resource-policy write' | 'code under another role';
 
 export interface PersistencePath {
   /** `service:Action` as AWS spells it. */
@@ -184,7 +181,11 @@ export function findPersistencePaths(catalog: IamActionCatalog, input: SummaryIn
 }
 
 /** `warning: templates/dev.yaml: dev: allows iam:CreateAccessKey (new credentials)` */
-export function formatPersistenceWarning(file: string, template: string, finding: PersistenceFinding): string {
+export function formatPersistenceWarning(
+  file: string,
+  template: string,
+  finding: PersistenceFinding,
+): string {
   const why = finding.withPassRole ? `${finding.category}, with iam:PassRole` : finding.category;
   return `warning: ${file}: ${template}: allows ${finding.action} (${why})`;
 }

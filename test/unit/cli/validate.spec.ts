@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,57 @@ describe('aws-access-bot validate', () => {
     const { cli, out } = io();
     expect(await runCli(['validate', '--config', 'config/example.yaml'], cli)).toBe(0);
     expect(out.join('\n')).toContain('config/example.yaml: ok');
+  });
+
+  it('warns about persistence paths only where accepted on the shipped templates (admin-breakglass), exit code 0', async () => {
+    const { cli, err } = io();
+    expect(await runCli(['validate', '--config', 'config/example.yaml'], cli)).toBe(0);
+    const warnings = err.filter((l) => l.startsWith('warning: '));
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(
+      warnings.filter(
+        (l) => !/^warning: templates\/admin-breakglass\.yaml: admin-breakglass: allows \S+ \(.+\)$/.test(l),
+      ),
+    ).toEqual([]);
+    expect(warnings).toContain(
+      'warning: templates/admin-breakglass.yaml: admin-breakglass: allows iam:PassRole (role chaining)',
+    );
+    expect(warnings.filter((l) => l.includes('(new credentials)'))).toEqual([]);
+  });
+
+  it('warns naming the template and the action when a template allows iam:CreateAccessKey, and still exits 0', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aab-'));
+    cpSync('templates', path.join(dir, 'templates'), { recursive: true });
+    const leaky = path.join(dir, 'templates', 'leaky.yaml');
+    writeFileSync(
+      leaky,
+      JSON.stringify({
+        name: 'leaky',
+        description: 'Manages access keys',
+        boundary: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: ['iam:CreateAccessKey', 'iam:ListAccessKeys'], Resource: '*' },
+          ],
+        },
+        inlinePolicy: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'iam:*AccessKey*', Resource: '*' }],
+        },
+        defaultDuration: '1h',
+        maxDuration: '1h',
+      }),
+    );
+    const config = path.join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      readFileSync('config/example.yaml', 'utf8').replace('directory: ../templates', 'directory: templates'),
+    );
+    const { cli, err } = io();
+    expect(await runCli(['validate', '--config', config], cli)).toBe(0);
+    expect(err.filter((l) => l.includes(': leaky: '))).toEqual([
+      `warning: ${leaky}: leaky: allows iam:CreateAccessKey (new credentials)`,
+    ]);
   });
 
   it('exits 1 and names the file and the field for a misspelt key', async () => {

@@ -136,6 +136,7 @@ export async function decideGrant(
     ...(/^arn:aws:kms:[^:]*:\d+:key\//.test(resource) ? { resourcePolicy: defaultKeyPolicy(resource) } : {}),
   };
   const result = await runSimulation(simulation, {});
-  if (result.resultType === 'error') throw new Error(`${action} ${resource}: ${JSON.stringify(result.errors)}`);
+  if (result.resultType === 'error')
+    throw new Error(`${action} ${resource}: ${JSON.stringify(result.errors)}`);
   return result.overallResult as Decision;
 }

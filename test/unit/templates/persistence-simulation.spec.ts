@@ -71,7 +71,11 @@ const WORKLOAD_ESCAPES: [string, string, string][] = [
   ['ssm:SendCommand', INSTANCE, 'code under another role'],
   ['ssm:StartSession', INSTANCE, 'code under another role'],
   ['ec2:ModifyInstanceAttribute', INSTANCE, 'code under another role (user data)'],
-  ['ecs:ExecuteCommand', `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/0123456789abcdef`, 'code under another role'],
+  [
+    'ecs:ExecuteCommand',
+    `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/0123456789abcdef`,
+    'code under another role',
+  ],
   ['codebuild:StartBuild', `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/app`, 'code under another role'],
   [
     'cloudformation:UpdateStack',
@@ -120,9 +124,12 @@ async function notDenied(template: string, list: [string, string, Record<string,
 }
 
 describe('no template escapes its time box (policy simulator, as the grant engine renders it)', () => {
-  it.each(TEMPLATES)('%s: no new credentials, role chaining, trust changes or changes to the bot', async (t) => {
-    expect(await notAllowed(t, ESCAPES)).toEqual([]);
-  });
+  it.each(TEMPLATES)(
+    '%s: no new credentials, role chaining, trust changes or changes to the bot',
+    async (t) => {
+      expect(await notAllowed(t, ESCAPES)).toEqual([]);
+    },
+  );
 
   it.each(TEMPLATES.filter((t) => t !== 'admin-breakglass'))(
     '%s: no resource-policy writes, iam:PassRole or code under another role',
