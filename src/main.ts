@@ -8,15 +8,17 @@ import { WebClient } from '@slack/web-api';
 import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from './config/env.js';
+import { breakGlassIssues } from './config/break-glass-checks.js';
 import { hmacKeysFrom, type HmacKeys } from './config/hmac-keys.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import type { AppConfig } from './config/schema.js';
 import type { AuditEvent } from './domain/audit-event.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
 import { systemClock } from './domain/ports.js';
+import { resolveAccountRef } from './domain/approval-policy.js';
 import { RequestService, type RequestSettings } from './domain/request-service.js';
 import { staticAccountDirectory } from './domain/static-catalogs.js';
-import { MissingSettingError } from './errors.js';
+import { ConfigError, MissingSettingError } from './errors.js';
 import type { AccountClients } from './aws/account-clients.js';
 import { createAwsServices } from './aws/create-aws-services.js';
 import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
@@ -35,6 +37,7 @@ import { SlackNotifier } from './slack/slack-notifier.js';
 import { SlackPeople } from './slack/slack-people.js';
 import { RedisAuditLog } from './store/audit-log.js';
 import { createRedis, pingWithTimeout } from './store/redis-connection.js';
+import { hmacRecordSigner } from './store/record-signer.js';
 import { RedisRequestStore } from './store/request-store.js';
 
 export type ServiceRole = 'web' | 'worker' | 'all';
@@ -91,9 +94,26 @@ function countTransitions(
   };
 }
 
+/**
+ * Rules match accounts by id: the names and aliases the config gives its accounts are resolved
+ * here (the schema already refused references that name no configured account).
+ */
 export function requestSettings(config: AppConfig): RequestSettings {
+  const refs = config.aws.accounts;
+  const rules = config.approval.rules.map((rule) =>
+    rule.match.accounts
+      ? {
+          ...rule,
+          match: {
+            ...rule.match,
+            accounts: rule.match.accounts.flatMap((ref) => resolveAccountRef(ref, refs) ?? []),
+          },
+        }
+      : rule,
+  );
   return {
-    rules: config.approval.rules,
+    rules,
+    accountRefs: refs,
     limits: {
       min: config.durations.min,
       max: config.durations.max,
@@ -137,6 +157,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const accounts = injected.accounts ?? aws?.accounts ?? staticAccountDirectory(config.aws.accounts);
   const templates = injected.templates ?? aws!.templates;
   const grants = injected.grants ?? aws!.grants;
+  const ruleIssues = breakGlassIssues(loaded.file, config, templates.list());
+  if (ruleIssues.length) throw new ConfigError(ruleIssues);
   const accountClients = injected.accountClients ?? aws?.accountClients;
 
   const slackOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
@@ -157,6 +179,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds)),
   });
   const store = new RedisRequestStore(redis, config.redis.prefix);
+  const signer = hmacRecordSigner(keys.requestRecord);
   metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));
   const requestService = (client: WebClient, notifierOptions = {}) =>
     new RequestService({
@@ -168,6 +191,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       people: new SlackPeople(client),
       scheduler: new BullRequestScheduler(queues, clock),
       notifier: new SlackNotifier(client, config.slack.channels, templates, ruleByName, notifierOptions),
+      signer,
       clock,
       newId: newRequestId,
       settings,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { breakGlassIssues } from '../config/break-glass-checks.js';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { formatDuration } from '../domain/duration.js';
@@ -40,6 +41,8 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const directory = templatesDirectory(loaded);
     const catalog = await loadTemplates(directory);
     io.out(`${directory}: ok (${catalog.templates.length} templates)`);
+    const ruleIssues = breakGlassIssues(file, loaded.config, catalog.templates);
+    if (ruleIssues.length) throw new ConfigError(ruleIssues);
     const actions = await loadIamActionCatalog();
     for (const t of catalog.templates) {
       const traits = [

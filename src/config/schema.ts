@@ -4,7 +4,14 @@
  * (`30m`, `2h`) and arrive as seconds.
  */
 import { z } from 'zod';
+import { resolveAccountRef } from '../domain/approval-policy.js';
 import { parseDuration } from '../domain/duration.js';
+import {
+  isRoleArn,
+  PRINCIPAL_ARN_RE,
+  PRINCIPAL_TEMPLATE_VARIABLES,
+  principalKey,
+} from '../domain/identity.js';
 
 /** A duration written `30m`, `2h`, `1h30m`, `1d` (or a number of seconds), parsed to seconds. */
 export const durationSchema = z
@@ -55,7 +62,12 @@ export const approvalRuleSchema = z
     name: z.string().min(1).describe('unique name, shown on the request and in the audit log'),
     match: z
       .object({
-        accounts: z.array(z.string()).optional().describe('account ids or aliases; omitted = any'),
+        accounts: z
+          .array(z.string())
+          .optional()
+          .describe(
+            'account ids, or names/aliases given in `aws.accounts` (matched by id; Organizations names are never used); omitted = any',
+          ),
         ous: z.array(ouId).optional().describe('OU ids; nested OUs are covered'),
         templates: z.array(z.string()).optional().describe('template names; omitted = any'),
         requesterGroups: z
@@ -108,7 +120,27 @@ export const approvalRuleSchema = z
     autoApprove: z
       .boolean()
       .default(false)
-      .describe('grant at once without approvers (sandbox self-service, break-glass)'),
+      .describe(
+        'grant at once without approvers (sandbox self-service); never applies to break-glass templates (see `breakGlass`)',
+      ),
+    breakGlass: z
+      .object({
+        templates: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe(
+            'break-glass templates (`breakGlass: true` in their file) this rule lets be granted at once',
+          ),
+        requesterGroups: z
+          .array(slackGroupId)
+          .min(1, 'break-glass must be limited to named requester groups')
+          .describe('only members of these Slack user groups may use break-glass under this rule'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'explicit break-glass allowance: granted at once to these groups, security paged, reviewed afterwards by the approvers; everyone else goes through the approvers',
+      ),
     channel: slackChannelId
       .optional()
       .describe('where the approval message goes; default slack.channels.approvals'),
@@ -242,7 +274,9 @@ export const configSchema = z
             principalTemplate: z
               .string()
               .default('arn:aws:iam::${identity_account_id}:user/${email}')
-              .describe('principal ARN built from the Slack e-mail'),
+              .describe(
+                'principal ARN built from the Slack e-mail with `${email}` and `${identity_account_id}`; a role ARN here is pinned to sessions named after the e-mail (Identity Center)',
+              ),
             identityAccountId: accountId
               .optional()
               .describe('the account holding the IAM users people sign in as (`${identity_account_id}`)'),
@@ -260,8 +294,23 @@ export const configSchema = z
               .object({
                 principal: z
                   .string()
-                  .regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+/, 'must be an IAM principal ARN')
-                  .describe('IAM user or role ARN the requester signs in as'),
+                  .regex(
+                    PRINCIPAL_ARN_RE,
+                    'must be an IAM user or role ARN, or an assumed-role session ARN (arn:aws:sts::…:assumed-role/…/…)',
+                  )
+                  .describe(
+                    'IAM user, role or assumed-role session ARN the requester signs in as; one person per principal',
+                  ),
+                sessionName: z
+                  .string()
+                  .regex(
+                    /^[\w+=,.@-]{2,64}$/,
+                    'must be a role session name (2-64 of letters, digits and +=,.@_-)',
+                  )
+                  .optional()
+                  .describe(
+                    "required when `principal` is a role shared by many people (e.g. an Identity Center permission-set role): this person's session name, which the grant's trust policy pins",
+                  ),
                 email: z
                   .email()
                   .optional()
@@ -523,8 +572,88 @@ export const configSchema = z
           message: 'must not be earlier than reminderAfter',
         });
       }
+      rule.match.accounts?.forEach((ref, j) => {
+        if (!resolveAccountRef(ref, config.aws.accounts)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['approval', 'rules', i, 'match', 'accounts', j],
+            message: `"${ref}" is neither a 12-digit account id nor the name or alias of exactly one account in aws.accounts (rules match accounts by id; Organizations names are never used)`,
+          });
+        }
+      });
+      const covered = rule.match.templates?.map((t) => t.toLowerCase());
+      rule.breakGlass?.templates.forEach((t, j) => {
+        if (covered && !covered.includes(t.toLowerCase())) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['approval', 'rules', i, 'breakGlass', 'templates', j],
+            message: `"${t}" is not in this rule's match.templates, so the allowance could never apply`,
+          });
+        }
+      });
     });
+    checkIdentities(config.identities, ctx);
   });
+
+/**
+ * One person, one principal: two Slack users mapped to one principal (or one e-mail) would be
+ * two approvers of one request, or approve each other's. A role shared by many people needs the
+ * person's session name, or the grant would trust everyone holding that role.
+ */
+function checkIdentities(
+  identities: {
+    map: Record<string, { principal: string; email?: string; sessionName?: string }>;
+    byEmail: { principalTemplate: string };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const byPrincipal = new Map<string, string>();
+  const byEmail = new Map<string, string>();
+  for (const [userId, entry] of Object.entries(identities.map)) {
+    if (isRoleArn(entry.principal) && !entry.sessionName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identities', 'map', userId, 'sessionName'],
+        message:
+          "is required for a role principal: a role is shared by everyone who can assume it, so the grant must trust only this person's sessions",
+      });
+    }
+    const key = principalKey(entry.principal, entry.sessionName);
+    const other = byPrincipal.get(key);
+    if (other) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identities', 'map', userId, 'principal'],
+        message: `${userId} and ${other} are mapped to the same principal: two Slack accounts of one person would count as two approvers`,
+      });
+    } else byPrincipal.set(key, userId);
+    if (entry.email) {
+      const email = entry.email.toLowerCase();
+      const same = byEmail.get(email);
+      if (same) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['identities', 'map', userId, 'email'],
+          message: `${userId} and ${same} have the same e-mail: one person may have one Slack account in the map`,
+        });
+      } else byEmail.set(email, userId);
+    }
+  }
+  const known: readonly string[] = PRINCIPAL_TEMPLATE_VARIABLES;
+  for (const [, name] of identities.byEmail.principalTemplate.matchAll(/\$\{([^}]*)\}/g)) {
+    if (!known.includes(name!)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identities', 'byEmail', 'principalTemplate'],
+        message: `unknown variable \${${name}}: use ${known.map((v) => `\${${v}}`).join(' or ')}${
+          name === 'email_local'
+            ? ' (${email_local} was removed: alice@corp and alice@personal would become one user)'
+            : ''
+        }`,
+      });
+    }
+  }
+}
 
 export type AppConfig = z.output<typeof configSchema>;
 export type ApprovalRuleConfig = z.output<typeof approvalRuleSchema>;

@@ -59,7 +59,11 @@ export interface AccessRequest {
   state: RequestState;
   requesterId: string;
   requesterName?: string;
+  /** The requester's Slack e-mail when the request was made: one person, whatever the account. */
+  requesterEmail?: string;
   principalArn: string;
+  /** Where `principalArn` is a shared role: the session name the grant's trust pins. */
+  principalSessionName?: string;
   accountId: string;
   accountName: string;
   ouPath: Array<{ id: string; name: string }>;
@@ -91,6 +95,11 @@ export interface AccessRequest {
   message?: { channel: string; ts: string };
   /** An extension waiting for the rule's approvers (rules without extensions.autoApprove). */
   pendingExtension?: PendingExtension;
+  /**
+   * HMAC (key outside Redis) over the fields fixed at creation: a record written straight into
+   * Redis has none that verifies, so it is never granted.
+   */
+  signature?: string;
   /** Break-glass only: the approver who reviewed the use afterwards (set once, never changed). */
   reviewedBy?: string;
   reviewedAt?: number;

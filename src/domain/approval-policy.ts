@@ -21,6 +21,12 @@ export interface ApprovalRule {
   escalationChannel?: string;
   ttl: number;
   extensions: { autoApprove: boolean };
+  /**
+   * Break-glass is an explicit allowance of a rule: these break-glass templates are granted at
+   * once (security paged, reviewed afterwards) to members of these requester groups only.
+   * Everyone else asking for them under this rule goes through its approvers.
+   */
+  breakGlass?: { templates: string[]; requesterGroups: string[] };
 }
 
 export interface DurationLimits {
@@ -56,7 +62,10 @@ export type RefusalCode =
   | 'extension-limit'
   | 'extension-needs-approval'
   | 'not-break-glass'
-  | 'already-reviewed';
+  | 'already-reviewed'
+  | 'same-person'
+  | 'break-glass-not-allowed'
+  | 'not-allowed-at-grant';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {
@@ -106,7 +115,11 @@ export function checkEligibility(
   );
 }
 
-/** An account reference in config (id, name or alias) names this account. */
+/**
+ * Whether what a person typed (id, name or alias) names this account. For finding an account
+ * from user input only: rules and templates match by id (see `ruleMatches`), because
+ * Organizations names change and need not be unique.
+ */
 export function accountMatches(account: Account, ref: string): boolean {
   const wanted = ref.trim().toLowerCase();
   return (
@@ -123,7 +136,11 @@ export function ouCovers(account: Account, ouId: string): boolean {
 
 /** Every user group a rule's match refers to: the requester's membership in these is looked up. */
 export function groupsReferencedByRules(rules: readonly ApprovalRule[]): string[] {
-  return [...new Set(rules.flatMap((r) => r.match.requesterGroups ?? []))];
+  return [
+    ...new Set(
+      rules.flatMap((r) => [...(r.match.requesterGroups ?? []), ...(r.breakGlass?.requesterGroups ?? [])]),
+    ),
+  ];
 }
 
 export interface RuleContext {
@@ -132,11 +149,16 @@ export interface RuleContext {
   requesterGroups: ReadonlySet<string>;
 }
 
+/**
+ * `rule.match.accounts` holds account ids: the config's names and aliases are resolved to ids
+ * when the settings are built (`resolveAccountRef`), so a renamed or duplicate Organizations
+ * name never moves an account under another rule.
+ */
 export function ruleMatches(rule: ApprovalRule, ctx: RuleContext): boolean {
   const { accounts, ous, templates, requesterGroups } = rule.match;
   // Accounts and OUs together describe one set of places: either may admit the account.
   if (accounts || ous) {
-    const byAccount = (accounts ?? []).some((ref) => accountMatches(ctx.account, ref));
+    const byAccount = (accounts ?? []).some((id) => id === ctx.account.id);
     const byOu = (ous ?? []).some((ou) => ouCovers(ctx.account, ou));
     if (!byAccount && !byOu) return false;
   }
@@ -158,12 +180,36 @@ export function noRuleRefusal(account: Account, templateName: string): Refusal {
   );
 }
 
-/** Whether the template itself may be used on this account. */
-export function checkTemplateAllowed(template: TemplateInfo, account: Account): Refusal | undefined {
+/**
+ * An account reference written in the config or a template: a 12-digit id, or a name or alias
+ * the operator gave that account in `aws.accounts`. Never an Organizations name.
+ */
+export interface AccountRef {
+  id: string;
+  name?: string;
+  aliases?: readonly string[];
+}
+
+export function resolveAccountRef(ref: string, accounts: readonly AccountRef[]): string | undefined {
+  const wanted = ref.trim().toLowerCase();
+  if (/^\d{12}$/.test(wanted)) return wanted;
+  const found = accounts.filter(
+    (a) => a.name?.toLowerCase() === wanted || (a.aliases ?? []).some((x) => x.toLowerCase() === wanted),
+  );
+  // Two configured accounts answering to one name: ambiguous, so it names neither.
+  return found.length === 1 ? found[0]!.id : undefined;
+}
+
+/** Whether the template itself may be used on this account (`accountRefs` resolves its names). */
+export function checkTemplateAllowed(
+  template: TemplateInfo,
+  account: Account,
+  accountRefs: readonly AccountRef[] = [],
+): Refusal | undefined {
   const { allowedAccounts, allowedOus } = template;
   if (!allowedAccounts?.length && !allowedOus?.length) return undefined;
   const ok =
-    (allowedAccounts ?? []).some((ref) => accountMatches(account, ref)) ||
+    (allowedAccounts ?? []).some((ref) => resolveAccountRef(ref, accountRefs) === account.id) ||
     (allowedOus ?? []).some((ou) => ouCovers(account, ou));
   if (ok) return undefined;
   return refusal(
@@ -257,6 +303,16 @@ export interface DecisionCheck {
   clickerId: string;
   clicker: Person | undefined;
   groupMembers: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Who the people are beyond their Slack ids (`personKeys`: principal, e-mail): two Slack
+   * accounts of one person are one person, for self-approval and for N of M.
+   */
+  identities?: {
+    clicker: ReadonlySet<string>;
+    requester: ReadonlySet<string>;
+    /** The approvers counted so far. */
+    approvers: ReadonlyArray<{ id: string; keys: ReadonlySet<string> }>;
+  };
 }
 
 /**
@@ -271,12 +327,45 @@ export function checkDecision(check: DecisionCheck): Refusal | undefined {
   if (clickerId === request.requesterId) {
     return refusal('self-approval', 'you cannot decide your own request');
   }
+  const { identities } = check;
+  if (identities && sharesKey(identities.clicker, identities.requester)) {
+    return refusal(
+      'self-approval',
+      'you cannot decide your own request: this Slack account has the same AWS identity or e-mail as the requester',
+    );
+  }
   const notApprover = checkApproverNow(check);
   if (notApprover) return notApprover;
   if (request.approvals.some((a) => a.approverId === clickerId)) {
     return refusal('already-approved', `you have already approved request ${request.id}`);
   }
+  const twin = identities?.approvers.find((a) => a.id !== clickerId && sharesKey(identities.clicker, a.keys));
+  if (twin) {
+    return refusal(
+      'same-person',
+      `you have already approved request ${request.id} as <@${twin.id}> (the same AWS identity or e-mail); one person counts once`,
+    );
+  }
   return undefined;
+}
+
+function sharesKey(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const key of a) if (b.has(key)) return true;
+  return false;
+}
+
+/**
+ * How many distinct people the approvals come from, given each approver's identity keys:
+ * approvers sharing a principal or e-mail are one person.
+ */
+export function distinctPeople(approvers: ReadonlyArray<ReadonlySet<string>>): number {
+  const people: Array<Set<string>> = [];
+  for (const keys of approvers) {
+    const same = people.find((p) => sharesKey(p, keys));
+    if (same) for (const k of keys) same.add(k);
+    else people.push(new Set(keys));
+  }
+  return people.length;
 }
 
 /**
@@ -299,4 +388,42 @@ export function checkApproverNow({
     );
   }
   return undefined;
+}
+
+/** Break-glass for this template is allowed to this requester by the rule's explicit allowance. */
+export function breakGlassAllowed(
+  rule: ApprovalRule,
+  template: Pick<TemplateInfo, 'name' | 'breakGlass'>,
+  requesterGroups: ReadonlySet<string>,
+): boolean {
+  const allowance = rule.breakGlass;
+  if (!template.breakGlass || !allowance) return false;
+  const named = allowance.templates.some((t) => t.toLowerCase() === template.name.toLowerCase());
+  return named && allowance.requesterGroups.some((g) => requesterGroups.has(g));
+}
+
+/** How an approved request came to be approved: what provisioning has to re-derive. */
+export type GrantPath = 'approval' | 'auto' | 'break-glass';
+
+/**
+ * Which path a new request takes under its rule: break-glass (the rule's allowance), auto
+ * (an autoApprove rule; never for a break-glass template), or the rule's approvers. A
+ * break-glass template under a rule that neither allows it to this requester nor has approvers
+ * cannot be granted at all.
+ */
+export function grantPathFor(
+  rule: ApprovalRule,
+  template: Pick<TemplateInfo, 'name' | 'breakGlass'>,
+  requesterGroups: ReadonlySet<string>,
+): GrantPath | Refusal {
+  if (breakGlassAllowed(rule, template, requesterGroups)) return 'break-glass';
+  if (rule.autoApprove && !template.breakGlass) return 'auto';
+  if (rule.approvers.users.length === 0 && rule.approvers.groups.length === 0) {
+    return refusal(
+      'break-glass-not-allowed',
+      `break-glass template "${template.name}" is not allowed to you under rule "${rule.name}"; ask to be added to its break-glass requester groups`,
+      'template',
+    );
+  }
+  return 'approval';
 }

@@ -19,7 +19,9 @@ export function checkReviewer(check: ReviewCheck): Refusal | undefined {
   if (!request.breakGlass) {
     return refusal('not-break-glass', `request ${request.id} is not a break-glass grant; it needs no review`);
   }
-  if (clickerId === request.requesterId) {
+  const { identities } = check;
+  const twin = identities && [...identities.clicker].some((key) => identities.requester.has(key));
+  if (clickerId === request.requesterId || twin) {
     return refusal('self-approval', 'you cannot review your own break-glass access');
   }
   return checkApproverNow(check) ?? alreadyReviewed(request);

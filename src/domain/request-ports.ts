@@ -46,6 +46,19 @@ export interface RequestStore {
   listExpiringBefore(time: number, limit?: number): Promise<AccessRequest[]>;
   /** Break-glass requests nobody has reviewed yet, oldest first. */
   listUnreviewedBreakGlass(limit?: number): Promise<AccessRequest[]>;
+  /** Keeps the bot's signed proof that this approver's click was counted (see RecordSigner). */
+  setApprovalProof(id: string, approverId: string, proof: string): Promise<void>;
+  /** Approver id → proof, for the approvals recorded with one. */
+  approvalProofs(id: string): Promise<Record<string, string>>;
+}
+
+/**
+ * Signs what the bot wrote with a key that is not in Redis (HMAC), so a request or an approval
+ * written straight into Redis is recognised as not the bot's and never granted.
+ */
+export interface RecordSigner {
+  sign(content: string): string;
+  verify(content: string, signature: string | undefined): boolean;
 }
 
 export interface PeopleDirectory {

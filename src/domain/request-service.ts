@@ -12,19 +12,24 @@ import {
   checkPerson,
   checkTemplateAllowed,
   findRule,
+  grantPathFor,
   groupsReferencedByRules,
   isApprover,
   maxDurationFor,
   noRuleRefusal,
   refusal,
+  type AccountRef,
   type ApprovalRule,
+  type GrantPath,
   type DurationLimits,
   type Person,
   type Refusal,
 } from './approval-policy.js';
 import type { AuditEvent, AuditLog } from './audit-event.js';
 import { alreadyReviewed, checkReviewer } from './break-glass-review.js';
-import { resolvePrincipal, type IdentitySettings } from './identity.js';
+import { personKeys, principalKey, resolveIdentity, type IdentitySettings } from './identity.js';
+import { checkGrantable } from './grant-check.js';
+import { approvalContent, requestContent } from './request-integrity.js';
 import type {
   Account,
   AccountDirectory,
@@ -37,6 +42,7 @@ import type {
   ExtensionAllowance,
   PeopleDirectory,
   RequestNotifier,
+  RecordSigner,
   RequestPatch,
   RequestScheduler,
   RequestStore,
@@ -52,6 +58,8 @@ export interface RequestSettings {
   /** Members may revoke any grant. */
   adminGroups: readonly string[];
   region?: string;
+  /** The configured accounts: what a template's `allowedAccounts` names resolve to (ids). */
+  accountRefs?: readonly AccountRef[];
 }
 
 export interface RequestServiceDeps {
@@ -63,6 +71,8 @@ export interface RequestServiceDeps {
   people: PeopleDirectory;
   scheduler: RequestScheduler;
   notifier: RequestNotifier;
+  /** Signs request records and counted approvals; provisioning checks both. */
+  signer: RecordSigner;
   clock: Clock;
   newId: () => string;
   settings: RequestSettings;
@@ -81,6 +91,9 @@ export interface RequestDraft {
 export interface PreparedRequest {
   requester: Person;
   principalArn: string;
+  principalSessionName?: string;
+  /** Approvers, the rule's auto-approval, or its break-glass allowance for this requester. */
+  grantPath: GrantPath;
   account: Account;
   template: TemplateInfo;
   rule: ApprovalRule;
@@ -165,7 +178,7 @@ export class RequestService {
       );
     }
     if (!account || !template) return refuse(refusals);
-    const notAllowed = checkTemplateAllowed(template, account);
+    const notAllowed = checkTemplateAllowed(template, account, settings.accountRefs);
     if (notAllowed) return refuse([notAllowed]);
 
     const rule = findRule(settings.rules, { account, templateName: template.name, requesterGroups });
@@ -179,8 +192,10 @@ export class RequestService {
         limits: settings.limits,
       }),
     );
-    const principalArn = resolvePrincipal(settings.identities, requester.id, requester.email);
-    if (!principalArn) {
+    const grantPath = grantPathFor(rule, template, requesterGroups);
+    if (typeof grantPath !== 'string') refusals.push(grantPath);
+    const identity = resolveIdentity(settings.identities, requester.id, requester.email);
+    if (!identity) {
       refusals.push(
         refusal(
           'no-identity',
@@ -188,12 +203,14 @@ export class RequestService {
         ),
       );
     }
-    if (refusals.length || !principalArn) return refuse(refusals);
+    if (refusals.length || !identity || typeof grantPath !== 'string') return refuse(refusals);
     return {
       ok: true,
       prepared: {
         requester,
-        principalArn,
+        principalArn: identity.principalArn,
+        ...(identity.sessionName ? { principalSessionName: identity.sessionName } : {}),
+        grantPath,
         account,
         template,
         rule,
@@ -213,7 +230,9 @@ export class RequestService {
       state: 'pending',
       requesterId: requester.id,
       requesterName: requester.name,
+      ...(requester.email ? { requesterEmail: requester.email } : {}),
       principalArn: prepared.principalArn,
+      ...(prepared.principalSessionName ? { principalSessionName: prepared.principalSessionName } : {}),
       accountId: account.id,
       accountName: account.name,
       ouPath: account.ouPath,
@@ -223,13 +242,14 @@ export class RequestService {
       ruleName: rule.name,
       approvalsRequired: rule.approvalsRequired,
       approvals: [],
-      breakGlass: template.breakGlass,
+      breakGlass: prepared.grantPath === 'break-glass',
       autoApproved: false,
       createdAt: now,
       updatedAt: now,
       pendingUntil: now + rule.ttl * 1000,
       extensions: 0,
     };
+    draft.signature = this.deps.signer.sign(requestContent(draft));
     const request = await this.deps.store.create(draft);
     await this.record({
       actor: requester.id,
@@ -246,8 +266,8 @@ export class RequestService {
       },
     });
 
-    if (template.breakGlass || rule.autoApprove) {
-      const action = template.breakGlass ? 'break-glass' : 'auto-approve';
+    if (prepared.grantPath !== 'approval') {
+      const action = prepared.grantPath === 'break-glass' ? 'break-glass' : 'auto-approve';
       const moved = await this.deps.store.transition(request.id, {
         from: ['pending'],
         to: 'approved',
@@ -255,7 +275,7 @@ export class RequestService {
       });
       if (!moved.ok) return (await this.deps.store.get(request.id)) ?? request;
       await this.record(this.transitionEvent(SYSTEM_ACTOR, action, moved, `rule ${rule.name}`));
-      if (template.breakGlass) {
+      if (prepared.grantPath === 'break-glass') {
         const ref = await this.safely('break-glass alert', () =>
           this.deps.notifier.breakGlass(moved.request, rule),
         );
@@ -308,7 +328,13 @@ export class RequestService {
       this.deps.people.person(clickerId),
       this.membersOf(rule?.approvers.groups ?? []),
     ]);
-    const problem = checkDecision({ request, rule, clickerId, clicker, groupMembers });
+    const identities = await this.identitiesOf(
+      request,
+      clickerId,
+      clicker,
+      request.approvals.map((a) => a.approverId),
+    );
+    const problem = checkDecision({ request, rule, clickerId, clicker, groupMembers, identities });
     if (problem) {
       await this.refused(clickerId, action, request, problem);
       return problem;
@@ -316,9 +342,39 @@ export class RequestService {
     return request;
   }
 
+  /** Identity keys of the clicker, the requester and the approvers so far (see `personKeys`). */
+  private async identitiesOf(
+    request: AccessRequest,
+    clickerId: string,
+    clicker: Person | undefined,
+    approverIds: readonly string[],
+  ): Promise<NonNullable<Parameters<typeof checkDecision>[0]['identities']>> {
+    const settings = this.deps.settings.identities;
+    const requester = personKeys(settings, request.requesterId, request.requesterEmail);
+    requester.add(principalKey(request.principalArn, request.principalSessionName));
+    const approvers = await Promise.all(
+      approverIds
+        .filter((id) => id !== clickerId)
+        .map(async (id) => ({ id, keys: await this.personKeysOf(id) })),
+    );
+    return { clicker: personKeys(settings, clickerId, clicker?.email), requester, approvers };
+  }
+
+  private async personKeysOf(userId: string): Promise<Set<string>> {
+    const person = await this.deps.people.person(userId).catch(() => undefined);
+    return personKeys(this.deps.settings.identities, userId, person?.email);
+  }
+
   async approve(requestId: string, clickerId: string): Promise<ActionResult> {
     const checked = await this.checkDecider(requestId, clickerId, 'approve');
     if (!('id' in checked)) return { ok: false, refusal: checked };
+    // The bot's signed word that this click passed the checks, written before it is counted, so
+    // provisioning (perhaps another click's, a moment later) can tell it from one put into Redis.
+    await this.deps.store.setApprovalProof(
+      requestId,
+      clickerId,
+      this.deps.signer.sign(approvalContent(requestId, clickerId)),
+    );
     const outcome = await this.deps.store.approve(requestId, clickerId, this.deps.clock.now());
     if (outcome.result === 'missing')
       return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
@@ -411,6 +467,8 @@ export class RequestService {
   async provision(requestId: string): Promise<AccessRequest | undefined> {
     const request = await this.deps.store.get(requestId);
     if (!request || request.state !== 'approved') return request;
+    const refused = await this.grantableNow(request);
+    if (refused) return this.refuseGrant(request, refused);
     const startsAt = this.deps.clock.now();
     const expiresAt = startsAt + request.durationSeconds * 1000;
     let result;
@@ -478,6 +536,84 @@ export class RequestService {
     await this.safely('delivery DM', () => this.deps.notifier.delivered(moved.request, result.delivery));
     await this.safely('message update', () =>
       this.deps.notifier.requestChanged(moved.request, 'access granted'),
+    );
+    return moved.request;
+  }
+
+  /**
+   * Nothing is granted that the config does not allow at grant time: the record's signature,
+   * the account, template, rule, duration, principal and approvals, all derived again from the
+   * config and the people as they are now. Look-up failures (Slack down) propagate, so the
+   * request stays `approved` and reconcile tries again, rather than failing on missing facts.
+   */
+  private async grantableNow(request: AccessRequest): Promise<Refusal | undefined> {
+    const { settings } = this.deps;
+    const rule = this.rule(request.ruleName);
+    const approverIds = request.approvals.map((a) => a.approverId);
+    const [account, requester, memberships, proofs, groupMembers, approvers] = await Promise.all([
+      this.deps.accounts.findAccount(request.accountId),
+      this.deps.people.person(request.requesterId),
+      this.membershipsOf(
+        request.requesterId,
+        [...new Set([...settings.requesterGroups, ...groupsReferencedByRules(settings.rules)])],
+        true,
+      ),
+      this.deps.store.approvalProofs(request.id),
+      this.membersOf(rule?.approvers.groups ?? [], true),
+      Promise.all(approverIds.map((id) => this.deps.people.person(id))),
+    ]);
+    return checkGrantable({
+      request,
+      signatureValid: this.deps.signer.verify(requestContent(request), request.signature),
+      rules: settings.rules,
+      limits: settings.limits,
+      accountRefs: settings.accountRefs,
+      account,
+      template: this.deps.templates.get(request.templateName),
+      requester,
+      requesterGroups: memberships,
+      ineligible: checkEligibility(settings.requesterGroups, memberships),
+      identity: resolveIdentity(settings.identities, request.requesterId, requester?.email),
+      requesterKeys: new Set([
+        ...personKeys(settings.identities, request.requesterId, requester?.email),
+        ...personKeys(settings.identities, request.requesterId, request.requesterEmail),
+      ]),
+      approvals: approverIds.map((approverId, i) => ({
+        approverId,
+        person: approvers[i],
+        keys: personKeys(settings.identities, approverId, approvers[i]?.email),
+        proofValid: this.deps.signer.verify(approvalContent(request.id, approverId), proofs[approverId]),
+      })),
+      groupMembers,
+    });
+  }
+
+  /** approved → failed without touching AWS: the config does not allow this grant now. */
+  private async refuseGrant(request: AccessRequest, why: Refusal): Promise<AccessRequest | undefined> {
+    const moved = await this.deps.store.transition(request.id, {
+      from: ['approved'],
+      to: 'failed',
+      patch: { failure: why.message },
+    });
+    if (!moved.ok) return this.deps.store.get(request.id);
+    await this.record({
+      ...this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, why.message, 'refused'),
+      details: { code: why.code },
+    });
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(moved.request, 'not granted'),
+    );
+    await this.safely('requester DM', () =>
+      this.deps.notifier.toRequester(
+        moved.request,
+        `Request ${request.id} was not granted: ${why.message}. Nothing was granted.`,
+      ),
+    );
+    await this.safely('security alert', () =>
+      this.deps.notifier.alertSecurity(
+        `Request ${request.id} was refused at grant time: ${why.message}`,
+        moved.request,
+      ),
     );
     return moved.request;
   }
@@ -828,6 +964,7 @@ export class RequestService {
       clickerId,
       clicker,
       groupMembers,
+      identities: await this.identitiesOf(request, clickerId, clicker, request.pendingExtension.approvals),
     });
     if (problem) return fail(problem);
     return { ok: true, request, rule: rule! };
@@ -1163,7 +1300,8 @@ export class RequestService {
       this.deps.people.person(clickerId),
       this.membersOf(rule?.approvers.groups ?? []),
     ]);
-    const problem = checkReviewer({ request, rule, clickerId, clicker, groupMembers });
+    const identities = await this.identitiesOf(request, clickerId, clicker, []);
+    const problem = checkReviewer({ request, rule, clickerId, clicker, groupMembers, identities });
     if (problem) return this.refuseWith(clickerId, action, request, problem);
     const at = this.deps.clock.now();
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -1225,15 +1363,23 @@ export class RequestService {
     return true;
   }
 
-  private async membersOf(groups: readonly string[]): Promise<Map<string, string[]>> {
+  /** `strict`: a failed look-up throws instead of counting as an empty group. */
+  private async membersOf(groups: readonly string[], strict = false): Promise<Map<string, string[]>> {
     const entries = await Promise.all(
-      groups.map(async (g) => [g, await this.deps.people.groupMembers(g).catch(() => [])] as const),
+      groups.map(async (g) => {
+        const members = this.deps.people.groupMembers(g);
+        return [g, await (strict ? members : members.catch(() => []))] as const;
+      }),
     );
     return new Map(entries);
   }
 
-  private async membershipsOf(userId: string, groups: readonly string[]): Promise<Set<string>> {
-    const members = await this.membersOf(groups);
+  private async membershipsOf(
+    userId: string,
+    groups: readonly string[],
+    strict = false,
+  ): Promise<Set<string>> {
+    const members = await this.membersOf(groups, strict);
     return new Set([...members].filter(([, users]) => users.includes(userId)).map(([g]) => g));
   }
 

@@ -88,6 +88,9 @@ export class RedisRequestStore implements RequestStore {
   private approvalsKey(id: string): string {
     return `${this.prefix}:request:${id}:approvals`;
   }
+  private approvalProofsKey(id: string): string {
+    return `${this.prefix}:request:${id}:approval-proofs`;
+  }
   private get stateIndexPrefix(): string {
     return `${this.prefix}:requests:state:`;
   }
@@ -226,5 +229,13 @@ export class RedisRequestStore implements RequestStore {
     return this.load(
       await this.redis.zrangebyscore(this.expiryKey, '-inf', String(time), 'LIMIT', '0', String(limit)),
     );
+  }
+
+  async setApprovalProof(id: string, approverId: string, proof: string): Promise<void> {
+    await this.redis.hset(this.approvalProofsKey(id), approverId, proof);
+  }
+
+  async approvalProofs(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.approvalProofsKey(id));
   }
 }

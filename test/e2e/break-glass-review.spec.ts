@@ -16,6 +16,7 @@ import {
   command,
   ephemeralsTo,
   GUEST,
+  ONCALL_GROUP,
   PROD_APPROVERS,
   REQUESTER,
   seedPeople,
@@ -42,7 +43,7 @@ async function start(mutate?: (config: AppConfig) => void): Promise<TestApp> {
           match: { templates: ['admin-breakglass'] },
           // One approver by name, the others through a user group looked up at click time.
           approvers: { users: [APPROVER1, GUEST], groups: ['S0PRODAPPR'] },
-          autoApprove: true,
+          breakGlass: { templates: ['admin-breakglass'], requesterGroups: [ONCALL_GROUP] },
         }),
       );
       mutate?.(c);

@@ -15,6 +15,7 @@ import {
   dmsTo,
   ephemeralsTo,
   GUEST,
+  ONCALL_GROUP,
   PROD_APPROVERS,
   REQUESTER,
   seedPeople,
@@ -371,7 +372,7 @@ describe('asking for access and getting it approved', () => {
           name: 'break-glass',
           match: { templates: ['admin-breakglass'] },
           approvers: { users: [APPROVER1], groups: [] },
-          autoApprove: true,
+          breakGlass: { templates: ['admin-breakglass'], requesterGroups: [ONCALL_GROUP] },
           reason: { required: true, pattern: '^INC-\\d+', hint: 'start with the incident number' },
         }),
       );

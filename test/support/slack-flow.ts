@@ -9,6 +9,8 @@ export const APPROVER2 = 'U0APPROVER2';
 export const PROD_APPROVERS = ['U0PROD1', 'U0PROD2', 'U0PROD3'];
 export const STRANGER = 'U0STRANGER';
 export const GUEST = 'U0GUEST';
+/** A user group whose members rules may allow break-glass (only the requester is in it). */
+export const ONCALL_GROUP = 'S0ONCALL';
 
 /** The people and user groups the test config refers to. */
 export function seedPeople(fake: FakeSlack): void {
@@ -17,6 +19,7 @@ export function seedPeople(fake: FakeSlack): void {
   fake.addUser({ id: GUEST, is_restricted: true, email: 'guest@example.com' });
   fake.setUsergroup('S0PRODAPPR', PROD_APPROVERS);
   fake.setUsergroup('S0ADMINS', ['U0ADMIN']);
+  fake.setUsergroup(ONCALL_GROUP, [REQUESTER]);
 }
 
 export async function waitUntil<T>(

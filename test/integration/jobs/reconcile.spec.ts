@@ -10,7 +10,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRequest } from '../../../src/domain/access-request.js';
 import { jobId, QueueName, queueOptions } from '../../../src/jobs/queues.js';
 import { RECONCILE_SCHEDULER, runReconcile, scheduleReconcile } from '../../../src/jobs/reconcile.js';
-import { RedisRequestStore } from '../../../src/store/request-store.js';
 import {
   activeGrant,
   auditEvents,
@@ -24,6 +23,7 @@ import {
 } from '../../support/grant-lifecycle.js';
 import { redisUrl, resetMoto, testConfig } from '../../support/services.js';
 import { REQUESTER, waitUntil } from '../../support/slack-flow.js';
+import { storeAsTheBot } from '../../support/stored-requests.js';
 import { TestClock } from '../aws/aws-test-kit.js';
 
 const HOUR = 3600_000;
@@ -147,7 +147,6 @@ describe('reconcile', () => {
 
   it('repairs a request stuck in approved past the limit by granting it again', async () => {
     app = await startLifecycleApp();
-    const store = new RedisRequestStore(app.service.redis, app.loaded.config.redis.prefix);
     const now = Date.now();
     const stuck: AccessRequest = {
       id: 'r-stuck00001',
@@ -173,9 +172,15 @@ describe('reconcile', () => {
       decidedAt: now - HOUR,
       extensions: 0,
     };
-    await store.create(stuck);
+    const prefix = app.loaded.config.redis.prefix;
+    await storeAsTheBot(app.service, prefix, stuck, ['U0APPROVER1']);
     // A fresh approval (still within the limit) is left to the grant in flight.
-    await store.create({ ...stuck, id: 'r-fresh00001', decidedAt: now - 1000, updatedAt: now - 1000 });
+    await storeAsTheBot(app.service, prefix, {
+      ...stuck,
+      id: 'r-fresh00001',
+      decidedAt: now - 1000,
+      updatedAt: now - 1000,
+    });
 
     const summary = await runReconcile(reconcileDeps(app));
     expect(summary.repaired).toEqual(['r-stuck00001']);
