@@ -388,38 +388,47 @@ export class RedisAuditLog implements AuditLog {
 
   /**
    * Verifies only what was appended since `anchor` (the anchor job's check before it anchors a
-   * newer head): the anchored entry is unchanged and every entry after it, up to `untilId`,
-   * links and hashes. Returns the new entry count on success.
+   * newer head; without an anchor, from the start): the anchored entry is unchanged and every
+   * entry after it, up to and including `untilId`, links and hashes. Entries appended meanwhile
+   * are left for the next run. Returns the entry count up to `untilId`.
    */
   async verifySince(
-    anchor: AuditAnchor,
+    anchor: AuditAnchor | undefined,
     untilId: string,
   ): Promise<{ ok: true; entries: number } | { ok: false; entryId: string; problem: string }> {
-    const anchored = await this.entry(anchor.lastEntryId);
-    if (!anchored) {
-      return {
-        ok: false,
-        entryId: anchor.lastEntryId,
-        problem: `the entry anchored at ${anchor.at} is missing`,
-      };
-    }
-    if (!sameHex(anchored.hash, anchor.headHash)) {
-      return {
-        ok: false,
-        entryId: anchor.lastEntryId,
-        problem: `the entry's hash differs from the anchor of ${anchor.at}`,
-      };
-    }
-    const walked = await this.walk(
-      {
+    let start: WalkStart = { afterId: '-', prev: '', entries: 0, keyedSeen: false };
+    if (anchor) {
+      const anchored = await this.entry(anchor.lastEntryId);
+      if (!anchored) {
+        return {
+          ok: false,
+          entryId: anchor.lastEntryId,
+          problem: `the entry anchored at ${anchor.at} is missing`,
+        };
+      }
+      if (!sameHex(anchored.hash, anchor.headHash)) {
+        return {
+          ok: false,
+          entryId: anchor.lastEntryId,
+          problem: `the entry's hash differs from the anchor of ${anchor.at}`,
+        };
+      }
+      start = {
         afterId: anchor.lastEntryId,
         prev: anchor.headHash,
         entries: anchor.entries,
         keyedSeen: anchored.alg === KEYED_ALG,
-      },
-      untilId,
-    );
+      };
+    }
+    const walked = await this.walk(start, untilId);
     if (!walked.ok) return { ok: false, entryId: walked.entryId, problem: walked.problem };
+    if (this.options.chainKey && !walked.keyedSeen) {
+      return {
+        ok: false,
+        entryId: walked.lastId,
+        problem: 'no keyed entry vouches for the unkeyed ones yet',
+      };
+    }
     return { ok: true, entries: walked.entries };
   }
 
