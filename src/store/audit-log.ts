@@ -318,18 +318,17 @@ export class RedisAuditLog implements AuditLog {
         'the chain head does not match the newest entry (entries were removed from the end)',
       );
     }
+    if (anchor) {
+      const problem = await this.checkAnchor(anchor, entries, lastId);
+      if (problem) return fail(problem.entryId, problem.problem);
+    }
     if (this.options.chainKey && entries > 0 && !walked.keyedSeen) {
       return fail(
         lastId,
         `all ${entries} entries are unkeyed: nothing vouches for them (expected only right after upgrading, before the first new event)`,
       );
     }
-    if (anchor) {
-      const problem = await this.checkAnchor(anchor, entries, lastId);
-      if (problem) return fail(problem.entryId, problem.problem);
-      return { ok: true, entries, ...legacy, anchor };
-    }
-    return { ok: true, entries, ...legacy };
+    return { ok: true, entries, ...legacy, ...(anchor ? { anchor } : {}) };
   }
 
   /** The anchored entry must be in the stream, unchanged, at the anchored position. */
