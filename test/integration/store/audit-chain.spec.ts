@@ -344,7 +344,6 @@ describe('the keyed audit chain with S3 anchors', () => {
     await appendEvents(keyedLog(), 3);
     await anchorNow();
     await appendEvents(keyedLog(), 2, 3);
-    const rows = (await redis.xrange(auditKeys(prefix).stream, '-', '+')) as Row[];
     await rechain(4, (f) => f.map((v) => v.replace('U0', 'U9')));
     await expect(
       anchorAuditHead({ redis, redisPrefix: prefix, chainKey: keys.auditChain, anchors: anchors() }),

@@ -149,6 +149,9 @@ describe('the chained audit log', () => {
     );
     await Promise.all(connections.map((c) => c.quit()));
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    expect(await new RedisAuditLog(redis, prefix, { chainKey }).verify()).toEqual({ ok: true, entries: 4 * perWriter });
+    expect(await new RedisAuditLog(redis, prefix, { chainKey }).verify()).toEqual({
+      ok: true,
+      entries: 4 * perWriter,
+    });
   });
 });
