@@ -21,6 +21,7 @@ import { staticAccountDirectory } from './domain/static-catalogs.js';
 import { ConfigError, MissingSettingError } from './errors.js';
 import type { AccountClients } from './aws/account-clients.js';
 import { createAwsServices } from './aws/create-aws-services.js';
+import { createAnchorS3Client, S3AuditAnchors } from './aws/audit-anchor.js';
 import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
 import { register as registerHygieneListeners } from './slack/hygiene/index.js';
 import { createHttpServer, listen } from './http/server.js';
@@ -175,6 +176,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const settings = requestSettings(config);
   const ruleByName = (name: string) => settings.rules.find((r) => r.name === name);
   const audit = new RedisAuditLog(redis, config.redis.prefix, {
+    chainKey: keys.auditChain,
     logger,
     forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds)),
   });
@@ -229,6 +231,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           accountClients,
           listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
           hygieneAudit,
+          auditAnchor: config.audit.anchor && {
+            anchors: new S3AuditAnchors(
+              createAnchorS3Client({ region: env.awsRegion, endpoint: env.awsEndpointUrl }),
+              config.audit.anchor,
+              keys.auditChain,
+            ),
+            chainKey: keys.auditChain,
+            intervalSeconds: config.audit.anchor.interval,
+          },
         })
       : [];
 

@@ -389,7 +389,7 @@ export class RequestService {
       return { ok: false, refusal: problem };
     }
     const { request, count } = outcome;
-    await this.record({
+    const recorded = await this.recordStrictly({
       actor: clickerId,
       action: 'approve',
       outcome: 'ok',
@@ -398,6 +398,7 @@ export class RequestService {
       stateAfter: request.state,
       details: { approvals: count, required: request.approvalsRequired },
     });
+    if (!recorded) return this.unrecordedApproval(request, clickerId);
     if (outcome.result === 'counted') {
       await this.safely('message update', () =>
         this.deps.notifier.requestChanged(
@@ -511,6 +512,19 @@ export class RequestService {
       }
       return this.deps.store.get(requestId);
     }
+    // The grant is written to the audit log before the request becomes active: a grant the log
+    // cannot take does not stand (unrecordedGrant removes the role and fails the request).
+    const details = { roleArn: result.roleArn, expiresAt: new Date(expiresAt).toISOString() };
+    const recorded = await this.recordStrictly({
+      actor: SYSTEM_ACTOR,
+      action: 'grant',
+      outcome: 'ok',
+      requestId,
+      stateBefore: 'approved',
+      stateAfter: 'active',
+      details,
+    });
+    if (!recorded) return this.unrecordedGrant(request);
     const moved = await this.deps.store.transition(requestId, {
       from: ['approved'],
       to: 'active',
@@ -521,18 +535,22 @@ export class RequestService {
       await this.deps.grants
         .revoke(request.accountId, requestId)
         .catch((e: unknown) => this.deps.onError(e, 'revoke'));
+      await this.record({
+        actor: SYSTEM_ACTOR,
+        action: 'grant',
+        outcome: 'failed',
+        requestId,
+        stateBefore: 'approved',
+        stateAfter: moved.reason === 'missing' ? 'approved' : moved.state,
+        reason: 'the request changed meanwhile; the role was removed again',
+        details,
+      });
       return this.deps.store.get(requestId);
     }
     await this.deps.scheduler.scheduleGrantEnd(requestId, {
       revokeAt: expiresAt,
       warnAt: expiresAt - this.deps.settings.limits.expiryWarning * 1000,
     });
-    await this.record(
-      this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, undefined, 'ok', {
-        roleArn: result.roleArn,
-        expiresAt: new Date(expiresAt).toISOString(),
-      }),
-    );
     await this.safely('delivery DM', () => this.deps.notifier.delivered(moved.request, result.delivery));
     await this.safely('message update', () =>
       this.deps.notifier.requestChanged(moved.request, 'access granted'),
@@ -1477,12 +1495,121 @@ export class RequestService {
     });
   }
 
+  /** Best effort: an audit failure is reported to onError and the flow goes on. */
   private async record(event: Omit<AuditEvent, 'at'>): Promise<void> {
+    await this.recordStrictly(event);
+  }
+
+  /**
+   * Fail closed: for the events that create access (an approval, a grant) the caller must know
+   * whether the event was written, because an action the audit log could not take must not
+   * stand. Returns false (after reporting the error to onError) when the append failed.
+   */
+  private async recordStrictly(event: Omit<AuditEvent, 'at'>): Promise<boolean> {
     try {
       await this.deps.audit.record({ at: new Date(this.deps.clock.now()).toISOString(), ...event });
+      return true;
     } catch (error) {
       this.deps.onError(error, 'audit');
+      return false;
     }
+  }
+
+  /**
+   * An approval the audit log could not take does not count. The store has already counted it
+   * and an approval cannot be taken out of the store again, so the request ends instead, before
+   * anything is granted: still pending (more approvals needed) → `denied` by `system`; approved
+   * by this click → `failed`. Should another approver's click have got it granted meanwhile, the
+   * grant is revoked. The approver is told the approval could not be recorded, the requester
+   * that nothing was granted, security is alerted; the follow-up events are best effort (the
+   * log is probably still failing).
+   */
+  private async unrecordedApproval(request: AccessRequest, clickerId: string): Promise<ActionResult> {
+    const id = request.id;
+    const why = `the approval by <@${clickerId}> could not be written to the audit log`;
+    let moved = await this.deps.store.transition(id, {
+      from: ['pending'],
+      to: 'denied',
+      patch: { decidedBy: SYSTEM_ACTOR, decidedAt: this.deps.clock.now(), denyReason: why },
+    });
+    if (!moved.ok && moved.reason === 'state' && moved.state === 'approved') {
+      moved = await this.deps.store.transition(id, {
+        from: ['approved'],
+        to: 'failed',
+        patch: { failure: why },
+      });
+    }
+    if (moved.ok) {
+      const ended = moved.request;
+      await this.record(this.transitionEvent(SYSTEM_ACTOR, 'approve', moved, why, 'failed'));
+      await this.safely('cancel reminders', () => this.deps.scheduler.cancelPending(id));
+      await this.safely('message update', () =>
+        this.deps.notifier.requestChanged(ended, 'an approval could not be recorded; nothing was granted'),
+      );
+      await this.safely('requester DM', () =>
+        this.deps.notifier.toRequester(
+          ended,
+          `Your request ${id} could not be approved: an approval could not be recorded in the audit log. Nothing was granted; please request again.`,
+        ),
+      );
+    } else if (!moved.ok && moved.reason === 'state' && moved.state === 'active') {
+      await this.revokeGrant(id, SYSTEM_ACTOR, { reason: why }).catch((e: unknown) =>
+        this.deps.onError(e, 'revoke'),
+      );
+    }
+    await this.safely('security alert', () =>
+      this.deps.notifier.alertSecurity(
+        `Request ${id}: ${why}; the approval did not count and nothing was granted on it. Check the audit log (aws-access-bot audit verify) and Redis.`,
+        moved.ok ? moved.request : request,
+      ),
+    );
+    return {
+      ok: false,
+      refusal: refusal(
+        'wrong-state',
+        `your approval of request ${id} could not be recorded in the audit log, so it does not count: the request was ended and nothing was granted (the security team has been alerted)`,
+      ),
+    };
+  }
+
+  /**
+   * A grant whose `grant` event the audit log could not take is taken back: the role is removed
+   * through the grant engine and the request (still `approved`) ends `failed`. The requester is
+   * told granting failed, never that access was granted; security is alerted, and told so when
+   * removing the role failed too (reconcile removes roles no active request owns).
+   */
+  private async unrecordedGrant(request: AccessRequest): Promise<AccessRequest | undefined> {
+    const id = request.id;
+    let removed = true;
+    await this.deps.grants.revoke(request.accountId, id).catch((e: unknown) => {
+      removed = false;
+      this.deps.onError(e, 'revoke');
+    });
+    const failure = `the grant could not be written to the audit log; ${
+      removed ? 'the role was removed again' : 'removing the role failed too'
+    }`;
+    const moved = await this.deps.store.transition(id, {
+      from: ['approved'],
+      to: 'failed',
+      patch: { failure },
+    });
+    if (!moved.ok) return this.deps.store.get(id);
+    await this.record(this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, failure, 'failed'));
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(moved.request, 'granting failed'),
+    );
+    await this.safely('requester DM', () =>
+      this.deps.notifier.toRequester(
+        moved.request,
+        `Granting request ${id} failed; the security team has been alerted. ${
+          removed ? 'Nothing was granted.' : 'The role is being removed; do not use it.'
+        }`,
+      ),
+    );
+    await this.safely('security alert', () =>
+      this.deps.notifier.alertSecurity(`Granting request ${id} failed: ${failure}`, moved.request),
+    );
+    return moved.request;
   }
 
   private async safely<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {

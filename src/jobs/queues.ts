@@ -27,6 +27,8 @@ export const QueueName = {
   hygiene: 'hygiene',
   /** Slack posts made from jobs, e.g. audit batches; rate-limited calls are retried here. */
   notify: 'notify',
+  /** audit-anchor runs (Job Scheduler): the audit chain head written to S3 under Object Lock. */
+  auditAnchor: 'audit-anchor',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 

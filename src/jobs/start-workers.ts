@@ -6,7 +6,9 @@ import type { RequestService } from '../domain/request-service.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { startApprovalWorker } from './approval-workers.js';
+import { startAuditAnchorWorker } from './audit-anchor.js';
 import { startAuditBatchWorker } from './audit-batches.js';
+import type { S3AuditAnchors } from '../aws/audit-anchor.js';
 import type { AccountClients } from '../aws/account-clients.js';
 import { systemClock, type AccountDirectory, type Clock, type GrantEngine } from '../domain/ports.js';
 import type { HygieneAuditEvent } from '../store/hygiene-store.js';
@@ -37,6 +39,8 @@ export interface WorkerContext {
   workerOptions?: Partial<WorkerOptions>;
   /** Default true: upsert the reconcile Job Scheduler. */
   scheduleReconcile?: boolean;
+  /** With `audit.anchor` configured: the S3 anchors and the chain key for the anchor job. */
+  auditAnchor?: { anchors: S3AuditAnchors; chainKey: Buffer; intervalSeconds: number };
 }
 
 export interface Closable {
@@ -124,6 +128,28 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
     workers.push({
       close: async () => {
         await hygiene.close();
+        await connection.quit().catch(() => connection.disconnect());
+      },
+    });
+  }
+  if (context.auditAnchor) {
+    const connection = createRedis(env.redisUrl, 'worker');
+    const anchor = await startAuditAnchorWorker({
+      connection,
+      intervalSeconds: context.auditAnchor.intervalSeconds,
+      logger,
+      metrics,
+      deps: {
+        redis: connection,
+        redisPrefix: prefix,
+        chainKey: context.auditAnchor.chainKey,
+        anchors: context.auditAnchor.anchors,
+        logger: logger.child({ queue: QueueName.auditAnchor }),
+      },
+    });
+    workers.push({
+      close: async () => {
+        await anchor.close();
         await connection.quit().catch(() => connection.disconnect());
       },
     });

@@ -1,17 +1,44 @@
 /**
- * The audit trail: a Redis Stream whose entries chain `hash = sha256(prev ‖ event)`, so altering,
- * removing or reordering any entry breaks every hash after it. Appends are compare-and-set on the
- * chain head (lua/append-audit.lua); each event is also logged and handed to `forward` (the
- * batched audit-channel poster).
+ * The audit trail: a Redis Stream whose entries chain `hash = HMAC-SHA256(key, prev ‖ event)`,
+ * keyed with `keys.auditChain` (derived from AWS_ACCESS_HMAC_KEY, never written to Redis), so
+ * altering, removing or reordering any entry breaks every hash after it and someone who can
+ * write Redis cannot re-chain an edited log. Appends are compare-and-set on the chain head
+ * (lua/append-audit.lua); each event is also logged and handed to `forward` (the batched
+ * audit-channel poster).
+ *
+ * Cutting entries off the end (and moving the head back) or deleting the whole stream leaves a
+ * chain that is intact by itself; that is what the anchors are for: the worker writes the head to
+ * S3 under Object Lock at an interval (src/jobs/audit-anchor.ts) and `verify(anchor)` checks the
+ * stream still holds the anchored entry, with that hash, at that position.
+ *
+ * Upgrade from the unkeyed chain (`sha256(prev ‖ event)`, entries without an `alg` field): keyed
+ * entries link onto the old head, so the first keyed entry's HMAC covers the whole legacy part.
+ * With the key, verify accepts legacy entries only as a prefix that at least one keyed entry
+ * follows; a legacy entry after a keyed one, or a log of legacy entries only, is a finding.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { canonicalEvent, type AuditEvent, type AuditLog } from '../domain/audit-event.js';
 import type { Logger } from '../logger.js';
 import { runScript } from './lua-scripts.js';
 
-export function chainHash(prev: string, eventJson: string): string {
+/** The `alg` field of a keyed entry. Entries without one are legacy (unkeyed sha256). */
+export const KEYED_ALG = 'hmac-sha256';
+
+/** The keyed link: HMAC-SHA256(key, prev ‖ event), hex. */
+export function chainHash(key: Buffer, prev: string, eventJson: string): string {
+  return createHmac('sha256', key).update(prev).update(eventJson).digest('hex');
+}
+
+/** The unkeyed link of entries written before the chain was keyed. */
+export function legacyChainHash(prev: string, eventJson: string): string {
   return createHash('sha256').update(prev).update(eventJson).digest('hex');
+}
+
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export interface AuditEntry {
@@ -21,10 +48,32 @@ export interface AuditEntry {
   hash: string;
   /** The event exactly as stored and hashed. */
   raw: string;
+  /** 'hmac-sha256' for keyed entries; '' for legacy unkeyed ones. */
+  alg: string;
+}
+
+/** The chain head as written to S3 at an interval: what the stream must still contain. */
+export interface AuditAnchor {
+  /** Hash of the newest entry when anchored (the chain head). */
+  headHash: string;
+  /** Stream id of that entry. */
+  lastEntryId: string;
+  /** Number of entries up to and including it. */
+  entries: number;
+  /** ISO 8601 time the anchor was taken. */
+  at: string;
 }
 
 export type VerifyResult =
-  { ok: true; entries: number } | { ok: false; entries: number; entryId: string; problem: string };
+  | {
+      ok: true;
+      entries: number;
+      /** Legacy unkeyed entries at the start (only present when there are some). */
+      legacy?: number;
+      /** The anchor the stream was checked against, when one was given. */
+      anchor?: AuditAnchor;
+    }
+  | { ok: false; entries: number; entryId: string; problem: string; legacy?: number };
 
 export function auditKeys(prefix: string): {
   stream: string;
@@ -46,9 +95,51 @@ function fieldsOf(raw: string[]): Record<string, string> {
   return out;
 }
 
+function entryOf(id: string, raw: string[]): AuditEntry {
+  const f = fieldsOf(raw);
+  let event: AuditEvent;
+  try {
+    event = JSON.parse(f.event ?? '') as AuditEvent;
+  } catch {
+    event = { at: '', actor: '', action: 'unreadable', outcome: 'failed' };
+  }
+  return { id, event, prev: f.prev ?? '', hash: f.hash ?? '', raw: f.event ?? '', alg: f.alg ?? '' };
+}
+
+/** Stream ids compare by time, then sequence. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
+
 /** How long one append may keep losing races before it is reported as failed. */
 const APPEND_DEADLINE_MS = 10_000;
 const PAGE = 500;
+
+export interface AuditLogOptions {
+  /**
+   * `keys.auditChain`: keys every new entry and lets verify check keyed entries. The service and
+   * the CLI always pass it; without it the log appends legacy unkeyed entries (benchmarks and
+   * read-only helpers only) and verify can check legacy entries only.
+   */
+  chainKey?: Buffer;
+  logger?: Logger;
+  forward?: (id: string, event: AuditEvent) => Promise<void>;
+}
+
+/** Where a walk over the chain starts: after an entry with this hash, at this position. */
+interface WalkStart {
+  afterId: string;
+  prev: string;
+  entries: number;
+  /** Whether a keyed entry was seen before the start (legacy entries may no longer follow). */
+  keyedSeen: boolean;
+}
+
+type WalkResult =
+  | { ok: true; entries: number; legacy: number; lastId: string; head: string; keyedSeen: boolean }
+  | { ok: false; entries: number; legacy: number; entryId: string; problem: string };
 
 export class RedisAuditLog implements AuditLog {
   private tail: Promise<unknown> = Promise.resolve();
@@ -57,22 +148,33 @@ export class RedisAuditLog implements AuditLog {
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    private readonly options: {
-      logger?: Logger;
-      forward?: (id: string, event: AuditEvent) => Promise<void>;
-    } = {},
+    private readonly options: AuditLogOptions = {},
   ) {
     this.keys = auditKeys(prefix);
   }
 
-  /** Appends in order; concurrent calls in one process queue up, other processes retry on the head. */
+  /**
+   * Appends in order; concurrent calls in one process queue up, other processes retry on the
+   * head. Rejects exactly when the event could not be appended: a failing `forward` (the
+   * audit-channel mirror) is logged, not thrown, so callers that must fail closed on a lost
+   * audit event (RequestService.recordStrictly) are not failed by a Slack-side hiccup.
+   */
   record(event: AuditEvent): Promise<void> {
     const next = this.tail.then(() => this.append(event));
     this.tail = next.catch(() => undefined);
     return next.then(async (id) => {
       this.options.logger?.info({ audit: event, auditId: id }, `audit ${event.action} ${event.outcome}`);
-      await this.options.forward?.(id, event);
+      try {
+        await this.options.forward?.(id, event);
+      } catch (error) {
+        this.options.logger?.warn({ err: error, auditId: id }, 'audit event appended but not forwarded');
+      }
     });
+  }
+
+  private link(prev: string, json: string): string {
+    const key = this.options.chainKey;
+    return key ? chainHash(key, prev, json) : legacyChainHash(prev, json);
   }
 
   /**
@@ -83,6 +185,7 @@ export class RedisAuditLog implements AuditLog {
    */
   private async append(event: AuditEvent): Promise<string> {
     const json = canonicalEvent(event);
+    const alg = this.options.chainKey ? KEYED_ALG : '';
     const deadline = Date.now() + APPEND_DEADLINE_MS;
     let head = (await this.redis.get(this.keys.head)) ?? '';
     for (let attempt = 0; ; attempt++) {
@@ -90,7 +193,7 @@ export class RedisAuditLog implements AuditLog {
         this.redis,
         'appendAudit',
         [this.keys.stream, this.keys.head],
-        [head, chainHash(head, json), json],
+        [head, this.link(head, json), json, alg],
       )) as [number, string];
       if (ok === 1) return value;
       head = value;
@@ -110,50 +213,222 @@ export class RedisAuditLog implements AuditLog {
     const rows = (await this.redis.xrange(this.keys.stream, start, '+', 'COUNT', count)) as Array<
       [string, string[]]
     >;
-    return rows.map(([id, raw]) => {
-      const f = fieldsOf(raw);
-      let event: AuditEvent;
-      try {
-        event = JSON.parse(f.event ?? '') as AuditEvent;
-      } catch {
-        event = { at: '', actor: '', action: 'unreadable', outcome: 'failed' };
-      }
-      return { id, event, prev: f.prev ?? '', hash: f.hash ?? '', raw: f.event ?? '' };
-    });
+    return rows.map(([id, raw]) => entryOf(id, raw));
   }
 
-  /** Walks the whole chain; names the first entry whose link or hash does not hold. */
-  async verify(): Promise<VerifyResult> {
-    let prev = '';
-    let cursor = '-';
-    let entries = 0;
-    let lastId = '';
+  /** One entry by id, if the stream still has it. */
+  async entry(id: string): Promise<AuditEntry | undefined> {
+    const rows = (await this.redis.xrange(this.keys.stream, id, id)) as Array<[string, string[]]>;
+    const row = rows[0];
+    return row ? entryOf(row[0], row[1]) : undefined;
+  }
+
+  /**
+   * The head, the entry count and the newest entry, read in one MULTI so they agree (the anchor
+   * job writes them to S3).
+   */
+  async snapshot(): Promise<{ head: string; entries: number; newest?: AuditEntry }> {
+    const replies = (await this.redis
+      .multi()
+      .get(this.keys.head)
+      .xlen(this.keys.stream)
+      .xrevrange(this.keys.stream, '+', '-', 'COUNT', 1)
+      .exec()) as Array<[Error | null, unknown]>;
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    const head = (replies[0]![1] as string | null) ?? '';
+    const entries = Number(replies[1]![1]);
+    const rows = replies[2]![1] as Array<[string, string[]]>;
+    const newest = rows[0] ? entryOf(rows[0][0], rows[0][1]) : undefined;
+    return { head, entries, newest };
+  }
+
+  /** Checks one entry's link and hash; returns the problem, if any. */
+  private check(entry: AuditEntry, prev: string, keyedSeen: boolean): string | undefined {
+    if (entry.prev !== prev) return 'does not link to the entry before it';
+    if (entry.alg === KEYED_ALG) {
+      const key = this.options.chainKey;
+      if (!key) return 'is keyed (hmac-sha256) and cannot be checked without AWS_ACCESS_HMAC_KEY';
+      if (!sameHex(chainHash(key, entry.prev, entry.raw), entry.hash)) {
+        return 'content does not match its keyed hash (altered, or re-chained without the key)';
+      }
+      return undefined;
+    }
+    if (entry.alg !== '') return `uses an unknown hash algorithm "${entry.alg.slice(0, 40)}"`;
+    if (keyedSeen) return 'is an unkeyed entry after keyed ones (re-chained without the key)';
+    if (legacyChainHash(entry.prev, entry.raw) !== entry.hash) return 'content does not match its hash';
+    return undefined;
+  }
+
+  /** Walks from `start` to the end of the stream, or up to and including `untilId`. */
+  private async walk(start: WalkStart, untilId?: string): Promise<WalkResult> {
+    let { prev, entries, keyedSeen } = start;
+    let cursor = start.afterId;
+    let legacy = 0;
+    let lastId = start.afterId === '-' ? '' : start.afterId;
     for (;;) {
       const page = await this.read(cursor);
       for (const entry of page) {
+        if (untilId && compareStreamIds(entry.id, untilId) > 0) {
+          return { ok: true, entries, legacy, lastId, head: prev, keyedSeen };
+        }
         entries += 1;
-        if (entry.prev !== prev) {
-          return { ok: false, entries, entryId: entry.id, problem: 'does not link to the entry before it' };
-        }
-        if (chainHash(entry.prev, entry.raw) !== entry.hash) {
-          return { ok: false, entries, entryId: entry.id, problem: 'content does not match its hash' };
-        }
+        const problem = this.check(entry, prev, keyedSeen);
+        if (problem) return { ok: false, entries, legacy, entryId: entry.id, problem };
+        if (entry.alg === KEYED_ALG) keyedSeen = true;
+        else legacy += 1;
         prev = entry.hash;
         lastId = entry.id;
       }
       if (page.length < PAGE) break;
       cursor = page[page.length - 1]!.id;
     }
-    const head = (await this.redis.get(this.keys.head)) ?? '';
-    if (head !== prev) {
+    return { ok: true, entries, legacy, lastId, head: prev, keyedSeen };
+  }
+
+  /**
+   * Walks the whole chain; names the first entry whose link or hash does not hold. With an
+   * anchor, the stream must also still hold the anchored entry with the anchored hash at the
+   * anchored position, so entries cut from the end or a deleted stream are found too.
+   */
+  async verify(anchor?: AuditAnchor): Promise<VerifyResult> {
+    const walked = await this.walk({ afterId: '-', prev: '', entries: 0, keyedSeen: false });
+    const legacy = walked.legacy > 0 ? { legacy: walked.legacy } : {};
+    if (!walked.ok) {
       return {
         ok: false,
-        entries,
-        entryId: lastId || '(none)',
-        problem: 'the chain head does not match the newest entry (entries were removed from the end)',
+        entries: walked.entries,
+        entryId: walked.entryId,
+        problem: walked.problem,
+        ...legacy,
       };
     }
-    return { ok: true, entries };
+    const { entries, lastId } = walked;
+    const fail = (entryId: string, problem: string): VerifyResult => ({
+      ok: false,
+      entries,
+      entryId,
+      problem,
+      ...legacy,
+    });
+    const head = (await this.redis.get(this.keys.head)) ?? '';
+    if (head !== walked.head) {
+      return fail(
+        lastId || '(none)',
+        'the chain head does not match the newest entry (entries were removed from the end)',
+      );
+    }
+    if (anchor) {
+      const problem = await this.checkAnchor(anchor, entries, lastId);
+      if (problem) return fail(problem.entryId, problem.problem);
+    }
+    if (this.options.chainKey && entries > 0 && !walked.keyedSeen) {
+      return fail(
+        lastId,
+        `all ${entries} entries are unkeyed: nothing vouches for them (expected only right after upgrading, before the first new event)`,
+      );
+    }
+    return { ok: true, entries, ...legacy, ...(anchor ? { anchor } : {}) };
+  }
+
+  /** The anchored entry must be in the stream, unchanged, at the anchored position. */
+  private async checkAnchor(
+    anchor: AuditAnchor,
+    entries: number,
+    lastId: string,
+  ): Promise<{ entryId: string; problem: string } | undefined> {
+    const when = `the anchor of ${anchor.at}`;
+    if (entries === 0) {
+      return {
+        entryId: '(none)',
+        problem: `the audit stream is empty, but ${when} recorded ${anchor.entries} entries up to ${anchor.lastEntryId} (the stream was deleted)`,
+      };
+    }
+    const anchored = await this.entry(anchor.lastEntryId);
+    if (!anchored) {
+      const cut = compareStreamIds(lastId, anchor.lastEntryId) < 0;
+      return {
+        entryId: anchor.lastEntryId,
+        problem: cut
+          ? `the anchored entry is missing: the stream ends at ${lastId} with ${entries} entries, but ${when} recorded ${anchor.entries} (entries were cut from the end)`
+          : `the anchored entry is missing from the stream (${when})`,
+      };
+    }
+    if (!sameHex(anchored.hash, anchor.headHash)) {
+      return {
+        entryId: anchor.lastEntryId,
+        problem: `the entry's hash differs from ${when} (the log was rewritten)`,
+      };
+    }
+    // Its position: count the entries up to it (XRANGE - id; COUNT caps the work at the anchor).
+    const upTo = await this.countUpTo(anchor.lastEntryId);
+    if (upTo !== anchor.entries) {
+      return {
+        entryId: anchor.lastEntryId,
+        problem: `the entry is number ${upTo} in the stream but was number ${anchor.entries} in ${when} (entries before it were removed or added)`,
+      };
+    }
+    return undefined;
+  }
+
+  private async countUpTo(id: string): Promise<number> {
+    let count = 0;
+    let cursor = '-';
+    for (;;) {
+      const start = cursor === '-' ? '-' : `(${cursor}`;
+      const rows = (await this.redis.xrange(this.keys.stream, start, id, 'COUNT', 5000)) as Array<
+        [string, string[]]
+      >;
+      count += rows.length;
+      if (rows.length < 5000) return count;
+      cursor = rows[rows.length - 1]![0];
+    }
+  }
+
+  /**
+   * Verifies only what was appended since `anchor` (the anchor job's check before it anchors a
+   * newer head; without an anchor, from the start): the anchored entry is unchanged and every
+   * entry after it, up to and including `untilId`, links and hashes. Entries appended meanwhile
+   * are left for the next run. Returns the entry count up to `untilId`.
+   */
+  async verifySince(
+    anchor: AuditAnchor | undefined,
+    untilId: string,
+  ): Promise<{ ok: true; entries: number } | { ok: false; entryId: string; problem: string }> {
+    let start: WalkStart = { afterId: '-', prev: '', entries: 0, keyedSeen: false };
+    if (anchor) {
+      const anchored = await this.entry(anchor.lastEntryId);
+      if (!anchored) {
+        return {
+          ok: false,
+          entryId: anchor.lastEntryId,
+          problem: `the entry anchored at ${anchor.at} is missing`,
+        };
+      }
+      if (!sameHex(anchored.hash, anchor.headHash)) {
+        return {
+          ok: false,
+          entryId: anchor.lastEntryId,
+          problem: `the entry's hash differs from the anchor of ${anchor.at}`,
+        };
+      }
+      start = {
+        afterId: anchor.lastEntryId,
+        prev: anchor.headHash,
+        entries: anchor.entries,
+        keyedSeen: anchored.alg === KEYED_ALG,
+      };
+    }
+    const walked = await this.walk(start, untilId);
+    if (!walked.ok) return { ok: false, entryId: walked.entryId, problem: walked.problem };
+    if (this.options.chainKey && !walked.keyedSeen) {
+      return {
+        ok: false,
+        entryId: walked.lastId,
+        problem: 'no keyed entry vouches for the unkeyed ones yet',
+      };
+    }
+    return { ok: true, entries: walked.entries };
   }
 
   /** Every entry at or after `since`, oldest first. */
@@ -167,9 +442,7 @@ export class RedisAuditLog implements AuditLog {
         [string, string[]]
       >;
       for (const [id, fields] of rows) {
-        const f = fieldsOf(fields);
-        const raw = f.event ?? '{}';
-        yield { id, event: JSON.parse(raw) as AuditEvent, prev: f.prev ?? '', hash: f.hash ?? '', raw };
+        yield entryOf(id, fields);
       }
       if (rows.length < PAGE) return;
       cursor = rows[rows.length - 1]![0];

@@ -1,11 +1,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAnchorS3Client } from '../../src/aws/audit-anchor.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { startTestApp, testEnv, type TestApp } from '../support/app-harness.js';
-import { TEST_CONFIG_FILE, testConfig, testRedis } from '../support/services.js';
+import { awsEndpointUrl, resetMoto, TEST_CONFIG_FILE, testConfig, testRedis } from '../support/services.js';
 import { APPROVER1, approverMessage, click, command, seedPeople, waitUntil } from '../support/slack-flow.js';
 
 let app: TestApp | undefined;
@@ -14,11 +16,11 @@ afterEach(async () => {
   app = undefined;
 });
 
-/** The test config as a file with this test's Redis prefix, for the CLI. */
-function configFileFor(prefix: string): string {
+/** The test config as a file with this test's Redis prefix (and more YAML), for the CLI. */
+function configFileFor(prefix: string, extra = ''): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'aab-audit-'));
   const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, `${readFileSync(TEST_CONFIG_FILE, 'utf8')}\nredis:\n  prefix: ${prefix}\n`);
+  writeFileSync(file, `${readFileSync(TEST_CONFIG_FILE, 'utf8')}\nredis:\n  prefix: ${prefix}\n${extra}`);
   return file;
 }
 
@@ -84,6 +86,38 @@ describe('the audit trail', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  it('the worker anchors the chain head in S3 on its schedule; verify checks the stream against it', async () => {
+    await resetMoto();
+    const s3 = createAnchorS3Client({ region: 'us-east-1', endpoint: awsEndpointUrl() });
+    const bucket = 'aab-e2e-anchors';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+    app = await startTestApp({
+      loaded: testConfig((c) => {
+        c.audit.anchor = { bucket, prefix: 'e2e/', interval: 1, retention: 3600, mode: 'GOVERNANCE' };
+      }),
+      role: 'all',
+    });
+    const a = app;
+    seedPeople(a.fake);
+    await command(a, 'sbx readonly 1h checking alarms');
+    const listed = await waitUntil(async () => {
+      const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'e2e/' }));
+      return out.Contents?.length ? out.Contents : undefined;
+    }, 'an anchor object');
+    expect(listed[0]!.Key).toMatch(/^e2e\/\d{13}-1\.json$/);
+    s3.destroy();
+    const prefix = a.loaded.config.redis.prefix;
+    const file = configFileFor(prefix, `audit:\n  anchor:\n    bucket: ${bucket}\n    prefix: e2e/\n`);
+    const ok = await cli(a, ['audit', 'verify', '--config', file]);
+    expect(ok.code).toBe(0);
+    expect(ok.out.join('\n')).toMatch(/matches the newest anchor: entry \d+-\d+ \(1 entries\)/);
+    // Deleting the stream and its head (someone with Redis access) no longer passes.
+    await a.service.redis.del(`${prefix}:audit`, `${prefix}:audit:head`);
+    const gone = await cli(a, ['audit', 'verify', '--config', file]);
+    expect(gone.code).toBe(1);
+    expect(gone.err.join('\n')).toContain('the audit stream is empty');
   });
 
   it('posts events to the audit channel in batches and waits out a 429', async () => {

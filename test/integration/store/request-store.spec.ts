@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { AccessRequest } from '../../../src/domain/access-request.js';
+import { hmacKeysFrom } from '../../../src/config/hmac-keys.js';
 import { RedisAuditLog } from '../../../src/store/audit-log.js';
 import { RedisRequestStore } from '../../../src/store/request-store.js';
 import { testRedis, uniquePrefix } from '../../support/services.js';
@@ -109,8 +110,11 @@ describe('the Redis request store', () => {
 });
 
 describe('the chained audit log', () => {
+  // Keyed as the service keys it (the key comes from the test setup's AWS_ACCESS_HMAC_KEY).
+  const chainKey = hmacKeysFrom(process.env.AWS_ACCESS_HMAC_KEY).auditChain;
+
   it('chains entries by hash and detects a removed entry', async () => {
-    const log = new RedisAuditLog(redis, prefix);
+    const log = new RedisAuditLog(redis, prefix, { chainKey });
     await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
         log.record({ at: new Date().toISOString(), actor: 'system', action: `a${i}`, outcome: 'ok' }),
@@ -118,7 +122,7 @@ describe('the chained audit log', () => {
     );
     // Concurrent writers through another connection still produce one linear chain.
     const second = redis.duplicate();
-    const other = new RedisAuditLog(second, prefix);
+    const other = new RedisAuditLog(second, prefix, { chainKey });
     await Promise.all([
       other.record({ at: new Date().toISOString(), actor: 'system', action: 'x1', outcome: 'ok' }),
       log.record({ at: new Date().toISOString(), actor: 'system', action: 'x2', outcome: 'ok' }),
@@ -134,7 +138,7 @@ describe('the chained audit log', () => {
   it('keeps every event and one linear chain when several replicas append at once', async () => {
     // Four web replicas = four connections, each with its own in-process queue.
     const connections = Array.from({ length: 4 }, () => redis.duplicate());
-    const logs = connections.map((c) => new RedisAuditLog(c, prefix));
+    const logs = connections.map((c) => new RedisAuditLog(c, prefix, { chainKey }));
     const perWriter = 300;
     const results = await Promise.allSettled(
       logs.flatMap((log, w) =>
@@ -145,6 +149,9 @@ describe('the chained audit log', () => {
     );
     await Promise.all(connections.map((c) => c.quit()));
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    expect(await new RedisAuditLog(redis, prefix).verify()).toEqual({ ok: true, entries: 4 * perWriter });
+    expect(await new RedisAuditLog(redis, prefix, { chainKey }).verify()).toEqual({
+      ok: true,
+      entries: 4 * perWriter,
+    });
   });
 });
