@@ -35,7 +35,7 @@ import { SlackNotifier } from './slack/slack-notifier.js';
 import { SlackPeople } from './slack/slack-people.js';
 import { RedisAuditLog } from './store/audit-log.js';
 import { createRedis, pingWithTimeout } from './store/redis-connection.js';
-import { RedisRequestStore } from './store/request-store.js';
+import { RedisRequestStore, type RequestStoreOptions } from './store/request-store.js';
 
 export type ServiceRole = 'web' | 'worker' | 'all';
 
@@ -108,6 +108,14 @@ export function requestSettings(config: AppConfig): RequestSettings {
   };
 }
 
+/** The store's limits: open requests per person (checked atomically at create) and retention. */
+export function requestStoreOptions(config: AppConfig): RequestStoreOptions {
+  return {
+    maxOpenPerRequester: config.requests.maxOpenPerRequester,
+    retainFinishedSeconds: config.requests.retainFinished,
+  };
+}
+
 export function newRequestId(): string {
   return `r-${randomBytes(5).toString('hex')}`;
 }
@@ -156,7 +164,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger,
     forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds)),
   });
-  const store = new RedisRequestStore(redis, config.redis.prefix);
+  const store = new RedisRequestStore(redis, config.redis.prefix, requestStoreOptions(config));
   metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));
   const requestService = (client: WebClient, notifierOptions = {}) =>
     new RequestService({

@@ -56,7 +56,10 @@ export type RefusalCode =
   | 'extension-limit'
   | 'extension-needs-approval'
   | 'not-break-glass'
-  | 'already-reviewed';
+  | 'already-reviewed'
+  | 'request-expired'
+  | 'grant-ended'
+  | 'open-request-limit';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {
