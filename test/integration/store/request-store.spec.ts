@@ -110,7 +110,11 @@ describe('the Redis request store', () => {
 });
 
 /** A request moved through the store to active, its grant ending at `expiresAt`. */
-async function activeRequest(target: RedisRequestStore, expiresAt: number, overrides: Partial<AccessRequest> = {}) {
+async function activeRequest(
+  target: RedisRequestStore,
+  expiresAt: number,
+  overrides: Partial<AccessRequest> = {},
+) {
   const request = await target.create(draft({ approvalsRequired: 1, ...overrides }));
   await target.approve(request.id, 'U0A', Date.now());
   const moved = await target.transition(request.id, {
@@ -165,7 +169,10 @@ describe('the store refuses what a late job would otherwise let through', () => 
     expect(await store.get(request.id)).toMatchObject({ expiresAt, extensions: 0, version: request.version });
     expect((await store.listExpiringBefore(expiresAt)).map((r) => r.id)).toEqual([request.id]);
     // Before the end the same change applies.
-    expect(await extend(expiresAt - 1)).toMatchObject({ ok: true, request: { expiresAt: expiresAt + 1800_000 } });
+    expect(await extend(expiresAt - 1)).toMatchObject({
+      ok: true,
+      request: { expiresAt: expiresAt + 1800_000 },
+    });
   });
 });
 
