@@ -350,7 +350,10 @@ export class RequestService {
             ? refusal('already-approved', `you have already approved request ${requestId}`)
             : outcome.result === 'self'
               ? refusal('self-approval', 'you cannot decide your own request')
-              : refusal('not-pending', `request ${requestId} is already ${outcome.state}; nothing was changed`);
+              : refusal(
+                  'not-pending',
+                  `request ${requestId} is already ${outcome.state}; nothing was changed`,
+                );
       await this.refused(clickerId, 'approve', checked, problem);
       return { ok: false, refusal: problem };
     }

@@ -283,7 +283,7 @@ describe('finished requests expire', () => {
     await redis.del(`${prefix}:request:${gone.id}`);
     // Reaching a final state trims that state's index of expired entries.
     await retaining.transition(kept.id, { from: ['pending'], to: 'cancelled' });
-    expect(await redis.zrange(`${prefix}:requests:state:cancelled`, 0, -1)).toEqual([kept.id]);
+    expect(await redis.zrange(`${prefix}:requests:state:cancelled`, '0', '-1')).toEqual([kept.id]);
     // Listing trims the index it reads; creating trims the requester's index.
     const other = await retaining.create(draft({ requesterId: 'U0OTHER' }));
     await redis.del(`${prefix}:request:${other.id}`);
@@ -291,8 +291,8 @@ describe('finished requests expire', () => {
     expect(await redis.zcard(`${prefix}:requests:requester:U0OTHER`)).toBe(0);
     await redis.del(`${prefix}:request:${kept.id}`);
     await retaining.create(draft());
-    expect(await redis.zrange(`${prefix}:requests:requester:U0REQ`, 0, -1)).not.toContain(kept.id);
-    expect(await redis.zrange(`${prefix}:requests:requester:U0REQ`, 0, -1)).not.toContain(gone.id);
+    expect(await redis.zrange(`${prefix}:requests:requester:U0REQ`, '0', '-1')).not.toContain(kept.id);
+    expect(await redis.zrange(`${prefix}:requests:requester:U0REQ`, '0', '-1')).not.toContain(gone.id);
   });
 });
 
