@@ -39,7 +39,7 @@ import { SlackPeople } from './slack/slack-people.js';
 import { RedisAuditLog } from './store/audit-log.js';
 import { createRedis, pingWithTimeout } from './store/redis-connection.js';
 import { hmacRecordSigner } from './store/record-signer.js';
-import { RedisRequestStore } from './store/request-store.js';
+import { RedisRequestStore, type RequestStoreOptions } from './store/request-store.js';
 
 export type ServiceRole = 'web' | 'worker' | 'all';
 
@@ -129,6 +129,14 @@ export function requestSettings(config: AppConfig): RequestSettings {
   };
 }
 
+/** The store's limits: open requests per person (checked atomically at create) and retention. */
+export function requestStoreOptions(config: AppConfig): RequestStoreOptions {
+  return {
+    maxOpenPerRequester: config.requests.maxOpenPerRequester,
+    retainFinishedSeconds: config.requests.retainFinished,
+  };
+}
+
 export function newRequestId(): string {
   return `r-${randomBytes(5).toString('hex')}`;
 }
@@ -180,7 +188,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger,
     forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds)),
   });
-  const store = new RedisRequestStore(redis, config.redis.prefix);
+  const store = new RedisRequestStore(redis, config.redis.prefix, requestStoreOptions(config));
   const signer = hmacRecordSigner(keys.requestRecord);
   metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));
   const requestService = (client: WebClient, notifierOptions = {}) =>

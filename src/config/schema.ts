@@ -516,6 +516,25 @@ export const configSchema = z
         },
       })
       .describe('credential hygiene: the daily sweep, reminders and optional enforcement'),
+    requests: z
+      .object({
+        maxOpenPerRequester: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe(
+            'most open requests (waiting, approved, active, revocation failed) one person may have at once; a further request is refused until they cancel or end one',
+          ),
+        retainFinished: duration
+          .default(2_592_000)
+          .describe(
+            'how long a finished request (revoked, denied, cancelled, expired, failed) is kept in Redis before it expires; the audit stream keeps its history',
+          ),
+      })
+      .strict()
+      .default({ maxOpenPerRequester: 5, retainFinished: 2_592_000 })
+      .describe('limits on requests: how many one person may have open, and how long finished ones are kept'),
     redis: z
       .object({
         prefix: z

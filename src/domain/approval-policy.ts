@@ -65,7 +65,10 @@ export type RefusalCode =
   | 'already-reviewed'
   | 'same-person'
   | 'break-glass-not-allowed'
-  | 'not-allowed-at-grant';
+  | 'not-allowed-at-grant'
+  | 'request-expired'
+  | 'grant-ended'
+  | 'open-request-limit';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {

@@ -17,21 +17,59 @@ export interface TransitionChange {
   to: RequestState;
   /** When given, the change applies only if nothing else changed the request since. */
   expectedVersion?: number;
+  /**
+   * When given (the caller's clock, ms), the change applies only if the stored grant's end
+   * (`expiresAt`) is later than this: checked in the same atomic step, so a grant whose end has
+   * passed cannot be extended however late the revoke job runs.
+   */
+  notExpiredAt?: number;
   patch?: RequestPatch;
 }
 
 export type TransitionOutcome =
   | { ok: true; request: AccessRequest; previous: RequestState }
   | { ok: false; reason: 'missing' }
-  | { ok: false; reason: 'state' | 'version'; state: RequestState; version: number };
+  | { ok: false; reason: 'state' | 'version'; state: RequestState; version: number }
+  /** `notExpiredAt` was given and the stored grant had already ended (or has no end). */
+  | { ok: false; reason: 'expired'; state: RequestState; version: number; expiresAt?: number };
 
 export type ApproveOutcome =
   | { result: 'counted' | 'approved'; request: AccessRequest; count: number }
   | { result: 'already' | 'not-pending' | 'self'; state: RequestState }
+  /** Still pending, but its `pendingUntil` has passed (the expire job is late): nothing counted. */
+  | { result: 'expired'; state: RequestState; pendingUntil: number }
   | { result: 'missing' };
 
+/** A requester's open requests (pending, approved, active, revoke-failed) at the configured limit. */
+export interface OpenRequestLimit {
+  max: number;
+  open: Array<Pick<AccessRequest, 'id' | 'state'>>;
+}
+
+/**
+ * The store refused to create a request because its requester already has `max` open ones
+ * (checked atomically with the create, so two submits at the limit cannot both pass).
+ */
+export class OpenRequestLimitError extends Error {
+  constructor(
+    readonly requesterId: string,
+    readonly max: number,
+  ) {
+    super(
+      `you already have ${max} open requests (the limit); cancel one you no longer need with /aws-access cancel <id>, or end a grant with /aws-access revoke <id>, then ask again`,
+    );
+    this.name = 'OpenRequestLimitError';
+  }
+}
+
 export interface RequestStore {
+  /**
+   * Stores a new request. Throws OpenRequestLimitError when its requester is at the configured
+   * limit of open requests (counted in the same atomic step as the create).
+   */
   create(request: AccessRequest): Promise<AccessRequest>;
+  /** The requester's open requests when they are at (or over) the limit; undefined otherwise. */
+  openRequestLimit(requesterId: string): Promise<OpenRequestLimit | undefined>;
   get(id: string): Promise<AccessRequest | undefined>;
   /** Atomic compare-and-set on state (and version): at most one concurrent caller wins. */
   transition(id: string, change: TransitionChange): Promise<TransitionOutcome>;

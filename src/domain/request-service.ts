@@ -161,6 +161,8 @@ export class RequestService {
     ]);
     const ineligible = this.ineligibility(requester, requesterGroups);
     if (ineligible || !requester) return refuse([ineligible!]);
+    const overLimit = await this.openRequestLimit(requester.id);
+    if (overLimit) return refuse([overLimit]);
 
     const refusals: Refusal[] = [];
     const account = await this.deps.accounts.findAccount(draft.account);
@@ -313,6 +315,21 @@ export class RequestService {
     return { ok: true, request: await this.open(prepared.prepared) };
   }
 
+  /**
+   * Why the requester may not open another request: they are at the configured limit of open
+   * requests. The store enforces the same limit atomically when creating (two submits at the
+   * limit cannot both pass); this check gives the usual case a refusal that says what to do.
+   */
+  private async openRequestLimit(requesterId: string): Promise<Refusal | undefined> {
+    const limit = await this.deps.store.openRequestLimit(requesterId);
+    if (!limit) return undefined;
+    const list = limit.open.map((r) => `${r.id} (${describeState(r.state)})`).join(', ');
+    return refusal(
+      'open-request-limit',
+      `you already have ${limit.open.length} open requests and the limit is ${limit.max} per person (${list}); cancel one that is still waiting with /aws-access cancel <id>, or end a grant you no longer need with /aws-access revoke <id>, then ask again`,
+    );
+  }
+
   // ── deciding ──────────────────────────────────────────────────────────────
 
   /** Whether `clickerId` may decide this request right now (used before opening the deny form too). */
@@ -380,11 +397,19 @@ export class RequestService {
       return { ok: false, refusal: refusal('not-found', `request ${requestId} does not exist`) };
     if (!('request' in outcome)) {
       const problem =
-        outcome.result === 'already'
-          ? refusal('already-approved', `you have already approved request ${requestId}`)
-          : outcome.result === 'self'
-            ? refusal('self-approval', 'you cannot decide your own request')
-            : refusal('not-pending', `request ${requestId} is already ${outcome.state}; nothing was changed`);
+        outcome.result === 'expired'
+          ? refusal(
+              'request-expired',
+              `request ${requestId} expired without a decision at ${new Date(outcome.pendingUntil).toISOString()}; nothing was changed (the requester can ask again with /aws-access)`,
+            )
+          : outcome.result === 'already'
+            ? refusal('already-approved', `you have already approved request ${requestId}`)
+            : outcome.result === 'self'
+              ? refusal('self-approval', 'you cannot decide your own request')
+              : refusal(
+                  'not-pending',
+                  `request ${requestId} is already ${outcome.state}; nothing was changed`,
+                );
       await this.refused(clickerId, 'approve', checked, problem);
       return { ok: false, refusal: problem };
     }
@@ -782,6 +807,7 @@ export class RequestService {
         `request ${request.id} is ${describeState(request.state)}, not an active grant`,
       );
     }
+    if (request.expiresAt <= this.deps.clock.now()) return this.grantEnded(request.id, request.expiresAt);
     if (!rule || !template) return refusal('no-rule', 'the rule or template of this grant no longer exists');
     const maxExtensions = template.maxExtensions ?? limits.maxExtensions;
     if (request.extensions >= maxExtensions) {
@@ -813,6 +839,15 @@ export class RequestService {
     return undefined;
   }
 
+  /** A grant whose end has passed (its revoke job may be late) is never lengthened. */
+  private grantEnded(requestId: string, expiresAt: number | undefined): Refusal {
+    const at = expiresAt === undefined ? '' : ` at ${new Date(expiresAt).toISOString()}`;
+    return refusal(
+      'grant-ended',
+      `the grant of request ${requestId} ended${at} and can no longer be extended; nothing was changed (ask for new access with /aws-access)`,
+    );
+  }
+
   /**
    * Lengthens an active grant by `seconds`, within the template's and global limits. Under a
    * rule without `extensions.autoApprove` the extension is put to the rule's approvers (the same
@@ -841,14 +876,17 @@ export class RequestService {
         ),
       );
     }
+    const now = this.deps.clock.now();
     const asked = await this.deps.store.transition(requestId, {
       from: ['active'],
       to: 'active',
       expectedVersion: request.version,
+      notExpiredAt: now,
       patch: {
-        pendingExtension: { seconds, requestedAt: this.deps.clock.now(), approvals: [] },
+        pendingExtension: { seconds, requestedAt: now, approvals: [] },
       },
     });
+    if (!asked.ok && asked.reason === 'expired') return refuse(this.grantEnded(requestId, asked.expiresAt));
     if (!asked.ok) return this.lostRace(actorId, 'extend', request, asked);
     await this.record(
       this.transitionEvent(actorId, 'extension-request', asked, undefined, 'ok', {
@@ -882,8 +920,14 @@ export class RequestService {
         from: ['active'],
         to: 'active',
         expectedVersion: request.version,
+        notExpiredAt: this.deps.clock.now(),
         patch: { pendingExtension: { ...pending, approvals } },
       });
+      if (!moved.ok && moved.reason === 'expired') {
+        const ended = this.grantEnded(requestId, moved.expiresAt);
+        await this.clearPendingExtension(request, clickerId, ended.message);
+        return this.refuseWith(clickerId, 'extension-approve', request, ended);
+      }
       if (!moved.ok) return this.lostRace(clickerId, 'extension-approve', request, moved);
       await this.record(
         this.transitionEvent(clickerId, 'extension-approve', moved, undefined, 'ok', {
@@ -912,6 +956,9 @@ export class RequestService {
     const result = await this.applyExtension(request, clickerId, pending.seconds, {
       pendingExtension: null,
     });
+    if (!result.ok && result.refusal.code === 'grant-ended') {
+      await this.clearPendingExtension(request, clickerId, result.refusal.message);
+    }
     if (result.ok) {
       await this.safely('extension message update', () =>
         this.deps.notifier.extensionChanged(result.request, pending, `<@${clickerId}> approved; extended`),
@@ -1045,8 +1092,12 @@ export class RequestService {
       from: ['active'],
       to: 'active',
       expectedVersion: request.version,
+      notExpiredAt: this.deps.clock.now(),
       patch: { ...extraPatch, expiresAt: newExpiry, extensions: request.extensions + 1 },
     });
+    if (!moved.ok && moved.reason === 'expired') {
+      return this.refuseWith(actorId, 'extend', request, this.grantEnded(requestId, moved.expiresAt));
+    }
     if (!moved.ok) return this.lostRace(actorId, 'extend', request, moved);
     try {
       await this.deps.grants.extend(request.accountId, requestId, new Date(newExpiry));

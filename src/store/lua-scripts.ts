@@ -10,7 +10,8 @@ function script(name: string): string {
 }
 
 const SCRIPTS = {
-  transitionRequest: { file: 'transition-request', keys: 2 },
+  createRequest: { file: 'create-request', keys: 4 },
+  transitionRequest: { file: 'transition-request', keys: 3 },
   approveRequest: { file: 'approve-request', keys: 2 },
   appendAudit: { file: 'append-audit', keys: 2 },
 } as const;

@@ -5,13 +5,21 @@
  * a field of AccessRequest and never reaches this module.
  */
 import type { Redis } from 'ioredis';
-import { isRequestState, type AccessRequest, type RequestState } from '../domain/access-request.js';
-import type {
-  ApproveOutcome,
-  RequestPatch,
-  RequestStore,
-  TransitionChange,
-  TransitionOutcome,
+import {
+  isFinal,
+  isRequestState,
+  OPEN_STATES,
+  type AccessRequest,
+  type RequestState,
+} from '../domain/access-request.js';
+import {
+  OpenRequestLimitError,
+  type ApproveOutcome,
+  type OpenRequestLimit,
+  type RequestPatch,
+  type RequestStore,
+  type TransitionChange,
+  type TransitionOutcome,
 } from '../domain/request-ports.js';
 import { runScript } from './lua-scripts.js';
 
@@ -76,14 +84,25 @@ export function decodeRequest(hash: Record<string, string>, approvals: string[])
   return out as unknown as AccessRequest;
 }
 
+export interface RequestStoreOptions {
+  /** Most open requests (pending, approved, active, revoke-failed) one requester may have; none when unset. */
+  maxOpenPerRequester?: number;
+  /** How long a request in a final state is kept (seconds); kept forever when unset. */
+  retainFinishedSeconds?: number;
+}
+
 export class RedisRequestStore implements RequestStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly options: RequestStoreOptions = {},
   ) {}
 
+  private get requestKeyPrefix(): string {
+    return `${this.prefix}:request:`;
+  }
   private key(id: string): string {
-    return `${this.prefix}:request:${id}`;
+    return `${this.requestKeyPrefix}${id}`;
   }
   private approvalsKey(id: string): string {
     return `${this.prefix}:request:${id}:approvals`;
@@ -105,20 +124,52 @@ export class RedisRequestStore implements RequestStore {
     return `${this.prefix}:requests:expiry`;
   }
 
+  /**
+   * One script checks the id is free and the requester is under the open-request limit, then
+   * writes the hash and its indexes: a (vanishingly unlikely) id collision never overwrites a
+   * request, and two submits at the limit never both pass.
+   */
   async create(request: AccessRequest): Promise<AccessRequest> {
     const stored = { ...request, version: 1, approvals: [] };
-    // Claim the id first so a (vanishingly unlikely) id collision can never overwrite a request.
-    if ((await this.redis.hsetnx(this.key(request.id), 'id', request.id)) !== 1) {
-      throw new Error(`request id ${request.id} already exists`);
-    }
-    const multi = this.redis.multi();
-    if (request.breakGlass) multi.zadd(this.unreviewedKey, request.createdAt, request.id);
-    await multi
-      .hset(this.key(request.id), encodeRequest(stored))
-      .zadd(this.requesterKey(request.requesterId), request.createdAt, request.id)
-      .zadd(`${this.stateIndexPrefix}${request.state}`, request.createdAt, request.id)
-      .exec();
+    const max = this.options.maxOpenPerRequester;
+    const [status] = (await runScript(
+      this.redis,
+      'createRequest',
+      [
+        this.key(request.id),
+        this.requesterKey(request.requesterId),
+        `${this.stateIndexPrefix}${request.state}`,
+        this.unreviewedKey,
+      ],
+      [
+        request.id,
+        String(request.createdAt),
+        max === undefined ? '' : String(max),
+        this.requestKeyPrefix,
+        ` ${OPEN_STATES.join(' ')} `,
+        request.breakGlass ? '1' : '0',
+        ...Object.entries(encodeRequest(stored)).flat(),
+      ],
+    )) as [string, number?];
+    if (status === 'exists') throw new Error(`request id ${request.id} already exists`);
+    if (status === 'limit') throw new OpenRequestLimitError(request.requesterId, max!);
     return stored;
+  }
+
+  async openRequestLimit(requesterId: string): Promise<OpenRequestLimit | undefined> {
+    const max = this.options.maxOpenPerRequester;
+    if (max === undefined) return undefined;
+    const ids = await this.redis.zrevrange(this.requesterKey(requesterId), 0, -1);
+    if (ids.length < max) return undefined;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.key(id), 'state');
+    const states = ((await pipeline.exec()) ?? []).map(([, state]) => state as string | null);
+    const open = ids
+      .map((id, i) => ({ id, state: states[i] }))
+      .filter((r): r is { id: string; state: RequestState } =>
+        Boolean(r.state && (OPEN_STATES as readonly string[]).includes(r.state)),
+      );
+    return open.length >= max ? { max, open } : undefined;
   }
 
   async get(id: string): Promise<AccessRequest | undefined> {
@@ -141,7 +192,7 @@ export class RedisRequestStore implements RequestStore {
     const reply = (await runScript(
       this.redis,
       'transitionRequest',
-      [this.key(id), this.expiryKey],
+      [this.key(id), this.expiryKey, this.approvalsKey(id), this.approvalProofsKey(id)],
       [
         ` ${change.from.join(' ')} `,
         change.to,
@@ -149,10 +200,24 @@ export class RedisRequestStore implements RequestStore {
         String(Date.now()),
         this.stateIndexPrefix,
         JSON.stringify(encodePatch(change.patch ?? {})),
+        change.notExpiredAt === undefined ? '' : String(change.notExpiredAt),
+        isFinal(change.to) && this.options.retainFinishedSeconds !== undefined
+          ? String(this.options.retainFinishedSeconds)
+          : '',
+        this.requestKeyPrefix,
       ],
-    )) as [string, string?, number?];
-    const [status, state, version] = reply;
+    )) as [string, string?, number?, string?];
+    const [status, state, version, expiresAt] = reply;
     if (status === 'missing') return { ok: false, reason: 'missing' };
+    if (status === 'expired') {
+      return {
+        ok: false,
+        reason: 'expired',
+        state: state as RequestState,
+        version: Number(version),
+        ...(expiresAt ? { expiresAt: Number(expiresAt) } : {}),
+      };
+    }
     if (status !== 'ok') {
       return {
         ok: false,
@@ -175,6 +240,9 @@ export class RedisRequestStore implements RequestStore {
     )) as [string, string?, number?, number?];
     const [result, state, , count] = reply;
     if (result === 'missing') return { result: 'missing' };
+    if (result === 'expired') {
+      return { result, state: state as RequestState, pendingUntil: Number(count) };
+    }
     if (result === 'counted' || result === 'approved') {
       const request = await this.get(id);
       if (!request) return { result: 'missing' };
@@ -187,17 +255,27 @@ export class RedisRequestStore implements RequestStore {
     await this.redis.hset(this.key(id), 'message', JSON.stringify(message));
   }
 
-  private async load(ids: string[]): Promise<AccessRequest[]> {
+  /** Reads the requests of an index; ids whose hash has expired are dropped from `index`. */
+  private async load(ids: string[], index?: string): Promise<AccessRequest[]> {
     const requests = await Promise.all(ids.map((id) => this.get(id)));
+    const gone = ids.filter((_, i) => requests[i] === undefined);
+    if (index && gone.length) {
+      // Only ids whose hash is really gone (not one being created right now).
+      const exists = await Promise.all(gone.map((id) => this.redis.exists(this.key(id))));
+      const stale = gone.filter((_, i) => exists[i] === 0);
+      if (stale.length) await this.redis.zrem(index, ...stale);
+    }
     return requests.filter((r): r is AccessRequest => r !== undefined);
   }
 
   async listByRequester(userId: string, limit = 50): Promise<AccessRequest[]> {
-    return this.load(await this.redis.zrevrange(this.requesterKey(userId), 0, limit - 1));
+    const index = this.requesterKey(userId);
+    return this.load(await this.redis.zrevrange(index, 0, limit - 1), index);
   }
 
   async listByState(state: RequestState, limit = 100): Promise<AccessRequest[]> {
-    return this.load(await this.redis.zrange(`${this.stateIndexPrefix}${state}`, '0', String(limit - 1)));
+    const index = `${this.stateIndexPrefix}${state}`;
+    return this.load(await this.redis.zrange(index, '0', String(limit - 1)), index);
   }
 
   /** How many requests are in these states (for the active-grants gauge). */
@@ -228,6 +306,7 @@ export class RedisRequestStore implements RequestStore {
   async listExpiringBefore(time: number, limit = 100): Promise<AccessRequest[]> {
     return this.load(
       await this.redis.zrangebyscore(this.expiryKey, '-inf', String(time), 'LIMIT', '0', String(limit)),
+      this.expiryKey,
     );
   }
 

@@ -1,15 +1,16 @@
 --[[
   Counts one approval on a pending request. One approver counts once; the requester never
   counts; the approval that reaches the required number moves the request to approved, so
-  however many clicks arrive at once, exactly one of them sees 'approved'.
+  however many clicks arrive at once, exactly one of them sees 'approved'. A request whose
+  pendingUntil has passed (its expire job is late) takes no approval: 'expired', nothing changed.
 
   KEYS[1] request hash
   KEYS[2] approvals (sorted set: approver id by time)
   ARGV[1] approver id
-  ARGV[2] now (ms)
+  ARGV[2] now (ms, the service's clock)
   ARGV[3] state index key prefix
   Returns {'counted'|'approved', state, version, count} or {'missing'} or
-          {'not-pending'|'self'|'already', state, version}
+          {'not-pending'|'self'|'already', state, version} or {'expired', state, version, pendingUntil}
 ]]
 local hash = KEYS[1]
 if redis.call('EXISTS', hash) == 0 then
@@ -19,6 +20,10 @@ local state = redis.call('HGET', hash, 'state')
 local version = tonumber(redis.call('HGET', hash, 'version'))
 if state ~= 'pending' then
   return {'not-pending', state, version}
+end
+local pendingUntil = tonumber(redis.call('HGET', hash, 'pendingUntil'))
+if pendingUntil and tonumber(ARGV[2]) >= pendingUntil then
+  return {'expired', state, version, pendingUntil}
 end
 if redis.call('HGET', hash, 'requesterId') == ARGV[1] then
   return {'self', state, version}

@@ -1,17 +1,28 @@
 --[[
   Compare-and-set on one access request: applies only if the request is in one of the allowed
-  states (and, when given, at the expected version). Moves the state indexes and the expiry
-  index with it, bumps the version. Two concurrent callers: exactly one wins.
+  states (and, when given, at the expected version, and while the grant has not ended). Moves the
+  state indexes and the expiry index with it, bumps the version. Two concurrent callers: exactly
+  one wins. A request reaching a final state gets a TTL (its hash and approvals), so finished
+  records do not pile up; the audit stream keeps the history.
 
   KEYS[1] request hash
   KEYS[2] expiry index (sorted set: request id by expiresAt)
+  KEYS[3] approvals (sorted set) of this request
+  KEYS[4] the bot's signed proofs of those approvals (hash), expiring with them
   ARGV[1] allowed from-states, space-separated with leading and trailing spaces
   ARGV[2] target state
   ARGV[3] expected version, or ''
   ARGV[4] now (ms)
   ARGV[5] state index key prefix (the index of state S is prefix .. S)
   ARGV[6] JSON object of fields to set; a null value deletes the field
+  ARGV[7] not-expired-at (ms, the caller's clock), or '': when given, the change applies only if
+          the stored expiresAt is later than this (a grant that has ended cannot be extended,
+          however late the revoke job is)
+  ARGV[8] retention in seconds when the target state is final, or '' (no TTL)
+  ARGV[9] request key prefix (the hash of request I is prefix .. I), to trim index entries
+          whose request hash has expired
   Returns {'ok', previousState, newVersion} or {'missing'} or {'state'|'version', state, version}
+          or {'expired', state, version, expiresAt}
 ]]
 local hash = KEYS[1]
 if redis.call('EXISTS', hash) == 0 then
@@ -24,6 +35,12 @@ if not string.find(ARGV[1], ' ' .. state .. ' ', 1, true) then
 end
 if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= version then
   return {'version', state, version}
+end
+if ARGV[7] ~= '' then
+  local ends = redis.call('HGET', hash, 'expiresAt')
+  if not ends or tonumber(ends) <= tonumber(ARGV[7]) then
+    return {'expired', state, version, ends or ''}
+  end
 end
 local to = ARGV[2]
 local patch = cjson.decode(ARGV[6])
@@ -49,5 +66,25 @@ if to == 'active' or to == 'revoke-failed' then
   end
 else
   redis.call('ZREM', KEYS[2], id)
+end
+if ARGV[8] ~= '' then
+  -- A break-glass use nobody has reviewed yet is kept until its review (which is itself a
+  -- transition into this final state, and sets the TTL then).
+  local unreviewed = redis.call('HGET', hash, 'breakGlass') == '1' and not redis.call('HGET', hash, 'reviewedBy')
+  if not unreviewed then
+    local ttl = tonumber(ARGV[8])
+    redis.call('EXPIRE', hash, ttl)
+    redis.call('EXPIRE', KEYS[3], ttl)
+    redis.call('EXPIRE', KEYS[4], ttl)
+  end
+  -- Trim the oldest entries of this final state's index whose request has expired: one bounded
+  -- look per transition keeps pace with the one entry each transition adds.
+  local index = ARGV[5] .. to
+  local oldest = redis.call('ZRANGE', index, 0, 9)
+  for _, old in ipairs(oldest) do
+    if redis.call('EXISTS', ARGV[9] .. old) == 0 then
+      redis.call('ZREM', index, old)
+    end
+  end
 end
 return {'ok', state, version}

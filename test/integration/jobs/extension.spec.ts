@@ -15,8 +15,19 @@ import {
   type LifecycleApp,
 } from '../../support/grant-lifecycle.js';
 import { resetMoto } from '../../support/services.js';
+import { ShiftClock } from '../../support/shift-clock.js';
 import { blockActionsBody, viewSubmissionBody } from '../../support/slack-request.js';
-import { APPROVER1, command, dmsTo, ephemeralsTo, REQUESTER, waitUntil } from '../../support/slack-flow.js';
+import {
+  APPROVER1,
+  APPROVER2,
+  approverMessage,
+  click,
+  command,
+  dmsTo,
+  ephemeralsTo,
+  REQUESTER,
+  waitUntil,
+} from '../../support/slack-flow.js';
 
 const MINUTE = 60_000;
 
@@ -38,6 +49,25 @@ async function responses(app: LifecycleApp, contains: string): Promise<string> {
         .find((t) => t.includes(contains)),
     `a command response containing "${contains}"`,
   );
+}
+
+/** The extension approvers' message, and a click on its Approve as `userId`. */
+async function extensionMessage(app: LifecycleApp, requestId: string) {
+  const posted = await app.fake.waitForCall('chat.postMessage', (c) =>
+    JSON.stringify(c.args.blocks ?? []).includes('extension_approve'),
+  );
+  const message = { channel: String(posted.args.channel), ts: String(posted.response?.ts) };
+  const clickApprove = (userId: string) =>
+    app.post(
+      blockActionsBody({
+        userId,
+        actionId: 'extension_approve',
+        value: requestId,
+        blockId: 'extension',
+        message,
+      }),
+    );
+  return { message, clickApprove };
 }
 
 describe('extending a grant', () => {
@@ -175,5 +205,117 @@ describe('extending a grant', () => {
       return r?.extensions === 1 ? r : undefined;
     }, 'the extension');
     expect(extended.expiresAt).toBe(request.expiresAt! + 30 * MINUTE);
+  });
+  it('is refused once the grant has ended, even while the revoke job is late; nothing changes', async () => {
+    const clock = new ShiftClock();
+    app = await startLifecycleApp({ mutate: autoApprovedExtensions, clock });
+    const { request } = await activeGrant(app, '1h');
+    const grants = app.service.queues.get(QueueName.grants);
+    const revokeDue = dueAt(await grants.getJob(jobId.revoke(request.id)));
+
+    // The grant's end passes; the revoke job has not run yet (its delay was set in real time).
+    clock.advance(request.expiresAt! - Date.now() + 1000);
+    expect((await app.service.requests.get(request.id))?.state).toBe('active');
+    await command(app, `extend ${request.id} 30m`);
+    const refusal = await responses(app, 'can no longer be extended');
+    expect(refusal).toContain(
+      `the grant of request ${request.id} ended at ${new Date(request.expiresAt!).toISOString()} and can no longer be extended; nothing was changed`,
+    );
+    const after = (await app.service.requests.get(request.id))!;
+    expect(after).toMatchObject({ expiresAt: request.expiresAt, extensions: 0, state: 'active' });
+    expect(await expiryPolicyDate(app.iam, request.id)).toBe(new Date(request.expiresAt!).toISOString());
+    expect(dueAt(await grants.getJob(jobId.revoke(request.id)))).toBe(revokeDue);
+  });
+
+  it('an approver’s click after the grant ended does not apply the waiting extension', async () => {
+    const clock = new ShiftClock();
+    app = await startLifecycleApp({ clock });
+    const { request } = await activeGrant(app, '1h');
+    await command(app, `extend ${request.id} 30m`);
+    await responses(app, 'sent to the approvers of rule default');
+    const { clickApprove } = await extensionMessage(app, request.id);
+
+    clock.advance(request.expiresAt! - Date.now() + 1000);
+    await clickApprove(APPROVER1);
+    const refusal = await waitUntil(
+      () => ephemeralsTo(app!.fake, APPROVER1).find((t) => t.includes('can no longer be extended')),
+      'the refusal to the approver',
+    );
+    expect(refusal).toContain(`ended at ${new Date(request.expiresAt!).toISOString()}`);
+    const after = (await app.service.requests.get(request.id))!;
+    expect(after).toMatchObject({ expiresAt: request.expiresAt, extensions: 0, state: 'active' });
+    // The waiting extension is withdrawn, so no later click can apply it either.
+    expect(after.pendingExtension).toBeUndefined();
+    expect(await expiryPolicyDate(app.iam, request.id)).toBe(new Date(request.expiresAt!).toISOString());
+  });
+
+  it('under a rule that needs 2 approvals, one approval leaves the extension waiting; a second approver applies it', async () => {
+    app = await startLifecycleApp({
+      mutate: (config) => {
+        config.approval.rules.find((r) => r.name === 'default')!.approvalsRequired = 2;
+      },
+    });
+    // The grant itself needs both approvers too.
+    await command(app, 'sandbox short-reader 1h checking the lifecycle', REQUESTER);
+    const asked = await approverMessage(app.fake);
+    await click(app, APPROVER1, 'request_approve', asked);
+    await click(app, APPROVER2, 'request_approve', asked);
+    const request = await waitUntil(async () => {
+      const r = await app!.service.requests.get(asked.requestId);
+      return r?.state === 'active' ? r : undefined;
+    }, 'the grant');
+    const originalEnd = new Date(request.expiresAt!).toISOString();
+    await waitUntil(() => expiryPolicyDate(app!.iam, request.id).then((d) => d === originalEnd), 'IAM');
+
+    await command(app, `extend ${request.id} 30m`);
+    await responses(app, '(2 approvals needed)');
+    const { message, clickApprove } = await extensionMessage(app, request.id);
+    // The service stores where the message is just after posting it (a versioned write): a click
+    // in between would be refused as "changed meanwhile"; people are not that fast, so wait.
+    await waitUntil(
+      async () => (await app!.service.requests.get(request.id))?.pendingExtension?.message,
+      'the extension message stored',
+    );
+
+    // APPROVER1 was already told "1 of 2" about the grant itself: only answers from now on count.
+    const earlier = ephemeralsTo(app.fake, APPROVER1).length;
+    const answersTo = (userId: string) => ephemeralsTo(app!.fake, userId).slice(earlier);
+    await clickApprove(APPROVER1);
+    await waitUntil(
+      () => answersTo(APPROVER1).find((t) => t.includes('Approval counted: 1 of 2')),
+      'the counted approval',
+    );
+    const counted = (await app.service.requests.get(request.id))!;
+    expect(counted.pendingExtension?.approvals).toEqual([APPROVER1]);
+    expect(counted).toMatchObject({ expiresAt: request.expiresAt, extensions: 0 });
+    expect(await expiryPolicyDate(app.iam, request.id)).toBe(originalEnd);
+    await app.fake.waitForCall(
+      'chat.update',
+      (c) => c.args.ts === message.ts && JSON.stringify(c.args).includes('(1 of 2)'),
+    );
+
+    // The same approver again counts nothing.
+    await clickApprove(APPROVER1);
+    await waitUntil(
+      () => answersTo(APPROVER1).find((t) => t.includes('already approved')),
+      'the repeated click refused',
+    );
+    expect(await app.service.requests.get(request.id)).toMatchObject({
+      expiresAt: request.expiresAt,
+      extensions: 0,
+    });
+
+    await clickApprove(APPROVER2);
+    const extended = await waitUntil(async () => {
+      const r = await app!.service.requests.get(request.id);
+      return r?.extensions === 1 ? r : undefined;
+    }, 'the extension applied by the second approval');
+    const newEnd = request.expiresAt! + 30 * MINUTE;
+    expect(extended.expiresAt).toBe(newEnd);
+    expect(extended.pendingExtension).toBeUndefined();
+    await waitUntil(
+      async () => (await expiryPolicyDate(app!.iam, request.id)) === new Date(newEnd).toISOString(),
+      'the expiry policy rewritten in IAM',
+    );
   });
 });

@@ -1,0 +1,45 @@
+--[[
+  Creates a request, unless its id is taken or its requester already has the maximum number of
+  open requests. Counting and creating in one script means two submits at the limit cannot both
+  pass. Entries of the requester index whose request hash has expired are trimmed on the way.
+
+  KEYS[1] request hash
+  KEYS[2] requester index (sorted set: request id by createdAt)
+  KEYS[3] state index of the new request's state
+  KEYS[4] unreviewed break-glass index
+  ARGV[1] request id
+  ARGV[2] createdAt (ms; the index score)
+  ARGV[3] maximum open requests of this requester, or '' for no limit
+  ARGV[4] request key prefix (the hash of request I is prefix .. I)
+  ARGV[5] open states, space-separated with leading and trailing spaces
+  ARGV[6] '1' when the request is break-glass
+  ARGV[7..] field, value, field, value, … of the hash
+  Returns {'ok'} or {'exists'} or {'limit', openCount}
+]]
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {'exists'}
+end
+local open = 0
+local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+for _, id in ipairs(ids) do
+  local state = redis.call('HGET', ARGV[4] .. id, 'state')
+  if not state then
+    redis.call('ZREM', KEYS[2], id)
+  elseif string.find(ARGV[5], ' ' .. state .. ' ', 1, true) then
+    open = open + 1
+  end
+end
+if ARGV[3] ~= '' and open >= tonumber(ARGV[3]) then
+  return {'limit', open}
+end
+local fields = {}
+for i = 7, #ARGV do
+  fields[#fields + 1] = ARGV[i]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+if ARGV[6] == '1' then
+  redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+end
+return {'ok'}
