@@ -11,7 +11,7 @@ function script(name: string): string {
 
 const SCRIPTS = {
   createRequest: { file: 'create-request', keys: 4 },
-  transitionRequest: { file: 'transition-request', keys: 3 },
+  transitionRequest: { file: 'transition-request', keys: 4 },
   approveRequest: { file: 'approve-request', keys: 2 },
   appendAudit: { file: 'append-audit', keys: 2 },
 } as const;
