@@ -222,7 +222,10 @@ export class RoleGrantEngine implements GrantEngine {
         new CreateRoleCommand({
           RoleName: roleName,
           Path: ROLE_PATH,
-          Description: `aws-access grant ${requestId}: ${template.name} for ${values.requester}`.slice(0, 1000),
+          Description: `aws-access grant ${requestId}: ${template.name} for ${values.requester}`.slice(
+            0,
+            1000,
+          ),
           AssumeRolePolicyDocument: JSON.stringify(trust),
           PermissionsBoundary: boundaryArn,
           MaxSessionDuration: maxSessionDurationFor(grantSeconds),
@@ -245,10 +248,7 @@ export class RoleGrantEngine implements GrantEngine {
         // A retried grant (a crash left the role): it must be ours and this request's; it is
         // removed and made again, so every grant starts from a role with only deny statements.
         const existing = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-        if (
-          existing.Role?.Path !== ROLE_PATH ||
-          tagValue(existing.Role?.Tags, TAG.requestId) !== requestId
-        ) {
+        if (existing.Role?.Path !== ROLE_PATH || tagValue(existing.Role?.Tags, TAG.requestId) !== requestId) {
           throw new AppError(ErrorCode.Conflict, `role ${roleName} exists and belongs to another request`);
         }
         await this.removeRole(iam, accountId, roleName);
@@ -368,7 +368,10 @@ export class RoleGrantEngine implements GrantEngine {
     const removed = await this.call(`removing foreign role ${role.roleName} in ${accountId}`, () =>
       this.removeRole(iam, accountId, role.roleName),
     );
-    this.options.logger?.warn({ accountId, roleName: role.roleName, path: role.path }, 'foreign role removed');
+    this.options.logger?.warn(
+      { accountId, roleName: role.roleName, path: role.path },
+      'foreign role removed',
+    );
     return { removed };
   }
 

@@ -183,7 +183,10 @@ export const configSchema = z
           .describe('the role the bot assumes in every member account (deploy/aws/broker-role.yaml)'),
         boundaryWriterRoleName: z
           .string()
-          .regex(/^aws-access-[\w+=,.@-]{1,53}$/, 'must start with aws-access- (the boundary guard covers role/aws-access-*)')
+          .regex(
+            /^aws-access-[\w+=,.@-]{1,53}$/,
+            'must start with aws-access- (the boundary guard covers role/aws-access-*)',
+          )
           .default('aws-access-boundary-writer')
           .describe(
             'the role, next to the broker in every member account, that alone writes the boundary policies `/aws-access/boundary-*` (deploy/aws/broker-role.yaml, `BoundaryWriterRoleName`)',

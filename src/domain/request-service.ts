@@ -433,7 +433,8 @@ export class RequestService {
       });
     } catch (error) {
       const failure = errorText(error);
-      if (error instanceof GrantRollbackError) return this.grantLeftRole(requestId, error, startsAt, expiresAt);
+      if (error instanceof GrantRollbackError)
+        return this.grantLeftRole(requestId, error, startsAt, expiresAt);
       const moved = await this.deps.store.transition(requestId, {
         from: ['approved'],
         to: 'failed',

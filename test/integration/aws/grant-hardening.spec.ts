@@ -19,7 +19,15 @@ import type { Requester } from '../../../src/domain/ports.js';
 import { deliveryBlocks } from '../../../src/slack/views/delivery-message.js';
 import type { AccessRequest } from '../../../src/domain/access-request.js';
 import { resetMoto } from '../../support/services.js';
-import { ACCOUNT, awsError, failBelowRetry, makeKit, recordCalls, REQUESTER, type Kit } from './aws-test-kit.js';
+import {
+  ACCOUNT,
+  awsError,
+  failBelowRetry,
+  makeKit,
+  recordCalls,
+  REQUESTER,
+  type Kit,
+} from './aws-test-kit.js';
 
 const HOUR = 3600_000;
 const FIXTURE_TEMPLATES = fileURLToPath(new URL('./fixtures/templates', import.meta.url));
@@ -108,7 +116,13 @@ describe('grant engine hardening (moto)', () => {
       kit = await makeKit();
       const iam = await kit.services.accountClients.iam(ACCOUNT);
       failBelowRetry(iam, 'PutRolePolicy', () => awsError('AccessDenied', 403), 1, 'failGrant');
-      failBelowRetry(iam, 'PutRolePermissionsBoundary', () => awsError('AccessDenied', 403), 1, 'failRollback');
+      failBelowRetry(
+        iam,
+        'PutRolePermissionsBoundary',
+        () => awsError('AccessDenied', 403),
+        1,
+        'failRollback',
+      );
       const error = await grantFor(kit, 'req-f15c').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(GrantRollbackError);
       expect(error).toMatchObject({
@@ -209,7 +223,8 @@ describe('grant engine hardening (moto)', () => {
       await grantFor(kit, 'req-f6a');
       expect(writer.map((c) => c.command)).toContain('CreatePolicy');
       expect(broker.map((c) => c.command)).toContain('CreateRole');
-      const policyWrites = /^(CreatePolicy|CreatePolicyVersion|DeletePolicyVersion|SetDefaultPolicyVersion|TagPolicy)$/;
+      const policyWrites =
+        /^(CreatePolicy|CreatePolicyVersion|DeletePolicyVersion|SetDefaultPolicyVersion|TagPolicy)$/;
       expect(broker.filter((c) => policyWrites.test(c.command))).toEqual([]);
       expect(writer.filter((c) => !/Polic/.test(c.command))).toEqual([]);
     });
@@ -224,12 +239,18 @@ describe('grant engine hardening (moto)', () => {
         ['aws-access-x', '/aws-access/aws-access-x/hidden/'],
       ] as const) {
         await iam
-          .send(new CreateRoleCommand({ RoleName: `${RoleName}`, Path, AssumeRolePolicyDocument: TRUST_NOBODY }))
+          .send(
+            new CreateRoleCommand({ RoleName: `${RoleName}`, Path, AssumeRolePolicyDocument: TRUST_NOBODY }),
+          )
           .catch(async (e: unknown) => {
             // moto, like IAM, has one namespace for role names: put the sub-path one elsewhere.
             if ((e as Error).name !== 'EntityAlreadyExistsException') throw e;
             await iam.send(
-              new CreateRoleCommand({ RoleName: 'aws-access-hidden1', Path, AssumeRolePolicyDocument: TRUST_NOBODY }),
+              new CreateRoleCommand({
+                RoleName: 'aws-access-hidden1',
+                Path,
+                AssumeRolePolicyDocument: TRUST_NOBODY,
+              }),
             );
           });
       }
@@ -297,7 +318,11 @@ describe('grant engine hardening (moto)', () => {
     it("finding 2: with the requester's session name the trust pins aws:userid to that session", async () => {
       kit = await makeKit();
       await grantFor(kit, 'req-f2b', {
-        requester: { slackUserId: 'U0SHARED', principalArn: SSO_ROLE, principalSessionName: 'alice@example.com' },
+        requester: {
+          slackUserId: 'U0SHARED',
+          principalArn: SSO_ROLE,
+          principalSessionName: 'alice@example.com',
+        },
       });
       const iam = await kit.services.accountClients.iam(ACCOUNT);
       const role = (await iam.send(new GetRoleCommand({ RoleName: 'aws-access-req-f2b' }))).Role!;

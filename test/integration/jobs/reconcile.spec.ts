@@ -227,7 +227,9 @@ describe('reconcile', () => {
     expect(await roleExists(app.iam, live.id)).toBe(true);
     expect((await app.service.requests.get(live.id))?.state).toBe('active');
     await waitUntil(
-      () => securityAlerts(app!).some((t) => t.includes('aws-access-r-stray00001') && t.includes(live.id)) || undefined,
+      () =>
+        securityAlerts(app!).some((t) => t.includes('aws-access-r-stray00001') && t.includes(live.id)) ||
+        undefined,
       'the tag-mismatch alert',
     );
     const events = await auditEvents(app, 'r-stray00001');
@@ -239,7 +241,11 @@ describe('reconcile', () => {
     const { request: live } = await activeGrant(app, '1h');
     const trust = JSON.stringify({ Version: '2012-10-17', Statement: [] });
     await app.iam.send(
-      new CreateRoleCommand({ RoleName: 'aws-access-hidden01', Path: '/aws-access/x/hidden/', AssumeRolePolicyDocument: trust }),
+      new CreateRoleCommand({
+        RoleName: 'aws-access-hidden01',
+        Path: '/aws-access/x/hidden/',
+        AssumeRolePolicyDocument: trust,
+      }),
     );
     await app.iam.send(
       new CreateRoleCommand({ RoleName: 'backdoor', Path: '/aws-access/', AssumeRolePolicyDocument: trust }),
@@ -254,7 +260,8 @@ describe('reconcile', () => {
     expect(left.Roles?.map((r) => r.RoleName)).toEqual([`aws-access-${live.id}`]);
     expect((await app.service.requests.get(live.id))?.state).toBe('active');
     await waitUntil(
-      () => securityAlerts(app!).some((t) => t.includes('/aws-access/x/hidden/aws-access-hidden01')) || undefined,
+      () =>
+        securityAlerts(app!).some((t) => t.includes('/aws-access/x/hidden/aws-access-hidden01')) || undefined,
       'the foreign-role alert',
     );
     expect(securityAlerts(app).some((t) => t.includes('/aws-access/backdoor'))).toBe(true);
@@ -264,7 +271,13 @@ describe('reconcile', () => {
     app = await startLifecycleApp();
     // The grant fails after CreateRole, and the rollback's first step fails too.
     failBelowRetry(app.iam, 'PutRolePolicy', () => awsError('AccessDenied', 403), 1, 'failGrant');
-    failBelowRetry(app.iam, 'PutRolePermissionsBoundary', () => awsError('AccessDenied', 403), 1, 'failRollback');
+    failBelowRetry(
+      app.iam,
+      'PutRolePermissionsBoundary',
+      () => awsError('AccessDenied', 403),
+      1,
+      'failRollback',
+    );
     await command(app, `sandbox ${TEMPLATE} 1h checking the rollback`, REQUESTER);
     const message = await approverMessage(app.fake);
     await click(app, APPROVER1, 'request_approve', message);
@@ -278,7 +291,10 @@ describe('reconcile', () => {
     const dms = dmsTo(app.fake, REQUESTER).map((c) => String(c.args.text));
     expect(dms.some((t) => /Nothing was granted/i.test(t))).toBe(false);
     await waitUntil(
-      () => securityAlerts(app!).some((t) => t.includes(`aws-access-${request.id}`) && t.includes('could not be removed')) || undefined,
+      () =>
+        securityAlerts(app!).some(
+          (t) => t.includes(`aws-access-${request.id}`) && t.includes('could not be removed'),
+        ) || undefined,
       'the security alert',
     );
 

@@ -398,7 +398,9 @@ describe('finding 6: a compromised broker cannot mint an unbounded grant', () =>
     // extend
     expect(await asBroker('iam:UpdateRole', GRANT_ROLE, withBoundary())).toBe('Allowed');
     // removal, in the engine's order
-    expect(await asBroker('iam:PutRolePermissionsBoundary', GRANT_ROLE, withBoundary(REVOKED))).toBe('Allowed');
+    expect(await asBroker('iam:PutRolePermissionsBoundary', GRANT_ROLE, withBoundary(REVOKED))).toBe(
+      'Allowed',
+    );
     for (const action of [
       'iam:UpdateAssumeRolePolicy',
       'iam:ListAttachedRolePolicies',
@@ -596,14 +598,14 @@ describe('the AWS policies cover what the code calls', () => {
           action === 'sts:GetCallerIdentity'
             ? true // needs no permission (the bot reads its own account)
             : service === 'iam' && files.every((f) => f.endsWith('boundary-writer.ts'))
-            ? allowedBy(writerAllows, action)
-            : service === 'iam'
-            ? allowedBy(brokerAllows, action)
-            : service === 'organizations'
-              ? allowedBy(botAllows, action)
-              : action === 'sts:AssumeRole'
-                ? allowedBy(botAllows, action) && allowedBy(brokerAllows, action)
-                : allowedBy(brokerAllows, action);
+              ? allowedBy(writerAllows, action)
+              : service === 'iam'
+                ? allowedBy(brokerAllows, action)
+                : service === 'organizations'
+                  ? allowedBy(botAllows, action)
+                  : action === 'sts:AssumeRole'
+                    ? allowedBy(botAllows, action) && allowedBy(brokerAllows, action)
+                    : allowedBy(brokerAllows, action);
         if (!ok) uncovered.push(`${action} (${files.join(', ')})`);
       }
       expect(uncovered).toEqual([]);

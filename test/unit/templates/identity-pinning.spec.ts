@@ -34,7 +34,10 @@ async function mayAssume(trust: unknown, sessionName: string): Promise<string> {
       identityPolicies: [
         {
           name: 'permission-set',
-          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] },
+          policy: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }],
+          },
         },
       ],
       resourcePolicy: trust,
@@ -68,7 +71,11 @@ describe('finding 2: identity pinning in trust policies', () => {
   });
 
   it('finding 2: an assumed-role session ARN is used as the principal as is', () => {
-    const trust = trustPolicy({ principalArn: session('alice@example.com'), brokerRoleArn: BROKER, requiresMfa: false });
+    const trust = trustPolicy({
+      principalArn: session('alice@example.com'),
+      brokerRoleArn: BROKER,
+      requiresMfa: false,
+    });
     expect(trust.Statement[0]!.Principal).toEqual({ AWS: session('alice@example.com') });
     expect(trust.Statement[0]!.Condition).toBeUndefined();
   });
@@ -78,12 +85,17 @@ describe('finding 2: identity pinning in trust policies', () => {
       UnpinnablePrincipalError,
     );
     expect(() =>
-      trustPolicy({ principalArn: SSO_ROLE, principalSessionName: 'a/b*', brokerRoleArn: BROKER, requiresMfa: true }),
+      trustPolicy({
+        principalArn: SSO_ROLE,
+        principalSessionName: 'a/b*',
+        brokerRoleArn: BROKER,
+        requiresMfa: true,
+      }),
     ).toThrow(/not a valid STS role session name/);
     const user = `arn:aws:iam::${IDENTITY_ACCOUNT}:user/alice`;
-    expect(trustPolicy({ principalArn: user, brokerRoleArn: BROKER, requiresMfa: false }).Statement[0]!.Principal).toEqual(
-      { AWS: user },
-    );
+    expect(
+      trustPolicy({ principalArn: user, brokerRoleArn: BROKER, requiresMfa: false }).Statement[0]!.Principal,
+    ).toEqual({ AWS: user });
   });
 
   it('finding 2: the simulator lets the pinned session assume the grant and refuses another session of the shared role', async () => {
@@ -97,7 +109,11 @@ describe('finding 2: identity pinning in trust policies', () => {
     expect(await mayAssume(pinned, 'mallory@example.com')).not.toBe('Allowed');
     expect(await mayAssume(pinned, 'xalice@example.com')).not.toBe('Allowed');
 
-    const bySession = trustPolicy({ principalArn: session('alice@example.com'), brokerRoleArn: BROKER, requiresMfa: true });
+    const bySession = trustPolicy({
+      principalArn: session('alice@example.com'),
+      brokerRoleArn: BROKER,
+      requiresMfa: true,
+    });
     expect(await mayAssume(bySession, 'alice@example.com')).toBe('Allowed');
     expect(await mayAssume(bySession, 'mallory@example.com')).not.toBe('Allowed');
   });
