@@ -514,7 +514,13 @@ export class RoleGrantEngine implements GrantEngine {
         return { items: r.Roles ?? [], next: r.IsTruncated ? r.Marker : undefined };
       }),
     );
-    const report: ReconcileReport = { orphaned: [], overdue: [], missing: [], foreign: [] };
+    const report: ReconcileReport = {
+      orphaned: [],
+      overdue: [],
+      missing: [],
+      foreign: [],
+      tagMismatches: [],
+    };
     const seen = new Set<string>();
     // ListRoles PathPrefix=/aws-access/ also returns sub-paths (/aws-access/x/hidden/). The bot
     // only ever makes `aws-access-<id>` at exactly /aws-access/; anything else there is foreign.
@@ -560,6 +566,7 @@ export class RoleGrantEngine implements GrantEngine {
         expiresAt,
         ...(tagRequestId !== requestId ? { mismatchedTagRequestId: tagRequestId ?? '' } : {}),
       };
+      if (managed.mismatchedTagRequestId !== undefined) report.tagMismatches!.push(managed);
       seen.add(requestId);
       const active = activeGrants.get(requestId);
       if (!active) report.orphaned.push(managed);

@@ -126,6 +126,8 @@ export interface ReconcileReport {
    * `aws-access-<request id>`. Someone else planted them where the bot's roles live.
    */
   foreign?: ManagedRole[];
+  /** Roles (in any list above or none) whose request-id tag disagrees with their name. */
+  tagMismatches?: ManagedRole[];
 }
 
 export interface GrantEngine {

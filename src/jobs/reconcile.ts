@@ -149,8 +149,7 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
       }
     }
     // The role's name is its request id; a tag saying otherwise was changed outside the bot.
-    for (const role of [...report.overdue, ...report.orphaned]) {
-      if (role.mismatchedTagRequestId === undefined) continue;
+    for (const role of report.tagMismatches ?? []) {
       summary.tagMismatches.push(role.roleName);
       const marker = `${deps.redisPrefix}:reconcile:tag-mismatch-alerted:${accountId}:${role.roleName}`;
       if ((await deps.redis.set(marker, '1', 'EX', 86_400, 'NX')) === 'OK') {

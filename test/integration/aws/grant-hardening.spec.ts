@@ -209,6 +209,28 @@ describe('grant engine hardening (moto)', () => {
         }),
       ]);
       expect(report.missing).toEqual(['req-live']);
+      expect(report.tagMismatches?.map((r) => r.roleName)).toEqual(['aws-access-req-stray']);
+    });
+
+    it('finding 12: a live grant whose tag was changed stays its own and the mismatch is reported', async () => {
+      kit = await makeKit();
+      const iam = await kit.services.accountClients.iam(ACCOUNT);
+      await grantFor(kit, 'req-mine');
+      await iam.send(
+        new TagRoleCommand({
+          RoleName: 'aws-access-req-mine',
+          Tags: [{ Key: 'aws-access:request-id', Value: 'req-other' }],
+        }),
+      );
+      const report = await kit.services.grants.reconcile(
+        ACCOUNT,
+        new Map([['req-mine', new Date(kit.clock.now() + HOUR)]]),
+      );
+      expect(report.orphaned).toEqual([]);
+      expect(report.missing).toEqual([]);
+      expect(report.tagMismatches).toEqual([
+        expect.objectContaining({ requestId: 'req-mine', mismatchedTagRequestId: 'req-other' }),
+      ]);
     });
   });
 
