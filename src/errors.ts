@@ -55,3 +55,27 @@ export class MissingSettingError extends AppError {
     super(ErrorCode.MissingSetting, `${setting} is not set: ${why}`);
   }
 }
+
+/**
+ * A grant failed after its role was created, and removing that role failed too: the request
+ * must not be reported as "nothing was granted". The role's boundary may already be the deny-all
+ * one (then it can do nothing); reconcile retries the removal.
+ */
+export class GrantRollbackError extends AppError {
+  constructor(
+    readonly accountId: string,
+    readonly roleName: string,
+    readonly roleArn: string,
+    readonly grantFailure: unknown,
+    readonly rollbackFailure: unknown,
+  ) {
+    super(
+      ErrorCode.AwsRetryable,
+      `the grant failed (${describe(grantFailure)}) and its role ${roleName} in ${accountId} could not be removed (${describe(rollbackFailure)})`,
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

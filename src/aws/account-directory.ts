@@ -36,6 +36,11 @@ export interface AccountDirectoryOptions {
   pageSize: number;
   staticAccounts: AccountConfig[];
   logger?: Logger;
+  /**
+   * An account to leave out (the bot's own, unless `aws.allowGrantsInBotAccount`), so a request
+   * for it is refused when it is made. The grant engine refuses it again at grant time.
+   */
+  hiddenAccountId?: () => Promise<string | undefined>;
 }
 
 /** Reads the whole organization: every active account with its OU path. */
@@ -113,6 +118,19 @@ export class OrganizationsAccountDirectory implements AccountDirectory {
   constructor(private readonly options: AccountDirectoryOptions) {}
 
   async listAccounts(): Promise<Account[]> {
+    const accounts = await this.allAccounts();
+    if (!this.options.hiddenAccountId) return accounts;
+    let hidden: string | undefined;
+    try {
+      hidden = await this.options.hiddenAccountId();
+    } catch (error) {
+      // The grant engine still refuses the bot's account; the requester learns it later.
+      this.options.logger?.warn({ err: error }, "could not read the bot's own account; not hiding it");
+    }
+    return hidden ? accounts.filter((a) => a.id !== hidden) : accounts;
+  }
+
+  private async allAccounts(): Promise<Account[]> {
     const { organizations, redis, cacheKey } = this.options;
     if (!organizations) return mergeAccounts([], this.options.staticAccounts);
     const cached = await redis.get(cacheKey);

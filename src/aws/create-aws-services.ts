@@ -15,6 +15,7 @@ import { loadTemplates, templatesDirectory } from '../templates/load-templates.j
 import { partitionOf } from '../templates/policy-variables.js';
 import { OrganizationsAccountDirectory } from './account-directory.js';
 import { clientConfig, countCalls, GLOBAL_REGION, type AwsSettings } from './aws-clients.js';
+import { BotIdentity } from './bot-identity.js';
 import { BrokerSessions } from './broker-sessions.js';
 import { RoleGrantEngine } from './role-grant-engine.js';
 
@@ -35,6 +36,9 @@ export interface AwsServicesOptions {
 
 export interface AwsServices {
   accountClients: BrokerSessions;
+  /** Sessions on the boundary-writer role: the only ones that write boundary policies. */
+  boundaryClients: BrokerSessions;
+  botIdentity: BotIdentity;
   accounts: OrganizationsAccountDirectory;
   templates: BoundaryTemplateCatalog;
   grants: RoleGrantEngine;
@@ -51,13 +55,15 @@ export function createBrokerSessions(options: {
   clock?: Clock;
   metrics?: Metrics;
   maxAttempts?: number;
+  /** Another role of the StackSet (the boundary writer); default the broker. */
+  roleName?: string;
 }): BrokerSessions {
   const { env, config, metrics } = options;
   const settings = awsSettings(env, options.maxAttempts);
   return new BrokerSessions({
     settings,
     partition: partitionOf(env.awsRegion),
-    brokerRoleName: config.aws.brokerRoleName,
+    brokerRoleName: options.roleName ?? config.aws.brokerRoleName,
     externalId: config.aws.brokerExternalId,
     sessionSeconds: config.aws.brokerSessionDuration,
     baseSts: countCalls(new STSClient(clientConfig(settings)), metrics),
@@ -83,6 +89,17 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
     maxAttempts: options.maxAttempts,
   });
 
+  const boundaryClients = createBrokerSessions({
+    env,
+    config,
+    clock,
+    metrics,
+    maxAttempts: options.maxAttempts,
+    roleName: config.aws.boundaryWriterRoleName,
+  });
+  const botIdentity = new BotIdentity(countCalls(new STSClient(clientConfig(settings)), metrics));
+  const hideBotAccount = !config.aws.allowGrantsInBotAccount;
+
   const org = config.aws.organizations;
   const accounts = new OrganizationsAccountDirectory({
     organizations: org.enabled
@@ -94,10 +111,14 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
     pageSize: org.pageSize,
     staticAccounts: config.aws.accounts,
     logger,
+    ...(hideBotAccount ? { hiddenAccountId: () => botIdentity.accountId() } : {}),
   });
 
   const grants = new RoleGrantEngine({
     clients: accountClients,
+    boundaryClients,
+    botAccountId: () => botIdentity.accountId(),
+    allowGrantsInBotAccount: config.aws.allowGrantsInBotAccount,
     templates,
     partition,
     region: config.aws.region,
@@ -110,5 +131,5 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
     sleep: options.sleep,
   });
 
-  return { accountClients, accounts, templates, grants };
+  return { accountClients, boundaryClients, botIdentity, accounts, templates, grants };
 }

@@ -1,29 +1,25 @@
 /**
  * The grant engine: one IAM role per approved request, scoped by the template's boundary and
  * ended by IAM itself at the grant's end (see docs/aws-grants.md and DESIGN "How access is
- * granted"). Every step is idempotent, so a retried job converges instead of failing, and the
- * role is created first with all its tags, so a failure midway leaves a role reconcile finds.
+ * granted"). The role is created with its boundary, trust and tags, then gets its deny
+ * statements (expiry, conditions) before any allow; a failure after CreateRole removes the role
+ * again before anyone is told, and a role that cannot be removed is a GrantRollbackError.
  */
 import { createHash } from 'node:crypto';
 import {
   AttachRolePolicyCommand,
-  CreatePolicyCommand,
-  CreatePolicyVersionCommand,
   CreateRoleCommand,
-  DeletePolicyVersionCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
   GetRoleCommand,
   type IAMClient,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
-  ListPolicyVersionsCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
   ListRoleTagsCommand,
+  PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
   type Role,
@@ -43,7 +39,7 @@ import type {
   ReconcileReport,
   Requester,
 } from '../domain/ports.js';
-import { AppError, ErrorCode } from '../errors.js';
+import { AppError, ErrorCode, GrantRollbackError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BoundaryTemplate } from '../templates/boundary-template.js';
 import {
@@ -55,33 +51,44 @@ import {
   maxSessionDurationFor,
   renderBoundary,
   renderInline,
+  REQUEST_ID_RE,
+  requestIdOfRole,
   requesterName,
+  REVOKED_BOUNDARY_NAME,
   revokedTrustPolicy,
-  revokeSessionsPolicy,
-  ROLE_NAME_PREFIX,
   ROLE_PATH,
   roleNameFor,
   sessionPolicy,
   TAG,
   trustPolicy,
+  UnpinnablePrincipalError,
 } from '../templates/grant-policies.js';
 import { renderVariables, type VariableValues } from '../templates/policy-variables.js';
 import type { AccountClients } from './account-clients.js';
 import { allPages } from './aws-clients.js';
 import { isAwsError, toAwsError } from './aws-errors.js';
+import { canonicalJson, writeBoundaryPolicy } from './boundary-writer.js';
 import { consoleSignInUrl } from './federation-sign-in.js';
+
+export { canonicalJson } from './boundary-writer.js';
 
 /** Roles whose tags reconcile reads at once: faster than one by one, gentle on IAM throttling. */
 const RECONCILE_TAG_CONCURRENCY = 8;
-/** At most this many versions of a managed policy exist at once (AWS limit). */
-const MAX_POLICY_VERSIONS = 5;
 /** STS caps role-chained sessions at one hour; the broker session is a chain link. */
 const MAX_CHAINED_SESSION_SECONDS = 3600;
 const MIN_SESSION_SECONDS = 900;
-const REQUEST_ID_RE = /^[A-Za-z0-9+=,.@_-]{1,53}$/;
 
 export interface RoleGrantEngineOptions {
+  /** Broker sessions: grant roles are created, changed and removed in these. */
   clients: AccountClients;
+  /**
+   * Boundary-writer sessions (`aws.boundaryWriterRoleName`): the only ones that write
+   * `/aws-access/boundary-*`. Default: `clients` (tests, a single-role setup).
+   */
+  boundaryClients?: AccountClients;
+  /** The account of the bot's own credentials; grants there are refused unless allowed. */
+  botAccountId?: () => Promise<string>;
+  allowGrantsInBotAccount?: boolean;
   templates: { template(name: string): BoundaryTemplate | undefined };
   partition: string;
   region: string;
@@ -100,22 +107,6 @@ export interface RoleGrantEngineOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Recursively key-sorted JSON, so two renderings of one policy compare equal. */
-export function canonicalJson(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(
-        Object.keys(v as object)
-          .sort()
-          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return JSON.stringify(sort(value));
-}
-
 function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
   return tags?.find((t) => t.Key === key)?.Value;
 }
@@ -133,6 +124,11 @@ export class RoleGrantEngine implements GrantEngine {
 
   boundaryArn(accountId: string, templateName: string): string {
     return `arn:${this.options.partition}:iam::${accountId}:policy${ROLE_PATH}${boundaryPolicyName(templateName)}`;
+  }
+
+  /** The StackSet's deny-all boundary: the first thing a role being removed gets. */
+  revokedBoundaryArn(accountId: string): string {
+    return `arn:${this.options.partition}:iam::${accountId}:policy${ROLE_PATH}${REVOKED_BOUNDARY_NAME}`;
   }
 
   private brokerRoleArn(accountId: string): string {
@@ -179,80 +175,128 @@ export class RoleGrantEngine implements GrantEngine {
     }
   }
 
+  /** Grants in the bot's own account only when `aws.allowGrantsInBotAccount` says so. */
+  private async refuseBotAccount(accountId: string): Promise<void> {
+    if (this.options.allowGrantsInBotAccount || !this.options.botAccountId) return;
+    if ((await this.options.botAccountId()) === accountId) {
+      throw new AppError(
+        ErrorCode.Forbidden,
+        `account ${accountId} is the bot's own account; grants there are refused (aws.allowGrantsInBotAccount is off)`,
+      );
+    }
+  }
+
   async grant(request: GrantRequest): Promise<GrantResult> {
     this.checkRequestId(request.requestId);
     const template = this.template(request.templateName);
     const { accountId, requestId } = request;
+    // Everything that can refuse the grant does so before anything is created.
+    await this.refuseBotAccount(accountId);
+    let trust;
+    try {
+      trust = trustPolicy({
+        principalArn: request.requester.principalArn,
+        principalSessionName: request.requester.principalSessionName,
+        brokerRoleArn: this.brokerRoleArn(accountId),
+        requiresMfa: template.requiresMfa,
+        sourceIps: template.conditions.sourceIps,
+      });
+    } catch (error) {
+      if (error instanceof UnpinnablePrincipalError) throw new AppError(ErrorCode.Forbidden, error.message);
+      throw error;
+    }
     const iam = await this.options.clients.iam(accountId);
     const roleName = roleNameFor(requestId);
     const roleArn = this.roleArn(accountId, requestId);
     const values = this.grantValues(request);
     const log = this.options.logger?.child({ requestId, accountId, template: template.name });
 
-    const boundaryArn = await this.ensureBoundary(iam, accountId, template);
+    const boundaryIam = await (this.options.boundaryClients ?? this.options.clients).iam(accountId);
+    const boundaryArn = await this.ensureBoundary(boundaryIam, accountId, template);
     const grantSeconds = Math.max(
       1,
       Math.ceil((request.expiresAt.getTime() - request.startsAt.getTime()) / 1000),
     );
-    const trust = trustPolicy({
-      principalArn: request.requester.principalArn,
-      brokerRoleArn: this.brokerRoleArn(accountId),
-      requiresMfa: template.requiresMfa,
-      sourceIps: template.conditions.sourceIps,
-    });
+    const createRole = () =>
+      iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          Path: ROLE_PATH,
+          Description: `aws-access grant ${requestId}: ${template.name} for ${values.requester}`.slice(
+            0,
+            1000,
+          ),
+          AssumeRolePolicyDocument: JSON.stringify(trust),
+          PermissionsBoundary: boundaryArn,
+          MaxSessionDuration: maxSessionDurationFor(grantSeconds),
+          // All tags at creation: from its first moment the role says whose it is and when it ends.
+          Tags: [
+            { Key: TAG.requestId, Value: requestId },
+            { Key: TAG.requester, Value: values.requester! },
+            { Key: TAG.template, Value: template.name },
+            { Key: TAG.expiresAt, Value: request.expiresAt.toISOString() },
+            { Key: TAG.managedBy, Value: MANAGED_BY },
+          ],
+        }),
+      );
 
     await this.call(`creating role ${roleName} in ${accountId}`, async () => {
       try {
-        await iam.send(
-          new CreateRoleCommand({
-            RoleName: roleName,
-            Path: ROLE_PATH,
-            Description: `aws-access grant ${requestId}: ${template.name} for ${values.requester}`.slice(
-              0,
-              1000,
-            ),
-            AssumeRolePolicyDocument: JSON.stringify(trust),
-            PermissionsBoundary: boundaryArn,
-            MaxSessionDuration: maxSessionDurationFor(grantSeconds),
-            // All tags at creation: from its first moment the role says whose it is and when it ends.
-            Tags: [
-              { Key: TAG.requestId, Value: requestId },
-              { Key: TAG.requester, Value: values.requester! },
-              { Key: TAG.template, Value: template.name },
-              { Key: TAG.expiresAt, Value: request.expiresAt.toISOString() },
-              { Key: TAG.managedBy, Value: MANAGED_BY },
-            ],
-          }),
-        );
+        await createRole();
       } catch (error) {
         if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
-        // A retried grant: the role must be ours and this request's, then converge it.
+        // A retried grant (a crash left the role): it must be ours and this request's; it is
+        // removed and made again, so every grant starts from a role with only deny statements.
         const existing = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-        if (tagValue(existing.Role?.Tags, TAG.requestId) !== requestId) {
+        if (existing.Role?.Path !== ROLE_PATH || tagValue(existing.Role?.Tags, TAG.requestId) !== requestId) {
           throw new AppError(ErrorCode.Conflict, `role ${roleName} exists and belongs to another request`);
         }
-        await iam.send(
-          new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }),
-        );
+        await this.removeRole(iam, accountId, roleName);
+        await createRole();
       }
     });
 
-    await this.call(`attaching policies to ${roleName}`, async () => {
-      for (const arn of template.managedPolicyArns) {
-        await iam.send(
-          new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: renderVariables(arn, values) }),
+    try {
+      await this.call(`adding policies to ${roleName}`, async () => {
+        // Denies first: from the moment the role can do anything, IAM ends it on time.
+        await this.putInline(iam, roleName, INLINE.expiry, expiryPolicy(request.expiresAt));
+        const conditions = conditionsPolicy(template.conditions);
+        if (conditions) await this.putInline(iam, roleName, INLINE.conditions, conditions);
+        for (const arn of template.managedPolicyArns) {
+          await iam.send(
+            new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: renderVariables(arn, values) }),
+          );
+        }
+        const inline = renderInline(template, values);
+        if (inline) await this.putInline(iam, roleName, INLINE.grant, inline);
+      });
+      log?.info({ roleArn }, 'grant role created');
+      const delivery = await this.deliver(request, template, roleArn, roleName, values);
+      return { roleArn, roleName, delivery };
+    } catch (error) {
+      // Nobody may read "nothing was granted" while the role is still there.
+      try {
+        await this.call(`removing role ${roleName} after a failed grant`, () =>
+          this.removeRole(iam, accountId, roleName),
         );
+      } catch (rollbackError) {
+        log?.error({ err: rollbackError }, 'a failed grant could not remove its role');
+        throw new GrantRollbackError(accountId, roleName, roleArn, error, rollbackError);
       }
-      const inline = renderInline(template, values);
-      if (inline) await this.putInline(iam, roleName, INLINE.grant, inline);
-      const conditions = conditionsPolicy(template.conditions);
-      if (conditions) await this.putInline(iam, roleName, INLINE.conditions, conditions);
-      await this.putInline(iam, roleName, INLINE.expiry, expiryPolicy(request.expiresAt));
-    });
-    log?.info({ roleArn }, 'grant role created');
+      log?.warn({ err: error }, 'grant failed; its role was removed');
+      throw error;
+    }
+  }
 
+  private async deliver(
+    request: GrantRequest,
+    template: BoundaryTemplate,
+    roleArn: string,
+    roleName: string,
+    values: VariableValues,
+  ): Promise<Delivery> {
+    const { accountId } = request;
     const sts = await this.options.clients.sts(accountId);
-    let delivery: Delivery;
     if (this.options.delivery === 'credentials') {
       const credentials = await this.waitUntilAssumable(roleArn, () =>
         this.mintSession(
@@ -265,7 +309,7 @@ export class RoleGrantEngine implements GrantEngine {
           values,
         ),
       );
-      delivery = await this.credentialsDelivery(
+      return this.credentialsDelivery(
         accountId,
         roleArn,
         roleName,
@@ -273,27 +317,25 @@ export class RoleGrantEngine implements GrantEngine {
         credentials,
         values.region!,
       );
-    } else {
-      await this.waitUntilAssumable(roleArn, async () => {
-        await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: roleArn,
-            RoleSessionName: 'aws-access-check',
-            DurationSeconds: MIN_SESSION_SECONDS,
-          }),
-        );
-      });
-      delivery = this.assumeDelivery(
-        accountId,
-        roleArn,
-        roleName,
-        request.expiresAt,
-        request.requester,
-        template,
-        values.region!,
-      );
     }
-    return { roleArn, roleName, delivery };
+    await this.waitUntilAssumable(roleArn, async () => {
+      await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: 'aws-access-check',
+          DurationSeconds: MIN_SESSION_SECONDS,
+        }),
+      );
+    });
+    return this.assumeDelivery(
+      accountId,
+      roleArn,
+      roleName,
+      request.expiresAt,
+      request.requester,
+      template,
+      values.region!,
+    );
   }
 
   async revoke(accountId: string, requestId: string): Promise<{ removed: boolean }> {
@@ -308,59 +350,89 @@ export class RoleGrantEngine implements GrantEngine {
         `role ${roleName} is not under ${ROLE_PATH}; refusing to delete it`,
       );
     }
+    const removed = await this.call(`revoking role ${roleName} in ${accountId}`, () =>
+      this.removeRole(iam, accountId, roleName),
+    );
+    this.options.logger?.info({ requestId, accountId, roleName }, 'grant role revoked');
+    return { removed };
+  }
+
+  async removeForeignRole(accountId: string, role: ManagedRole): Promise<{ removed: boolean }> {
+    if (!role.path?.startsWith(ROLE_PATH)) {
+      throw new AppError(
+        ErrorCode.Forbidden,
+        `role ${role.roleName} is not under ${ROLE_PATH}; refusing to delete it`,
+      );
+    }
+    const iam = await this.options.clients.iam(accountId);
+    const removed = await this.call(`removing foreign role ${role.roleName} in ${accountId}`, () =>
+      this.removeRole(iam, accountId, role.roleName),
+    );
+    this.options.logger?.warn(
+      { accountId, roleName: role.roleName, path: role.path },
+      'foreign role removed',
+    );
+    return { removed };
+  }
+
+  /**
+   * Ends a role, then deletes it. The deny-all boundary comes first: it ends every session at
+   * once and is what the broker policy requires before it may rewrite the trust, take policies
+   * off or delete the role. Idempotent; false when the role was already gone.
+   */
+  private async removeRole(iam: IAMClient, accountId: string, roleName: string): Promise<boolean> {
     const gone = (error: unknown) => {
       if (!isAwsError(error, 'NoSuchEntity')) throw error;
     };
-    await this.call(`revoking role ${roleName} in ${accountId}`, async () => {
-      // First end access (sessions already issued, then new ones); cleanup follows.
-      await this.putInline(
-        iam,
-        roleName,
-        INLINE.revoked,
-        revokeSessionsPolicy(new Date(this.options.clock.now())),
-      ).catch(gone);
+    try {
+      await iam.send(
+        new PutRolePermissionsBoundaryCommand({
+          RoleName: roleName,
+          PermissionsBoundary: this.revokedBoundaryArn(accountId),
+        }),
+      );
+    } catch (error) {
+      gone(error);
+      return false;
+    }
+    await iam
+      .send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: roleName,
+          PolicyDocument: JSON.stringify(revokedTrustPolicy()),
+        }),
+      )
+      .catch(gone);
+    const attached = await allPages(async (Marker) => {
+      const r = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
+      return { items: r.AttachedPolicies ?? [], next: r.IsTruncated ? r.Marker : undefined };
+    }).catch((e) => (gone(e), []));
+    for (const p of attached) {
+      await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn })).catch(gone);
+    }
+    const profiles = await allPages(async (Marker) => {
+      const r = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }));
+      return { items: r.InstanceProfiles ?? [], next: r.IsTruncated ? r.Marker : undefined };
+    }).catch((e) => (gone(e), []));
+    for (const p of profiles) {
       await iam
         .send(
-          new UpdateAssumeRolePolicyCommand({
+          new RemoveRoleFromInstanceProfileCommand({
             RoleName: roleName,
-            PolicyDocument: JSON.stringify(revokedTrustPolicy()),
+            InstanceProfileName: p.InstanceProfileName,
           }),
         )
         .catch(gone);
-      const attached = await allPages(async (Marker) => {
-        const r = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
-        return { items: r.AttachedPolicies ?? [], next: r.IsTruncated ? r.Marker : undefined };
-      }).catch((e) => (gone(e), []));
-      for (const p of attached) {
-        await iam
-          .send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn }))
-          .catch(gone);
-      }
-      const profiles = await allPages(async (Marker) => {
-        const r = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }));
-        return { items: r.InstanceProfiles ?? [], next: r.IsTruncated ? r.Marker : undefined };
-      }).catch((e) => (gone(e), []));
-      for (const p of profiles) {
-        await iam
-          .send(
-            new RemoveRoleFromInstanceProfileCommand({
-              RoleName: roleName,
-              InstanceProfileName: p.InstanceProfileName,
-            }),
-          )
-          .catch(gone);
-      }
-      const inline = await allPages(async (Marker) => {
-        const r = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
-        return { items: r.PolicyNames ?? [], next: r.IsTruncated ? r.Marker : undefined };
-      }).catch((e) => (gone(e), []));
-      for (const name of inline) {
-        await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })).catch(gone);
-      }
-      await iam.send(new DeleteRoleCommand({ RoleName: roleName })).catch(gone);
-    });
-    this.options.logger?.info({ requestId, accountId, roleName }, 'grant role revoked');
-    return { removed: true };
+    }
+    const inline = await allPages(async (Marker) => {
+      const r = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
+      return { items: r.PolicyNames ?? [], next: r.IsTruncated ? r.Marker : undefined };
+    }).catch((e) => (gone(e), []));
+    for (const name of inline) {
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })).catch(gone);
+    }
+    await iam.send(new DeleteRoleCommand({ RoleName: roleName })).catch(gone);
+    return true;
   }
 
   async extend(accountId: string, requestId: string, expiresAt: Date): Promise<void> {
@@ -370,8 +442,7 @@ export class RoleGrantEngine implements GrantEngine {
     const role = await this.findRole(iam, roleName);
     if (!role) throw new AppError(ErrorCode.NotFound, `no role for request ${requestId} in ${accountId}`);
     await this.call(`extending role ${roleName}`, async () => {
-      const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
-      if (inline.PolicyNames?.includes(INLINE.revoked)) {
+      if (role.PermissionsBoundary?.PermissionsBoundaryArn === this.revokedBoundaryArn(accountId)) {
         throw new AppError(ErrorCode.Conflict, `the grant for request ${requestId} is being revoked`);
       }
       await this.putInline(iam, roleName, INLINE.expiry, expiryPolicy(expiresAt));
@@ -443,9 +514,23 @@ export class RoleGrantEngine implements GrantEngine {
         return { items: r.Roles ?? [], next: r.IsTruncated ? r.Marker : undefined };
       }),
     );
-    const report: ReconcileReport = { orphaned: [], overdue: [], missing: [] };
+    const report: ReconcileReport = {
+      orphaned: [],
+      overdue: [],
+      missing: [],
+      foreign: [],
+      tagMismatches: [],
+    };
     const seen = new Set<string>();
-    const candidates = roles.filter((r) => r.Path === ROLE_PATH && r.RoleName?.startsWith(ROLE_NAME_PREFIX));
+    // ListRoles PathPrefix=/aws-access/ also returns sub-paths (/aws-access/x/hidden/). The bot
+    // only ever makes `aws-access-<id>` at exactly /aws-access/; anything else there is foreign.
+    const candidates: Role[] = [];
+    for (const role of roles) {
+      if (!role.RoleName || !role.Path?.startsWith(ROLE_PATH)) continue;
+      const requestId = requestIdOfRole(role.RoleName);
+      if (role.Path === ROLE_PATH && requestId) candidates.push(role);
+      else report.foreign!.push({ accountId, roleName: role.RoleName, path: role.Path });
+    }
     // ListRoles does not return tags on AWS; ask for them a few roles at a time.
     const tagged: Array<{ roleName: string; tags: Tag[] | undefined }> = [];
     for (let i = 0; i < candidates.length; i += RECONCILE_TAG_CONCURRENCY) {
@@ -469,10 +554,19 @@ export class RoleGrantEngine implements GrantEngine {
     }
     for (const { roleName, tags } of tagged) {
       if (!tags) continue;
-      const requestId = tagValue(tags, TAG.requestId) ?? roleName.slice(ROLE_NAME_PREFIX.length);
+      // The name is the request id: tags can be rewritten by anyone with iam:TagRole.
+      const requestId = requestIdOfRole(roleName)!;
+      const tagRequestId = tagValue(tags, TAG.requestId);
       const expiresTag = tagValue(tags, TAG.expiresAt);
       const expiresAt = expiresTag ? new Date(expiresTag) : undefined;
-      const managed: ManagedRole = { accountId, roleName, requestId, expiresAt };
+      const managed: ManagedRole = {
+        accountId,
+        roleName,
+        requestId,
+        expiresAt,
+        ...(tagRequestId !== requestId ? { mismatchedTagRequestId: tagRequestId ?? '' } : {}),
+      };
+      if (managed.mismatchedTagRequestId !== undefined) report.tagMismatches!.push(managed);
       seen.add(requestId);
       const active = activeGrants.get(requestId);
       if (!active) report.orphaned.push(managed);
@@ -487,67 +581,33 @@ export class RoleGrantEngine implements GrantEngine {
     return report;
   }
 
-  /** Ensures `/aws-access/boundary-<T>` holds the template's boundary as rendered for the account. */
+  /**
+   * Ensures `/aws-access/boundary-<T>` holds the template's boundary as rendered for the
+   * account, through `iam` (the boundary writer's session; see boundary-writer.ts).
+   */
   async ensureBoundary(iam: IAMClient, accountId: string, template: BoundaryTemplate): Promise<string> {
     const arn = this.boundaryArn(accountId, template.name);
     const document = renderBoundary(template, this.accountValues(accountId, template.name));
-    const wanted = canonicalJson(document);
-    const hash = createHash('sha256').update(wanted).digest('hex').slice(0, 16);
-    return this.call(`updating boundary ${boundaryPolicyName(template.name)} in ${accountId}`, async () => {
-      let defaultVersion: string | undefined;
-      try {
-        const existing = await iam.send(new GetPolicyCommand({ PolicyArn: arn }));
-        defaultVersion = existing.Policy?.DefaultVersionId;
-      } catch (error) {
-        if (!isAwsError(error, 'NoSuchEntity')) throw error;
-        try {
-          await iam.send(
-            new CreatePolicyCommand({
-              PolicyName: boundaryPolicyName(template.name),
-              Path: ROLE_PATH,
-              PolicyDocument: JSON.stringify(document),
-              Description: `aws-access boundary for template ${template.name} (sha256 ${hash})`,
-              Tags: [
-                { Key: TAG.managedBy, Value: MANAGED_BY },
-                { Key: TAG.template, Value: template.name },
-              ],
-            }),
-          );
-          return arn;
-        } catch (createError) {
-          // Another grant created it meanwhile: compare with what it wrote.
-          if (!isAwsError(createError, 'EntityAlreadyExists')) throw createError;
-          defaultVersion = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy
-            ?.DefaultVersionId;
-        }
-      }
-      if (defaultVersion) {
-        const version = await iam.send(
-          new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: defaultVersion }),
-        );
-        const current = version.PolicyVersion?.Document;
-        if (current && canonicalJson(JSON.parse(decodeURIComponent(current))) === wanted) return arn;
-      }
-      const versions = (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [];
-      if (versions.length >= MAX_POLICY_VERSIONS) {
-        const oldest = versions
-          .filter((v) => !v.IsDefaultVersion)
-          .sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0))
-          .slice(0, versions.length - MAX_POLICY_VERSIONS + 1);
-        for (const v of oldest) {
-          await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: v.VersionId }));
-        }
-      }
-      await iam.send(
-        new CreatePolicyVersionCommand({
-          PolicyArn: arn,
-          PolicyDocument: JSON.stringify(document),
-          SetAsDefault: true,
+    const hash = createHash('sha256').update(canonicalJson(document)).digest('hex').slice(0, 16);
+    const changed = await this.call(
+      `updating boundary ${boundaryPolicyName(template.name)} in ${accountId}`,
+      () =>
+        writeBoundaryPolicy(iam, {
+          arn,
+          name: boundaryPolicyName(template.name),
+          path: ROLE_PATH,
+          document,
+          description: `aws-access boundary for template ${template.name} (sha256 ${hash})`,
+          tags: [
+            { Key: TAG.managedBy, Value: MANAGED_BY },
+            { Key: TAG.template, Value: template.name },
+          ],
         }),
-      );
-      this.options.logger?.info({ accountId, template: template.name, hash }, 'boundary policy updated');
-      return arn;
-    });
+    );
+    if (changed) {
+      this.options.logger?.info({ accountId, template: template.name, hash }, 'boundary policy written');
+    }
+    return arn;
   }
 
   private async findRole(iam: IAMClient, roleName: string): Promise<Role | undefined> {
@@ -691,18 +751,28 @@ export class RoleGrantEngine implements GrantEngine {
       secretAccessKey: credentials.SecretAccessKey!,
       sessionToken: credentials.SessionToken,
     };
-    const consoleSignIn = await consoleSignInUrl(creds, {
-      federationEndpoint: this.options.federationEndpoint,
-      destination: this.options.consoleUrl,
-      fetch: this.options.fetch,
-    });
+    // The console link is a convenience: when the federation endpoint cannot be reached the
+    // CLI credentials are still delivered, and Refresh tries the link again.
+    let consoleSignIn: string | undefined;
+    try {
+      consoleSignIn = await consoleSignInUrl(creds, {
+        federationEndpoint: this.options.federationEndpoint,
+        destination: this.options.consoleUrl,
+        fetch: this.options.fetch,
+      });
+    } catch (error) {
+      this.options.logger?.warn(
+        { accountId, roleName, err: error },
+        'console sign-in link unavailable; delivering the CLI credentials alone',
+      );
+    }
     return {
       mode: 'credentials',
       accountId,
       roleArn,
       roleName,
       expiresAt,
-      consoleSignInUrl: consoleSignIn,
+      ...(consoleSignIn ? { consoleSignInUrl: consoleSignIn } : { consoleSignInUnavailable: true }),
       envExports: [
         `export AWS_ACCESS_KEY_ID=${creds.accessKeyId}`,
         `export AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey}`,

@@ -213,6 +213,22 @@ export const configSchema = z
           .min(1)
           .default('aws-access-broker')
           .describe('the role the bot assumes in every member account (deploy/aws/broker-role.yaml)'),
+        boundaryWriterRoleName: z
+          .string()
+          .regex(
+            /^aws-access-[\w+=,.@-]{1,53}$/,
+            'must start with aws-access- (the boundary guard covers role/aws-access-*)',
+          )
+          .default('aws-access-boundary-writer')
+          .describe(
+            'the role, next to the broker in every member account, that alone writes the boundary policies `/aws-access/boundary-*` (deploy/aws/broker-role.yaml, `BoundaryWriterRoleName`)',
+          ),
+        allowGrantsInBotAccount: z
+          .boolean()
+          .default(false)
+          .describe(
+            "allow grants in the account of the bot's own credentials (left out of the account list otherwise)",
+          ),
         brokerExternalId: z
           .string()
           .optional()

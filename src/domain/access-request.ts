@@ -23,7 +23,10 @@ export type RequestState = (typeof REQUEST_STATES)[number];
 /** Which states each state may move to. `active → active` is an extension (expiry rewritten). */
 export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>> = {
   pending: ['approved', 'denied', 'cancelled', 'expired-unapproved'],
-  approved: ['active', 'failed'],
+  // approved → revoke-failed: the grant failed after its role was created and the role could not
+  // be removed (GrantRollbackError). Never `failed` ("nothing was granted") with a live role: the
+  // request records the role and reconcile's revoke-failed retry removes it.
+  approved: ['active', 'failed', 'revoke-failed'],
   active: ['active', 'revoked', 'revoke-failed'],
   // A failed revocation is retried (reconcile, the revoke job, an operator) until it succeeds.
   'revoke-failed': ['revoked', 'revoke-failed'],

@@ -59,6 +59,13 @@ export interface Requester {
   principalArn: string;
   displayName?: string;
   email?: string;
+  /**
+   * When `principalArn` is a role many people can assume (an Identity Center permission-set
+   * role, a shared federation role), the session name that identifies this person in it. The
+   * grant's trust then pins `aws:userid` to `*:<session name>`; a role principal without one is
+   * refused, because the grant could not tell its users apart.
+   */
+  principalSessionName?: string;
 }
 
 export interface GrantRequest {
@@ -83,6 +90,8 @@ export interface Delivery {
   cliProfile?: string;
   /** credentials mode */
   consoleSignInUrl?: string;
+  /** credentials mode: the federation endpoint could not be reached; Refresh tries again. */
+  consoleSignInUnavailable?: boolean;
   envExports?: string;
   sessionExpiresAt?: Date;
 }
@@ -96,8 +105,13 @@ export interface GrantResult {
 export interface ManagedRole {
   accountId: string;
   roleName: string;
+  /** From the role's name (`aws-access-<request id>`), never from its tags. */
   requestId?: string;
   expiresAt?: Date;
+  /** The role's `aws-access:request-id` tag when it differs from the name's request id. */
+  mismatchedTagRequestId?: string;
+  /** IAM path, for roles that are not the bot's (`foreign`). */
+  path?: string;
 }
 
 export interface ReconcileReport {
@@ -107,6 +121,13 @@ export interface ReconcileReport {
   overdue: ManagedRole[];
   /** Active grants whose role is missing. */
   missing: string[];
+  /**
+   * Roles under `/aws-access/` the bot cannot have made: under a sub-path, or not named
+   * `aws-access-<request id>`. Someone else planted them where the bot's roles live.
+   */
+  foreign?: ManagedRole[];
+  /** Roles (in any list above or none) whose request-id tag disagrees with their name. */
+  tagMismatches?: ManagedRole[];
 }
 
 export interface GrantEngine {
@@ -117,6 +138,8 @@ export interface GrantEngine {
   /** credentials mode: a fresh session for a grant that is still active. */
   refreshDelivery(accountId: string, requestId: string, requester: Requester): Promise<Delivery>;
   reconcile(accountId: string, activeGrants: ReadonlyMap<string, Date>): Promise<ReconcileReport>;
+  /** Removes a `foreign` role reconcile reported (neutered first, then deleted). */
+  removeForeignRole?(accountId: string, role: ManagedRole): Promise<{ removed: boolean }>;
 }
 
 export interface Clock {

@@ -48,6 +48,9 @@ import type {
   RequestStore,
   TransitionOutcome,
 } from './request-ports.js';
+// Grant rollback and reconcile's role reports (provision() and the reconcile helpers).
+import { GrantRollbackError } from '../errors.js';
+import type { ManagedRole } from './ports.js';
 
 export interface RequestSettings {
   rules: readonly ApprovalRule[];
@@ -506,6 +509,7 @@ export class RequestService {
         requester: {
           slackUserId: request.requesterId,
           principalArn: request.principalArn,
+          ...(request.principalSessionName ? { principalSessionName: request.principalSessionName } : {}),
           displayName: request.requesterName,
         },
         startsAt: new Date(startsAt),
@@ -514,6 +518,8 @@ export class RequestService {
       });
     } catch (error) {
       const failure = errorText(error);
+      if (error instanceof GrantRollbackError)
+        return this.grantLeftRole(requestId, error, startsAt, expiresAt);
       const moved = await this.deps.store.transition(requestId, {
         from: ['approved'],
         to: 'failed',
@@ -1214,6 +1220,86 @@ export class RequestService {
     return removed;
   }
 
+  /**
+   * A grant failed and its role could not be removed (GrantRollbackError): approved →
+   * revoke-failed with the role recorded, security alerted, the requester told the truth.
+   * Reconcile retries revoke-failed requests until the role is gone.
+   */
+  private async grantLeftRole(
+    requestId: string,
+    error: GrantRollbackError,
+    startsAt: number,
+    expiresAt: number,
+  ): Promise<AccessRequest | undefined> {
+    const failure = errorText(error);
+    const moved = await this.deps.store.transition(requestId, {
+      from: ['approved'],
+      to: 'revoke-failed',
+      patch: { failure, roleArn: error.roleArn, roleName: error.roleName, startsAt, expiresAt },
+    });
+    if (!moved.ok) return this.deps.store.get(requestId);
+    await this.record(
+      this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, failure, 'failed', { roleArn: error.roleArn }),
+    );
+    await this.safely('security alert', () =>
+      this.deps.notifier.alertSecurity(
+        `Granting request ${requestId} failed and its role ${error.roleName} in ${error.accountId} could not be removed: ${failure}. Reconcile keeps trying to remove it.`,
+        moved.request,
+      ),
+    );
+    await this.safely('message update', () =>
+      this.deps.notifier.requestChanged(moved.request, 'granting failed; removing its role'),
+    );
+    await this.safely('requester DM', () =>
+      this.deps.notifier.toRequester(
+        moved.request,
+        `Granting request ${requestId} failed; the security team has been alerted. A role was partly created and could not be removed yet: do not use it; the bot keeps removing it.`,
+      ),
+    );
+    return moved.request;
+  }
+
+  /**
+   * A role whose name says one request and whose `aws-access:request-id` tag another: reconcile
+   * goes by the name (the tag can be rewritten by anyone with iam:TagRole) and says so.
+   */
+  async reportRoleTagMismatch(accountId: string, role: ManagedRole): Promise<void> {
+    await this.record({
+      actor: SYSTEM_ACTOR,
+      action: 'reconcile-tag-mismatch',
+      outcome: 'failed',
+      requestId: role.requestId,
+      reason: `role ${role.roleName} carries request-id tag "${role.mismatchedTagRequestId ?? ''}"`,
+      details: { account: accountId },
+    });
+    await this.deps.notifier.alertSecurity(
+      `Role ${role.roleName} in ${accountId} carries the request-id tag "${role.mismatchedTagRequestId ?? ''}", not ${role.requestId ?? '?'}: someone changed its tags. Reconcile treats it as request ${role.requestId ?? '?'}'s role.`,
+    );
+  }
+
+  /**
+   * A role under `/aws-access/` the bot cannot have made (a sub-path, or a name that is not
+   * `aws-access-<request id>`): neutered, deleted, audited and reported to security.
+   */
+  async removeForeignRole(accountId: string, role: ManagedRole): Promise<boolean> {
+    if (!this.deps.grants.removeForeignRole) return false;
+    const where = `${role.path ?? ''}${role.roleName}`;
+    const { removed } = await this.deps.grants.removeForeignRole(accountId, role);
+    await this.record({
+      actor: SYSTEM_ACTOR,
+      action: 'reconcile-remove-foreign',
+      outcome: removed ? 'ok' : 'failed',
+      reason: `role ${where} is under /aws-access/ but was not made by the bot`,
+      details: { account: accountId },
+    });
+    await this.safely('security alert', () =>
+      this.deps.notifier.alertSecurity(
+        `Reconcile ${removed ? 'removed' : 'found (already gone)'} role ${where} in ${accountId}: it is under /aws-access/ but the bot never makes roles there (sub-path or foreign name). Find out who created it.`,
+      ),
+    );
+    return removed;
+  }
+
   /** An active grant whose role is gone: someone outside the bot removed it. */
   async reportMissingRole(request: AccessRequest): Promise<void> {
     await this.record({
@@ -1304,6 +1390,7 @@ export class RequestService {
     const delivery = await this.deps.grants.refreshDelivery(request.accountId, requestId, {
       slackUserId: request.requesterId,
       principalArn: request.principalArn,
+      ...(request.principalSessionName ? { principalSessionName: request.principalSessionName } : {}),
       displayName: request.requesterName,
     });
     await this.deps.notifier.delivered(request, delivery);

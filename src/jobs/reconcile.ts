@@ -4,6 +4,9 @@
  * the grant engine which `/aws-access/` roles exist and:
  * - revokes overdue roles (active grant past its end) and orphaned ones (no open request):
  *   through the request when there is one, so the request ends `revoked` with its audit event;
+ *   the request id is the role's name, never its tag (a differing tag is reported to security);
+ * - removes roles under /aws-access/ the bot never makes (sub-paths, foreign names) and
+ *   reports them to security;
  * - retries every `revoke-failed` request until the role is gone;
  * - alerts security (once a day per request) about active grants whose role is missing;
  * - repairs requests stuck in `approved` past `stuckAfterSeconds` (a crash between approval and
@@ -46,6 +49,10 @@ export interface ReconcileSummary {
   revoked: string[];
   /** Roles removed that no open request accounted for. */
   removedOrphans: string[];
+  /** `<account>:<path><name>` of roles under /aws-access/ the bot never makes (removed). */
+  removedForeign: string[];
+  /** Roles whose request-id tag disagrees with their name (security alerted). */
+  tagMismatches: string[];
   missing: string[];
   repaired: string[];
   /** Request ids or accounts where something failed this run (retried next run). */
@@ -68,6 +75,8 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
     accounts: 0,
     revoked: [],
     removedOrphans: [],
+    removedForeign: [],
+    tagMismatches: [],
     missing: [],
     repaired: [],
     failed: [],
@@ -126,6 +135,30 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
       logger.warn({ err: error, accountId }, 'reconcile could not list roles; next run retries');
       continue;
     }
+    // Roles someone else put under /aws-access/ (sub-paths, foreign names): removed, reported.
+    for (const role of report.foreign ?? []) {
+      const where = `${accountId}:${role.path ?? ''}${role.roleName}`;
+      try {
+        if (await requests.removeForeignRole(accountId, role)) {
+          summary.removedForeign.push(where);
+          deps.metrics?.revocations.inc({ result: 'ok' });
+        }
+      } catch (error) {
+        summary.failed.push(where);
+        logger.warn({ err: error, accountId, roleName: role.roleName }, 'removing a foreign role failed');
+      }
+    }
+    // The role's name is its request id; a tag saying otherwise was changed outside the bot.
+    for (const role of report.tagMismatches ?? []) {
+      summary.tagMismatches.push(role.roleName);
+      const marker = `${deps.redisPrefix}:reconcile:tag-mismatch-alerted:${accountId}:${role.roleName}`;
+      if ((await deps.redis.set(marker, '1', 'EX', 86_400, 'NX')) === 'OK') {
+        await requests.reportRoleTagMismatch(accountId, role).catch(async (error: unknown) => {
+          await deps.redis.del(marker);
+          logger.warn({ err: error, roleName: role.roleName }, 'tag-mismatch alert failed; next run retries');
+        });
+      }
+    }
     const roles: Array<[ManagedRole, 'overdue' | 'orphaned']> = [
       ...report.overdue.map((r) => [r, 'overdue'] as [ManagedRole, 'overdue']),
       ...report.orphaned.map((r) => [r, 'orphaned'] as [ManagedRole, 'orphaned']),
@@ -180,6 +213,8 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
   if (
     summary.revoked.length ||
     summary.removedOrphans.length ||
+    summary.removedForeign.length ||
+    summary.tagMismatches.length ||
     summary.missing.length ||
     summary.failed.length
   ) {

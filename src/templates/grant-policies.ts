@@ -30,6 +30,25 @@ export function roleNameFor(requestId: string): string {
   return `${ROLE_NAME_PREFIX}${requestId}`;
 }
 
+/** Request ids that can name a role: IAM's role-name characters, 64 with the prefix. */
+export const REQUEST_ID_RE = /^[A-Za-z0-9+=,.@_-]{1,53}$/;
+
+/** The request id a role name stands for, or undefined when the name is not one of ours. */
+export function requestIdOfRole(roleName: string): string | undefined {
+  if (!roleName.startsWith(ROLE_NAME_PREFIX)) return undefined;
+  const id = roleName.slice(ROLE_NAME_PREFIX.length);
+  return REQUEST_ID_RE.test(id) ? id : undefined;
+}
+
+/**
+ * The deny-all boundary a role gets as the first step of its removal, created by the StackSet
+ * (deploy/aws/broker-role.yaml), never by the bot. The broker may set no other boundary on an
+ * existing role, and may only take policies off, rewrite the trust of, or delete a role that
+ * carries it: whatever the bot does to a grant role's deny statements, it does to a role that
+ * can no longer do anything.
+ */
+export const REVOKED_BOUNDARY_NAME = 'aws-access-revoked';
+
 export function boundaryPolicyName(templateName: string): string {
   return `boundary-${templateName}`;
 }
@@ -64,15 +83,24 @@ export function guardStatements(): PolicyStatement[] {
       Resource: [
         'arn:${partition}:iam::${account_id}:role/aws-access/*',
         'arn:${partition}:iam::${account_id}:policy/aws-access/*',
+        // The bot's own roles: the broker, the boundary writer and the bot's identity
+        // (aws-access-bot in its own account) by their default names, the broker by its name.
+        'arn:${partition}:iam::${account_id}:role/aws-access-*',
+        'arn:${partition}:iam::${account_id}:role/*/aws-access-*',
+        'arn:${partition}:iam::${account_id}:policy/aws-access-*',
+        'arn:${partition}:iam::${account_id}:policy/*/aws-access-*',
         'arn:${partition}:iam::${account_id}:role/${broker_role_name}',
         'arn:${partition}:iam::${account_id}:role/*/${broker_role_name}',
       ],
     },
     {
+      // Nor assume the bot's roles, or someone else's grant (role chaining past its trust).
       Sid: 'AwsAccessBotGuardBroker',
       Effect: 'Deny',
       Action: 'sts:AssumeRole',
       Resource: [
+        'arn:${partition}:iam::${account_id}:role/aws-access-*',
+        'arn:${partition}:iam::${account_id}:role/aws-access/*',
         'arn:${partition}:iam::${account_id}:role/${broker_role_name}',
         'arn:${partition}:iam::${account_id}:role/*/${broker_role_name}',
       ],
@@ -166,13 +194,60 @@ export function conditionsPolicy(conditions: BoundaryTemplate['conditions']): Po
 
 export interface TrustInput {
   principalArn: string;
+  /** Required when `principalArn` is a role: the requester's session name in it. */
+  principalSessionName?: string;
   brokerRoleArn: string;
   requiresMfa: boolean;
   sourceIps?: string[];
 }
 
+const ROLE_PRINCIPAL_RE = /^arn:[^:]+:iam::\d{12}:role\/.+$/;
+const SESSION_PRINCIPAL_RE = /^arn:[^:]+:sts::\d{12}:assumed-role\/[^/]+\/[^/]+$/;
+/** RoleSessionName's characters (STS): a session name outside them cannot be anybody's. */
+const SESSION_NAME_RE = /^[\w+=,.@-]{2,64}$/;
+
+/** Thrown when the requester's principal cannot be pinned to one person. */
+export class UnpinnablePrincipalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnpinnablePrincipalError';
+  }
+}
+
+/**
+ * How the trust names the requester. An IAM user or an assumed-role session ARN (valid as a
+ * trust principal) is one person already. A role is shared by everyone who may assume it, so
+ * the role is trusted only for the requester's session: `aws:userid` of a role session is
+ * `<role unique id>:<session name>`. Without a session name a role cannot be pinned: refused.
+ */
+export function requesterPrincipal(input: Pick<TrustInput, 'principalArn' | 'principalSessionName'>): {
+  principal: string;
+  condition?: Record<string, Record<string, string>>;
+} {
+  const { principalArn, principalSessionName } = input;
+  if (SESSION_PRINCIPAL_RE.test(principalArn)) return { principal: principalArn };
+  if (ROLE_PRINCIPAL_RE.test(principalArn)) {
+    if (!principalSessionName) {
+      throw new UnpinnablePrincipalError(
+        `the requester's AWS principal ${principalArn} is a role that anyone allowed to assume it shares; a grant cannot be pinned to one person without their session name in that role (identity map: give the session name, or map the assumed-role session ARN)`,
+      );
+    }
+    if (!SESSION_NAME_RE.test(principalSessionName)) {
+      throw new UnpinnablePrincipalError(
+        `the session name "${principalSessionName.slice(0, 70)}" for ${principalArn} is not a valid STS role session name`,
+      );
+    }
+    return {
+      principal: principalArn,
+      condition: { StringLike: { 'aws:userid': `*:${principalSessionName}` } },
+    };
+  }
+  return { principal: principalArn };
+}
+
 export function trustPolicy(input: TrustInput) {
-  const requesterCondition: Record<string, Record<string, unknown>> = {};
+  const pinned = requesterPrincipal(input);
+  const requesterCondition: Record<string, Record<string, unknown>> = { ...pinned.condition };
   if (input.requiresMfa) requesterCondition.Bool = { 'aws:MultiFactorAuthPresent': 'true' };
   if (input.sourceIps?.length) requesterCondition.IpAddress = { 'aws:SourceIp': input.sourceIps };
   return {
@@ -181,7 +256,7 @@ export function trustPolicy(input: TrustInput) {
       {
         Sid: 'Requester',
         Effect: 'Allow',
-        Principal: { AWS: input.principalArn },
+        Principal: { AWS: pinned.principal },
         Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
         ...(Object.keys(requesterCondition).length ? { Condition: requesterCondition } : {}),
       },
@@ -193,6 +268,14 @@ export function trustPolicy(input: TrustInput) {
         Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
       },
     ],
+  };
+}
+
+/** The StackSet's deny-all boundary (REVOKED_BOUNDARY_NAME) as IAM holds it. */
+export function revokedBoundaryPolicy(): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'RoleBeingRemoved', Effect: 'Deny', Action: '*', Resource: '*' }],
   };
 }
 

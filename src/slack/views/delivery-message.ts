@@ -42,6 +42,16 @@ export function deliveryBlocks(request: AccessRequest, delivery: Delivery): Know
     });
   }
   if (buttons.length) blocks.push({ type: 'actions', elements: buttons });
+  if (delivery.mode === 'credentials' && !link) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwn(
+          ':warning: The console sign-in link is unavailable right now (the AWS sign-in endpoint could not be reached). The CLI credentials below work; *Refresh credentials* tries the link again.',
+        ),
+      ],
+    });
+  }
   const snippet = delivery.mode === 'assume' ? delivery.cliProfile : delivery.envExports;
   if (snippet) {
     blocks.push({

@@ -367,9 +367,10 @@ describe('RoleGrantEngine against moto', () => {
     const calls = recordCalls(iam);
     expect(await kit.services.grants.revoke(ACCOUNT, 'req-0005')).toEqual({ removed: true });
     expect(await roleGone(iam, 'aws-access-req-0005')).toBe(true);
-    // Access ends first (sessions, then trust), cleanup follows.
+    // Access ends first (the deny-all boundary, then trust), cleanup follows.
     const order = calls.map((c) => c.command);
-    expect(order.indexOf('PutRolePolicy')).toBeLessThan(order.indexOf('UpdateAssumeRolePolicy'));
+    expect(order.indexOf('PutRolePermissionsBoundary')).toBeGreaterThan(-1);
+    expect(order.indexOf('PutRolePermissionsBoundary')).toBeLessThan(order.indexOf('UpdateAssumeRolePolicy'));
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeGreaterThan(-1);
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeLessThan(order.indexOf('DetachRolePolicy'));
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeLessThan(order.indexOf('DeleteRolePolicy'));
@@ -378,20 +379,17 @@ describe('RoleGrantEngine against moto', () => {
     );
     expect(teamRead.Policy?.AttachmentCount).toBe(0);
     expect(order.indexOf('DeleteRolePolicy')).toBeLessThan(order.indexOf('DeleteRole'));
-    const put = calls.find((c) => c.command === 'PutRolePolicy')!.input as {
-      PolicyName: string;
-      PolicyDocument: string;
+    const boundary = calls.find((c) => c.command === 'PutRolePermissionsBoundary')!.input as {
+      PermissionsBoundary: string;
     };
-    expect(put.PolicyName).toBe('revoked');
-    expect(JSON.parse(put.PolicyDocument).Statement[0].Condition).toEqual({
-      DateLessThan: { 'aws:TokenIssueTime': new Date(kit.clock.now()).toISOString() },
-    });
+    expect(boundary.PermissionsBoundary).toBe(`arn:aws:iam::${ACCOUNT}:policy/aws-access/aws-access-revoked`);
+    expect(order).not.toContain('PutRolePolicy');
     expect(
       calls
         .filter((c) => c.command === 'DeleteRolePolicy')
         .map((c) => (c.input as { PolicyName: string }).PolicyName)
         .sort(),
-    ).toEqual(['conditions', 'expiry', 'grant', 'revoked']);
+    ).toEqual(['conditions', 'expiry', 'grant']);
     expect(await kit.services.grants.revoke(ACCOUNT, 'req-0005')).toEqual({ removed: false });
     expect(await kit.services.grants.revoke(ACCOUNT, 'never-granted')).toEqual({ removed: false });
   });
@@ -468,7 +466,7 @@ describe('RoleGrantEngine against moto', () => {
     expect(report.missing).toEqual(['req-lost']);
   });
 
-  it('a grant that fails midway leaves a tagged role that reconcile reports', async () => {
+  it('a grant that fails midway reports the AWS quota error clearly and leaves no role', async () => {
     kit = await makeKit();
     const iam = await kit.services.accountClients.iam(ACCOUNT);
     const failure = failBelowRetry(
@@ -492,8 +490,9 @@ describe('RoleGrantEngine against moto', () => {
     expect(failure.attempts).toBe(1);
     expect(error).toMatchObject({ code: ErrorCode.AwsFatal, awsCode: 'LimitExceeded' });
     expect((error as Error).message).toMatch(/quota is reached \(LimitExceeded\)/);
+    expect(await roleGone(iam, 'aws-access-req-0008')).toBe(true);
     const report = await kit.services.grants.reconcile(ACCOUNT, new Map());
-    expect(report.orphaned.map((r) => r.roleName)).toEqual(['aws-access-req-0008']);
+    expect(report.orphaned).toEqual([]);
   });
 
   it('throttling is retried by the SDK and the call succeeds', async () => {

@@ -3,7 +3,13 @@
  * revoke job was lost, removes orphaned roles, alerts on missing roles and repairs requests stuck
  * between approval and grant.
  */
-import { DeleteRolePolicyCommand, DeleteRoleCommand } from '@aws-sdk/client-iam';
+import {
+  CreateRoleCommand,
+  DeleteRolePolicyCommand,
+  DeleteRoleCommand,
+  ListRolesCommand,
+  TagRoleCommand,
+} from '@aws-sdk/client-iam';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,9 +28,17 @@ import {
   type LifecycleApp,
 } from '../../support/grant-lifecycle.js';
 import { redisUrl, resetMoto, testConfig } from '../../support/services.js';
-import { REQUESTER, waitUntil } from '../../support/slack-flow.js';
+import {
+  APPROVER1,
+  approverMessage,
+  click,
+  command,
+  dmsTo,
+  REQUESTER,
+  waitUntil,
+} from '../../support/slack-flow.js';
 import { storeAsTheBot } from '../../support/stored-requests.js';
-import { TestClock } from '../aws/aws-test-kit.js';
+import { awsError, failBelowRetry, TestClock } from '../aws/aws-test-kit.js';
 
 const HOUR = 3600_000;
 
@@ -190,5 +204,108 @@ describe('reconcile', () => {
     expect((await app.service.requests.get('r-fresh00001'))?.state).toBe('approved');
     const revokeJob = await app.service.queues.get(QueueName.grants).getJob(jobId.revoke('r-stuck00001'));
     expect(revokeJob).toBeDefined();
+  });
+  it('finding 12: reconcile takes the request id from the role name, removes a stray role retagged as a live grant, and alerts the mismatch', async () => {
+    app = await startLifecycleApp();
+    const { request: live } = await activeGrant(app, '1h');
+    const now = Date.now();
+    await app.aws.grants.grant({
+      requestId: 'r-stray00001',
+      accountId: SANDBOX,
+      templateName: TEMPLATE,
+      requester: { slackUserId: REQUESTER, principalArn: 'arn:aws:iam::123456789012:user/requester' },
+      startsAt: new Date(now),
+      expiresAt: new Date(now + HOUR),
+    });
+    // The stray role now claims to be the live grant's.
+    await app.iam.send(
+      new TagRoleCommand({
+        RoleName: 'aws-access-r-stray00001',
+        Tags: [{ Key: 'aws-access:request-id', Value: live.id }],
+      }),
+    );
+
+    const summary = await runReconcile(reconcileDeps(app));
+    expect(summary.removedOrphans).toEqual(['r-stray00001']);
+    expect(summary.tagMismatches).toEqual(['aws-access-r-stray00001']);
+    expect(await roleExists(app.iam, 'r-stray00001')).toBe(false);
+    expect(await roleExists(app.iam, live.id)).toBe(true);
+    expect((await app.service.requests.get(live.id))?.state).toBe('active');
+    await waitUntil(
+      () =>
+        securityAlerts(app!).some((t) => t.includes('aws-access-r-stray00001') && t.includes(live.id)) ||
+        undefined,
+      'the tag-mismatch alert',
+    );
+    const events = await auditEvents(app, 'r-stray00001');
+    expect(events.map((e) => e.action)).toEqual(['reconcile-tag-mismatch', 'reconcile-revoke']);
+  });
+
+  it('finding 6: reconcile removes roles planted under a /aws-access/ sub-path or with a foreign name, and alerts security', async () => {
+    app = await startLifecycleApp();
+    const { request: live } = await activeGrant(app, '1h');
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [] });
+    await app.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'aws-access-hidden01',
+        Path: '/aws-access/x/hidden/',
+        AssumeRolePolicyDocument: trust,
+      }),
+    );
+    await app.iam.send(
+      new CreateRoleCommand({ RoleName: 'backdoor', Path: '/aws-access/', AssumeRolePolicyDocument: trust }),
+    );
+
+    const summary = await runReconcile(reconcileDeps(app));
+    expect(summary.removedForeign.sort()).toEqual([
+      `${SANDBOX}:/aws-access/backdoor`,
+      `${SANDBOX}:/aws-access/x/hidden/aws-access-hidden01`,
+    ]);
+    const left = await app.iam.send(new ListRolesCommand({ PathPrefix: '/aws-access/' }));
+    expect(left.Roles?.map((r) => r.RoleName)).toEqual([`aws-access-${live.id}`]);
+    expect((await app.service.requests.get(live.id))?.state).toBe('active');
+    await waitUntil(
+      () =>
+        securityAlerts(app!).some((t) => t.includes('/aws-access/x/hidden/aws-access-hidden01')) || undefined,
+      'the foreign-role alert',
+    );
+    expect(securityAlerts(app).some((t) => t.includes('/aws-access/backdoor'))).toBe(true);
+  });
+
+  it('finding 15: a grant whose role cannot be removed ends revoke-failed (never "nothing was granted") and reconcile removes the role', async () => {
+    app = await startLifecycleApp();
+    // The grant fails after CreateRole, and the rollback's first step fails too.
+    failBelowRetry(app.iam, 'PutRolePolicy', () => awsError('AccessDenied', 403), 1, 'failGrant');
+    failBelowRetry(
+      app.iam,
+      'PutRolePermissionsBoundary',
+      () => awsError('AccessDenied', 403),
+      1,
+      'failRollback',
+    );
+    await command(app, `sandbox ${TEMPLATE} 1h checking the rollback`, REQUESTER);
+    const message = await approverMessage(app.fake);
+    await click(app, APPROVER1, 'request_approve', message);
+    const request = await waitUntil(async () => {
+      const r = await app!.service.requests.get(message.requestId);
+      return r?.state === 'revoke-failed' || r?.state === 'failed' || r?.state === 'active' ? r : undefined;
+    }, 'the grant to finish');
+    expect(request.state).toBe('revoke-failed');
+    expect(request.roleName).toBe(`aws-access-${request.id}`);
+    expect(await roleExists(app.iam, request.id)).toBe(true);
+    const dms = dmsTo(app.fake, REQUESTER).map((c) => String(c.args.text));
+    expect(dms.some((t) => /Nothing was granted/i.test(t))).toBe(false);
+    await waitUntil(
+      () =>
+        securityAlerts(app!).some(
+          (t) => t.includes(`aws-access-${request.id}`) && t.includes('could not be removed'),
+        ) || undefined,
+      'the security alert',
+    );
+
+    const summary = await runReconcile(reconcileDeps(app));
+    expect(summary.revoked).toContain(request.id);
+    expect(await roleExists(app.iam, request.id)).toBe(false);
+    expect((await app.service.requests.get(request.id))?.state).toBe('revoked');
   });
 });

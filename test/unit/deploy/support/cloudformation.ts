@@ -63,6 +63,7 @@ const NO_VALUE = Symbol('AWS::NoValue');
 
 export class CfnResolver {
   private readonly conditions = new Map<string, boolean>();
+  private readonly lists: Record<string, string[]> = {};
   readonly refs: Record<string, string>;
 
   constructor(
@@ -73,14 +74,20 @@ export class CfnResolver {
     for (const [name, p] of Object.entries(template.Parameters ?? {})) {
       const value = context.parameters[name] ?? p.Default;
       if (value === undefined) throw new Error(`parameter ${name} has no value and no default`);
+      const list = p.Type === 'CommaDelimitedList';
       if (p.AllowedPattern && !new RegExp(p.AllowedPattern).test(value))
         throw new Error(`parameter ${name}="${value}" does not match ${p.AllowedPattern}`);
+      if (list) {
+        // Ref of a CommaDelimitedList is the list; kept aside so Fn::Sub cannot use it.
+        this.lists[name] = value.split(',').map((v) => v.trim());
+        continue;
+      }
       if (p.AllowedValues && !p.AllowedValues.includes(value))
         throw new Error(`parameter ${name}="${value}" is not one of ${p.AllowedValues.join(', ')}`);
       params[name] = value;
     }
     for (const name of Object.keys(context.parameters)) {
-      if (!(name in params)) throw new Error(`unknown parameter ${name}`);
+      if (!(name in params) && !(name in this.lists)) throw new Error(`unknown parameter ${name}`);
     }
     this.refs = {
       ...params,
@@ -153,6 +160,7 @@ export class CfnResolver {
         case 'Ref': {
           const name = arg as string;
           if (name === 'AWS::NoValue') return NO_VALUE as unknown as Json;
+          if (name in this.lists) return this.lists[name]!;
           if (name in this.refs) return this.refs[name]!;
           return this.resourceRef(name);
         }
