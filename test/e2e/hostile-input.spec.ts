@@ -11,7 +11,11 @@
  * Throughout: every answer within 3 s, no unhandled rejection or uncaught exception, and the
  * process still serves afterwards.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parse as parseQueryString } from 'node:querystring';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +28,9 @@ import {
 } from '../../src/slack/views/request-modal.js';
 import { SNOOZE_ACTION_ID } from '../../src/slack/hygiene/messages.js';
 import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { startFakeSlack } from '../support/fake-slack.js';
+import { freePort } from '../support/local-servers.js';
+import { awsEndpointUrl, redisUrl, TEST_CONFIG_FILE, testRedis, uniquePrefix } from '../support/services.js';
 import { rawPost, type RawAnswer } from '../support/raw-http.js';
 import {
   APPROVER1,
@@ -594,4 +601,100 @@ describe('hostile input on POST /slack/events (real receiver, 10,000 generated r
     const help = await app.post(slashCommandBody({ text: 'help', userId: REQUESTER }));
     expect(help.status).toBe(200);
   });
+});
+
+describe('hostile input against the aws-access-bot process (CLI start, role web)', () => {
+  it('the process survives signed malformed, oversized and random requests without exiting or an unhandled rejection', async () => {
+    const fake = await startFakeSlack();
+    seedPeople(fake);
+    const prefix = uniquePrefix('hostile');
+    const dir = mkdtempSync(path.join(tmpdir(), 'aab-hostile-'));
+    const config = path.join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `${readFileSync(TEST_CONFIG_FILE, 'utf8').replace('../../templates', path.resolve('templates'))}\nredis:\n  prefix: ${prefix}\n`,
+    );
+    const port = await freePort();
+    const child = spawn(
+      path.resolve('node_modules/.bin/tsx'),
+      [path.resolve('src/cli.ts'), 'start', '--role', 'web'],
+      {
+        env: {
+          ...process.env,
+          SLACK_BOT_TOKEN: 'xoxb-test-hostile',
+          SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+          SLACK_API_URL: fake.apiUrl,
+          REDIS_URL: redisUrl(),
+          AWS_ENDPOINT_URL: awsEndpointUrl(),
+          AWS_ACCESS_CONFIG: config,
+          PORT: String(port),
+          LOG_LEVEL: 'error',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    try {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the process exited with ${child.exitCode}: ${stdout}`);
+        const ready = await fetch(`${baseUrl}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) break;
+        if (Date.now() > deadline) throw new Error('the process did not become ready');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const cases: Case[] = [
+        ...[
+          'null',
+          '[]',
+          '"x"',
+          '{"type":"block_actions"}',
+          '{"type":"view_submission","user":{"id":"U1"}}',
+        ].map((json): Case => ({
+          label: 'known-killer',
+          body: Buffer.from(`payload=${encodeURIComponent(json)}`),
+          contentType: FORM,
+          signing: 'signed',
+        })),
+        ...fc
+          .sample(malformed, { seed: SEED + 6, numRuns: 1000 })
+          .map((m): Case => ({ ...m, body: Buffer.from(m.body), signing: 'signed' })),
+        ...fc
+          .sample(wellFormed, { seed: SEED + 7, numRuns: 1000 })
+          .map((w): Case => ({ ...w, body: Buffer.from(w.body), signing: 'signed' })),
+        ...Array.from({ length: 10 }, (_, i): Case => ({
+          label: 'oversized',
+          body: Buffer.alloc(300 * 1024 + i, 'a'),
+          contentType: FORM,
+          signing: 'signed',
+          chunked: i % 2 === 0,
+        })),
+      ];
+      const results = await runAll(baseUrl, cases, 16, agent);
+      const summary = summarize(results);
+      console.info(`process run: ${results.length} requests`, JSON.stringify(summary));
+      expect(summary.failures).toEqual([]);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(child.exitCode).toBeNull();
+      expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+      // The process-level handlers would have logged these; nothing got that far.
+      expect(stdout).not.toContain('unhandled promise rejection');
+      expect(stdout).not.toContain('uncaught exception');
+    } finally {
+      agent.destroy();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      await fake.stop();
+      const { cleanup } = await testRedis(prefix);
+      await cleanup();
+    }
+  }, 60_000);
 });
