@@ -66,7 +66,7 @@ export const interactionPayload = z.discriminatedUnion('type', [
 
 /** A slash command: every field one string, never repeated. */
 export const slashCommand = z.looseObject({
-  command: z.string().regex(/^\/[\w-]{1,64}$/),
+  command: z.string().regex(/^\/[^\s/]{1,80}$/),
   user_id: id,
   team_id: z.string().max(255),
   text: z.string().max(4000).optional(),

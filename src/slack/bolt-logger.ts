@@ -19,7 +19,7 @@ export function boltLogger(logger: Logger): SlackLogger {
         .filter((m) => m !== err)
         .map(String)
         .join(' ');
-      if (err) child[method]({ err }, text);
+      if (err) child[method]({ err }, text || (err as Error).message);
       else child[method](text);
     };
   return {
