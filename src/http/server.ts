@@ -69,7 +69,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
       now: options.now,
     });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return send(res, 400, 'bad request\n');
+    }
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, 'ok\n');
     if (req.method === 'GET' && url.pathname === '/readyz') {
       try {

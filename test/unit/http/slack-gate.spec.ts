@@ -3,6 +3,7 @@
  * no Slack: a recording replay guard, token verification off).
  */
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/http/metrics.js';
@@ -133,6 +134,16 @@ describe('the /slack/events gate', () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/aws_access_slack_requests_total\{outcome="malformed"\} 1/);
     expect(text).toMatch(/aws_access_slack_requests_total\{outcome="rejected"\} 1/);
+  });
+
+  it('answers a request target that is not a URL with 400, not 500', async () => {
+    const { baseUrl } = await start();
+    const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+    socket.end('GET http://[::1 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    let reply = '';
+    for await (const chunk of socket) reply += String(chunk);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
   });
 
   it('refuses to serve /slack/events without the signing secret', () => {
