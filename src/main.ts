@@ -26,6 +26,7 @@ import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
 import { register as registerHygieneListeners } from './slack/hygiene/index.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { RedisReplayGuard } from './http/replay-guard.js';
 import { BullRequestScheduler } from './jobs/approval-scheduler.js';
 import { auditBatchScheduler } from './jobs/audit-batches.js';
 import { producerConnectionOptions, Queues } from './jobs/queues.js';
@@ -255,6 +256,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger,
     metrics,
     slackListener: slack?.requestListener,
+    slackSigningSecret: env.slackSigningSecret,
+    replayGuard: new RedisReplayGuard(redis, config.redis.prefix),
     checkReady: () => pingWithTimeout(redis),
   });
   const port = await listen(server, env.port, options.host);

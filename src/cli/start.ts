@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { createLogger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { startService, type ServiceRole } from '../main.js';
 import type { CliIo } from './io.js';
 
@@ -14,6 +14,26 @@ Options:
   -h, --help    show this help`;
 
 const ROLES: ServiceRole[] = ['web', 'worker', 'all'];
+
+const GUARDS = Symbol.for('aws-access-bot.process-guards');
+
+/**
+ * Process-level last resort for the running service: an unhandled rejection or uncaught
+ * exception is logged (redacted, with the error serialized) and the process keeps serving
+ * instead of exiting; one bad request must not take the web role down for everyone. Installed by
+ * the start command only, once per process however often it is called.
+ */
+export function installProcessGuards(logger: Logger, proc: NodeJS.Process = process): void {
+  const marked = proc as NodeJS.Process & { [GUARDS]?: boolean };
+  if (marked[GUARDS]) return;
+  marked[GUARDS] = true;
+  proc.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'unhandled promise rejection; still serving');
+  });
+  proc.on('uncaughtException', (error, origin) => {
+    logger.error({ err: error, origin }, 'uncaught exception; still serving');
+  });
+}
 
 export async function startCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -29,6 +49,7 @@ export async function startCommand(args: string[], io: CliIo): Promise<number> {
   if (!ROLES.includes(role))
     throw new UsageError(`--role must be one of ${ROLES.join(', ')}, not "${values.role}"`);
   const logger = createLogger({ level: io.env.logLevel });
+  installProcessGuards(logger);
   const service = await startService({ env: io.env, role, logger });
   await new Promise<void>((resolve) => {
     const shutdown = (signal: NodeJS.Signals) => {

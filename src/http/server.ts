@@ -7,25 +7,44 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import type { BodyLimits } from './body.js';
 import type { Metrics } from './metrics.js';
+import type { ReplayGuard } from './replay-guard.js';
+import { createSlackGate } from './slack-gate.js';
 
-/** Slack signs a timestamp; Bolt rejects old ones, we also reject ones from the future. */
-export const MAX_CLOCK_SKEW_SECONDS = 300;
+export { isFutureTimestamp, MAX_CLOCK_SKEW_SECONDS } from './slack-gate.js';
+
+/** Timeouts against slow clients (slowloris): headers, and the whole request. */
+export interface ServerTimeouts {
+  /** Headers must be complete within this (Node's `server.headersTimeout`). */
+  headersTimeoutMs: number;
+  /** The whole request must be received within this (Node's `server.requestTimeout`). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+};
 
 export interface HttpServerOptions {
   logger: Logger;
   metrics: Metrics;
   /** Bolt's request listener for POST /slack/events; absent in worker-only or Socket Mode. */
   slackListener?: RequestListener;
+  /** Required with slackListener: requests are verified before Bolt buffers or parses them. */
+  slackSigningSecret?: string;
+  /** Refuses a replayed signature (Redis); required with slackListener outside gate tests. */
+  replayGuard?: ReplayGuard;
+  /** Body size limit and body read deadline for /slack/events. */
+  bodyLimits?: Partial<BodyLimits>;
+  timeouts?: Partial<ServerTimeouts>;
   /** Readiness: resolves when dependencies (Redis) answer. */
   checkReady: () => Promise<void>;
   now?: () => number;
-}
-
-export function isFutureTimestamp(header: string | string[] | undefined, nowMs: number): boolean {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value || !/^\d+$/.test(value)) return false;
-  return Number(value) - Math.floor(nowMs / 1000) > MAX_CLOCK_SKEW_SECONDS;
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -34,9 +53,28 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
 }
 
 export function createHttpServer(options: HttpServerOptions): Server {
-  const now = options.now ?? Date.now;
+  const { slackListener, slackSigningSecret } = options;
+  if (slackListener && !slackSigningSecret) {
+    throw new Error('createHttpServer: slackSigningSecret is required to serve /slack/events');
+  }
+  const slackGate =
+    slackListener &&
+    createSlackGate({
+      signingSecret: slackSigningSecret!,
+      replayGuard: options.replayGuard,
+      listener: slackListener,
+      logger: options.logger,
+      metrics: options.metrics,
+      limits: options.bodyLimits,
+      now: options.now,
+    });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return send(res, 400, 'bad request\n');
+    }
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, 'ok\n');
     if (req.method === 'GET' && url.pathname === '/readyz') {
       try {
@@ -50,27 +88,29 @@ export function createHttpServer(options: HttpServerOptions): Server {
     if (req.method === 'GET' && url.pathname === '/metrics') {
       return send(res, 200, await options.metrics.registry.metrics(), options.metrics.registry.contentType);
     }
-    if (url.pathname === '/slack/events' && options.slackListener) {
+    if (url.pathname === '/slack/events' && slackGate) {
       if (req.method !== 'POST') return send(res, 405, 'method not allowed\n');
-      if (isFutureTimestamp(req.headers['x-slack-request-timestamp'], now())) {
-        options.metrics.slackRequests.inc({ outcome: 'rejected' });
-        options.logger.warn('rejected a Slack request stamped more than 5 minutes in the future');
-        return send(res, 401, 'invalid request\n');
-      }
-      res.on('finish', () => {
-        options.metrics.slackRequests.inc({ outcome: res.statusCode === 401 ? 'rejected' : 'accepted' });
-      });
-      options.slackListener(req, res);
-      return;
+      return slackGate(req, res);
     }
     send(res, 404, 'not found\n');
   };
-  return createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      options.logger.error({ err: error }, 'http handler failed');
-      if (!res.headersSent) send(res, 500, 'internal error\n');
-    });
-  });
+  const timeouts = { ...DEFAULT_SERVER_TIMEOUTS, ...options.timeouts };
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above (default 30 s would stretch them).
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersTimeoutMs),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        options.logger.error({ err: error }, 'http handler failed');
+        if (!res.headersSent) send(res, 500, 'internal error\n');
+      });
+    },
+  );
+  return server;
 }
 
 export function listen(server: Server, port: number, host?: string): Promise<number> {

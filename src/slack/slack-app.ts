@@ -1,7 +1,8 @@
-import { App, HTTPReceiver, type App as BoltApp } from '@slack/bolt';
+import { App, HTTPReceiver, type AnyMiddlewareArgs, type App as BoltApp } from '@slack/bolt';
 import type { RequestListener } from 'node:http';
 import type { EnvOptions } from '../config/env.js';
 import { MissingSettingError } from '../errors.js';
+import { SLACK_BODY_LIMIT_BYTES } from '../http/slack-gate.js';
 import type { Logger } from '../logger.js';
 import { boltLogger } from './bolt-logger.js';
 
@@ -45,12 +46,37 @@ export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
     logger: log,
     // Ack first, then do slow work: listeners call ack() themselves within Slack's 3 s.
     processBeforeResponse: false,
+    // Our HTTP server has read and checked the body already (src/http/slack-gate.ts); this is
+    // the same limit in case the receiver is ever mounted without it.
+    bodyLimit: SLACK_BODY_LIMIT_BYTES,
   });
   const app = new App({ token: env.slackBotToken, receiver, logger: log, clientOptions });
+  app.use(ackWhenNoListenerDid(logger));
   return {
     app,
     requestListener: receiver.requestListener,
     start: async () => undefined,
     stop: async () => undefined,
+  };
+}
+
+/**
+ * Global middleware that runs after every listener: a request no listener acknowledged (an
+ * action id we do not handle, or a listener that threw before ack) gets an empty 200 at once
+ * instead of Bolt's 404 after its 3-second timer. Listener errors still reach Bolt's error handler.
+ */
+export function ackWhenNoListenerDid(logger: Logger) {
+  return async (args: AnyMiddlewareArgs & { next: () => Promise<void> }): Promise<void> => {
+    const ack = 'ack' in args ? (args.ack as ((response?: unknown) => Promise<void>) | undefined) : undefined;
+    try {
+      await args.next();
+    } finally {
+      if (ack) {
+        await ack().then(
+          () => logger.debug('no listener acknowledged the request; sent an empty ack'),
+          () => undefined, // already acknowledged by a listener (ReceiverMultipleAckError)
+        );
+      }
+    }
   };
 }
