@@ -3,6 +3,7 @@
  * (Slack profile and group look-ups, the grant itself) runs after the ack and answers through
  * the command's response_url, ephemerally.
  */
+import { OpenRequestLimitError } from '../../../domain/request-ports.js';
 import type { App, RespondFn } from '@slack/bolt';
 import { CommandSyntaxError, parseCommand, USAGE, type AccessCommand } from '../../../domain/command.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
@@ -130,7 +131,9 @@ export function register(app: App, context: ListenerContext): void {
       const text =
         error instanceof GrantOperationError
           ? `:warning: ${escapeMrkdwn(error.message)}. The security team has been alerted.`
-          : ':warning: Something went wrong; nothing was changed. Please try again.';
+          : error instanceof OpenRequestLimitError
+            ? `:warning: Not created: ${escapeMrkdwn(error.message)}.`
+            : ':warning: Something went wrong; nothing was changed. Please try again.';
       await respond(ephemeral(text)).catch(() => undefined);
     }
   });

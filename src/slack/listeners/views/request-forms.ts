@@ -2,6 +2,7 @@
  * Form submissions: the request form (errors inline on the field, then the request is opened
  * after the ack), the deny reason, and the extension length.
  */
+import { OpenRequestLimitError } from '../../../domain/request-ports.js';
 import type { App, BlockAction, StaticSelectAction, ViewStateValue } from '@slack/bolt';
 import type { RequestField } from '../../../domain/approval-policy.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
@@ -62,7 +63,10 @@ export function register(app: App, context: FlowContext): void {
       context.logger.error({ err: error }, 'opening a request failed');
       await client.chat.postMessage({
         channel: body.user.id,
-        text: ':warning: Your request could not be created; please try again.',
+        text:
+          error instanceof OpenRequestLimitError
+            ? `:warning: Your request was not created: ${escapeMrkdwn(error.message)}.`
+            : ':warning: Your request could not be created; please try again.',
       });
     }
   });
@@ -70,7 +74,9 @@ export function register(app: App, context: FlowContext): void {
   // Picking a template narrows the duration choices to what it allows.
   app.action<BlockAction<StaticSelectAction>>('template', async ({ ack, body, action, client }) => {
     await ack();
-    const template = context.templates.get(action.selected_option.value);
+    // A forged or stale action may carry no selection.
+    const value = action.selected_option?.value;
+    const template = value ? context.templates.get(value) : undefined;
     if (!body.view || !template) return;
     await client.views.update({
       view_id: body.view.id,
