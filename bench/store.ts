@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { AccessRequest } from '../src/domain/access-request.js';
 import type { AuditEvent } from '../src/domain/audit-event.js';
+import { hmacKeysFrom } from '../src/config/hmac-keys.js';
 import { RedisAuditLog } from '../src/store/audit-log.js';
+import { TEST_HMAC_KEY } from '../test/support/slack-request.js';
 import { RedisRequestStore } from '../src/store/request-store.js';
 import { startInfra } from './support/infra.js';
 import {
@@ -25,6 +27,9 @@ import {
   type Check,
 } from './support/report.js';
 import { ms, rate, runBounded, summarize, type LoadResult, type Summary } from './support/stats.js';
+
+/** The audit chain keyed as the service keys it (HMAC), so verify measures the real path. */
+const chainKey = hmacKeysFrom(TEST_HMAC_KEY).auditChain;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REQUESTS = 2000;
@@ -222,7 +227,7 @@ export async function storeBench(): Promise<BenchResult> {
 
     // ── audit ─────────────────────────────────────────────────────────────
     const auditPrefix = `bench-audit-${randomBytes(4).toString('hex')}`;
-    const one = new RedisAuditLog(redis, auditPrefix);
+    const one = new RedisAuditLog(redis, auditPrefix, { chainKey });
     await redis.config('RESETSTAT');
     const oneRun = await runBounded({
       total: 5000,
@@ -242,7 +247,7 @@ export async function storeBench(): Promise<BenchResult> {
     // Four processes' worth of writers: separate connections and RedisAuditLog instances, so
     // appends race on the chain head and the compare-and-set retries.
     for (let r = 0; r < 4; r++) replicas.push(new Redis(infra.redisUrl, { maxRetriesPerRequest: 2 }));
-    const logs = replicas.map((c) => new RedisAuditLog(c, auditPrefix));
+    const logs = replicas.map((c) => new RedisAuditLog(c, auditPrefix, { chainKey }));
     await redis.config('RESETSTAT');
     const fourRun = await runBounded({
       total: 4000,
@@ -266,7 +271,7 @@ export async function storeBench(): Promise<BenchResult> {
 
     // ── verify 10,000 ─────────────────────────────────────────────────────
     const verifyPrefix = `bench-verify-${randomBytes(4).toString('hex')}`;
-    const big = new RedisAuditLog(redis, verifyPrefix);
+    const big = new RedisAuditLog(redis, verifyPrefix, { chainKey });
     const fill = await runBounded({
       total: VERIFY_ENTRIES,
       concurrency: 64,
@@ -294,7 +299,12 @@ export async function storeBench(): Promise<BenchResult> {
       ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'audit', 'verify', '--config', configFile],
       {
         cwd: ROOT,
-        env: { ...process.env, REDIS_URL: infra.redisUrl, LOG_LEVEL: 'silent' },
+        env: {
+          ...process.env,
+          REDIS_URL: infra.redisUrl,
+          LOG_LEVEL: 'silent',
+          AWS_ACCESS_HMAC_KEY: TEST_HMAC_KEY,
+        },
         encoding: 'utf8',
       },
     );
