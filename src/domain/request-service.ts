@@ -517,31 +517,9 @@ export class RequestService {
         region: this.deps.settings.region,
       });
     } catch (error) {
-      const failure = errorText(error);
       if (error instanceof GrantRollbackError)
         return this.grantLeftRole(requestId, error, startsAt, expiresAt);
-      const moved = await this.deps.store.transition(requestId, {
-        from: ['approved'],
-        to: 'failed',
-        patch: { failure },
-      });
-      if (moved.ok) {
-        await this.record(this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, failure, 'failed'));
-        await this.safely('message update', () =>
-          this.deps.notifier.requestChanged(moved.request, 'granting failed'),
-        );
-        await this.safely('requester DM', () =>
-          this.deps.notifier.toRequester(
-            moved.request,
-            `Granting request ${requestId} failed; the security team has been alerted. Nothing was granted.`,
-          ),
-        );
-        await this.safely('security alert', () =>
-          this.deps.notifier.alertSecurity(`Granting request ${requestId} failed: ${failure}`, moved.request),
-        );
-        return moved.request;
-      }
-      return this.deps.store.get(requestId);
+      return this.failGrant(requestId, { failure: errorText(error) });
     }
     // The grant is written to the audit log before the request becomes active: a grant the log
     // cannot take does not stand (unrecordedGrant removes the role and fails the request).
@@ -638,29 +616,48 @@ export class RequestService {
   }
 
   /** approved → failed without touching AWS: the config does not allow this grant now. */
-  private async refuseGrant(request: AccessRequest, why: Refusal): Promise<AccessRequest | undefined> {
-    const moved = await this.deps.store.transition(request.id, {
+  private refuseGrant(request: AccessRequest, why: Refusal): Promise<AccessRequest | undefined> {
+    return this.failGrant(request.id, {
+      failure: why.message,
+      refused: why,
+      note: 'not granted',
+      toRequester: `Request ${request.id} was not granted: ${why.message}. Nothing was granted.`,
+      alert: `Request ${request.id} was refused at grant time: ${why.message}`,
+    });
+  }
+
+  /**
+   * approved → failed, audited, with the message, the requester and security told. The one way
+   * a grant ends without access: refused at grant time, failed in AWS, or not audited.
+   */
+  private async failGrant(
+    requestId: string,
+    how: { failure: string; refused?: Refusal; note?: string; toRequester?: string; alert?: string },
+  ): Promise<AccessRequest | undefined> {
+    const { failure, refused } = how;
+    const moved = await this.deps.store.transition(requestId, {
       from: ['approved'],
       to: 'failed',
-      patch: { failure: why.message },
+      patch: { failure },
     });
-    if (!moved.ok) return this.deps.store.get(request.id);
+    if (!moved.ok) return this.deps.store.get(requestId);
     await this.record({
-      ...this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, why.message, 'refused'),
-      details: { code: why.code },
+      ...this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, failure, refused ? 'refused' : 'failed'),
+      ...(refused ? { details: { code: refused.code } } : {}),
     });
     await this.safely('message update', () =>
-      this.deps.notifier.requestChanged(moved.request, 'not granted'),
+      this.deps.notifier.requestChanged(moved.request, how.note ?? 'granting failed'),
     );
     await this.safely('requester DM', () =>
       this.deps.notifier.toRequester(
         moved.request,
-        `Request ${request.id} was not granted: ${why.message}. Nothing was granted.`,
+        how.toRequester ??
+          `Granting request ${requestId} failed; the security team has been alerted. Nothing was granted.`,
       ),
     );
     await this.safely('security alert', () =>
       this.deps.notifier.alertSecurity(
-        `Request ${request.id} was refused at grant time: ${why.message}`,
+        how.alert ?? `Granting request ${requestId} failed: ${failure}`,
         moved.request,
       ),
     );
@@ -1723,31 +1720,14 @@ export class RequestService {
       removed = false;
       this.deps.onError(e, 'revoke');
     });
-    const failure = `the grant could not be written to the audit log; ${
-      removed ? 'the role was removed again' : 'removing the role failed too'
-    }`;
-    const moved = await this.deps.store.transition(id, {
-      from: ['approved'],
-      to: 'failed',
-      patch: { failure },
+    return this.failGrant(id, {
+      failure: `the grant could not be written to the audit log; ${
+        removed ? 'the role was removed again' : 'removing the role failed too'
+      }`,
+      toRequester: `Granting request ${id} failed; the security team has been alerted. ${
+        removed ? 'Nothing was granted.' : 'The role is being removed; do not use it.'
+      }`,
     });
-    if (!moved.ok) return this.deps.store.get(id);
-    await this.record(this.transitionEvent(SYSTEM_ACTOR, 'grant', moved, failure, 'failed'));
-    await this.safely('message update', () =>
-      this.deps.notifier.requestChanged(moved.request, 'granting failed'),
-    );
-    await this.safely('requester DM', () =>
-      this.deps.notifier.toRequester(
-        moved.request,
-        `Granting request ${id} failed; the security team has been alerted. ${
-          removed ? 'Nothing was granted.' : 'The role is being removed; do not use it.'
-        }`,
-      ),
-    );
-    await this.safely('security alert', () =>
-      this.deps.notifier.alertSecurity(`Granting request ${id} failed: ${failure}`, moved.request),
-    );
-    return moved.request;
   }
 
   private async safely<T>(what: string, run: () => Promise<T>): Promise<T | undefined> {
