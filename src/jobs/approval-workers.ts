@@ -10,7 +10,7 @@ import { createRedis } from '../store/redis-connection.js';
 import { ApprovalJob, type RequestJobData } from './approval-scheduler.js';
 import type { Metrics } from '../http/metrics.js';
 import { QueueName, watchFailures, workerOptions } from './queues.js';
-import type { Closable } from './start-workers.js';
+import type { Closable } from './runtime.js';
 
 export function startApprovalWorker(options: {
   redisUrl: string;

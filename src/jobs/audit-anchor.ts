@@ -14,7 +14,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { RedisAuditLog, type AuditAnchor } from '../store/audit-log.js';
 import { QueueName, queueOptions, watchFailures, workerOptions } from './queues.js';
-import type { Closable } from './start-workers.js';
+import type { Closable } from './runtime.js';
 
 export const AUDIT_ANCHOR_JOB = 'audit-anchor';
 export const AUDIT_ANCHOR_SCHEDULER = 'audit-anchor';

@@ -16,7 +16,7 @@ import type { DeferredSlackCall } from '../slack/slack-notifier.js';
 import type { Metrics } from '../http/metrics.js';
 import { QueueName, watchFailures, workerOptions, type Queues } from './queues.js';
 import { runSlackCall, SLACK_CALL_JOB, waitOutRateLimit } from './slack-calls.js';
-import type { Closable } from './start-workers.js';
+import type { Closable } from './runtime.js';
 
 export const AUDIT_BATCH_JOB = 'audit-batch';
 const PAGE = 40;

@@ -14,7 +14,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { GrantJob, type RequestJobData } from './approval-scheduler.js';
 import { QueueName, watchFailures, workerOptions } from './queues.js';
-import type { Closable } from './start-workers.js';
+import type { Closable } from './runtime.js';
 
 export interface GrantJobDeps {
   /** A RequestService whose notifier uses the job Slack client. */

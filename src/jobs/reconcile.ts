@@ -23,7 +23,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { recordRevocation } from './grant-workers.js';
 import { QueueName, queueOptions, watchFailures, workerOptions } from './queues.js';
-import type { Closable } from './start-workers.js';
+import type { Closable } from './runtime.js';
 
 export const RECONCILE_SCHEDULER = 'reconcile';
 export const RECONCILE_JOB = 'reconcile';

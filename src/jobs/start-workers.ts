@@ -1,3 +1,4 @@
+import type { Closable } from './runtime.js';
 import type { WebClient } from '@slack/web-api';
 import type { WorkerOptions } from 'bullmq';
 import type { EnvOptions } from '../config/env.js';
@@ -41,10 +42,6 @@ export interface WorkerContext {
   scheduleReconcile?: boolean;
   /** With `audit.anchor` configured: the S3 anchors and the chain key for the anchor job. */
   auditAnchor?: { anchors: S3AuditAnchors; chainKey: Buffer; intervalSeconds: number };
-}
-
-export interface Closable {
-  close(): Promise<void>;
 }
 
 /** Starts the BullMQ workers and schedulers of the worker role. */
