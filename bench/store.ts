@@ -4,6 +4,7 @@
  * and from four (as four replicas would), and `audit verify` over 10,000 entries — in-process
  * and through the real CLI (`tsx src/cli.ts audit verify`).
  */
+import { systemClock } from '../src/domain/ports.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -115,7 +116,7 @@ export async function storeBench(): Promise<BenchResult> {
   try {
     // ── requests ──────────────────────────────────────────────────────────
     const prefix = `bench-store-${randomBytes(4).toString('hex')}`;
-    const store = new RedisRequestStore(redis, prefix);
+    const store = new RedisRequestStore(redis, prefix, systemClock);
     const now = Date.now();
     const ids = Array.from({ length: REQUESTS }, (_, i) => `r-${String(i).padStart(10, '0')}`);
     const timed = async (fn: () => Promise<unknown>) => {

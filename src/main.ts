@@ -190,7 +190,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger,
     forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds)),
   });
-  const store = new RedisRequestStore(redis, config.redis.prefix, requestStoreOptions(config));
+  const store = new RedisRequestStore(redis, config.redis.prefix, clock, requestStoreOptions(config));
   const signer = hmacRecordSigner(keys.requestRecord);
   metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));
   const requestService = (client: WebClient, notifierOptions = {}) =>

@@ -1,54 +1,20 @@
-/**
- * An AccessRequest and its lifecycle. Pure: the store enforces these transitions atomically,
- * the service decides which one to ask for.
- *
- * pending ─approve (N of M)─▶ approved ─provision─▶ active ─expire / revoke─▶ revoked
- *    │ └─deny─▶ denied           └─fail─▶ failed           └─revoke fails─▶ revoke-failed
- *    ├─cancel─▶ cancelled
- *    └─TTL─▶ expired-unapproved
- */
-export const REQUEST_STATES = [
-  'pending',
-  'approved',
-  'active',
-  'revoked',
-  'denied',
-  'cancelled',
-  'expired-unapproved',
-  'failed',
-  'revoke-failed',
-] as const;
-export type RequestState = (typeof REQUEST_STATES)[number];
+/** An AccessRequest: what was asked, by whom, decided how, and where its grant stands. */
+import type { RequestState } from './model/state.js';
 
-/** Which states each state may move to. `active → active` is an extension (expiry rewritten). */
-export const TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>> = {
-  pending: ['approved', 'denied', 'cancelled', 'expired-unapproved'],
-  // approved → revoke-failed: the grant failed after its role was created and the role could not
-  // be removed (GrantRollbackError). Never `failed` ("nothing was granted") with a live role: the
-  // request records the role and reconcile's revoke-failed retry removes it.
-  approved: ['active', 'failed', 'revoke-failed'],
-  active: ['active', 'revoked', 'revoke-failed'],
-  // A failed revocation is retried (reconcile, the revoke job, an operator) until it succeeds.
-  'revoke-failed': ['revoked', 'revoke-failed'],
-  revoked: [],
-  denied: [],
-  cancelled: [],
-  'expired-unapproved': [],
-  failed: [],
-};
-
-export function canTransition(from: RequestState, to: RequestState): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-export function isRequestState(value: string): value is RequestState {
-  return (REQUEST_STATES as readonly string[]).includes(value);
-}
-
-/** A state nothing can leave: the request's story is over. */
-export function isFinal(state: RequestState): boolean {
-  return TRANSITIONS[state].length === 0;
-}
+export {
+  canTransition,
+  describeState,
+  FINAL_STATES,
+  ForbiddenTransitionError,
+  holdsRole,
+  isFinal,
+  isRequestState,
+  OPEN_STATES,
+  REQUEST_STATES,
+  ROLE_STATES,
+  TRANSITIONS,
+  type RequestState,
+} from './model/state.js';
 
 export interface Approval {
   approverId: string;
@@ -115,30 +81,4 @@ export interface PendingExtension {
   approvals: string[];
   /** The approvers' message about this extension. */
   message?: { channel: string; ts: string };
-}
-
-/** What a requester can still act on. */
-export const OPEN_STATES: readonly RequestState[] = ['pending', 'approved', 'active', 'revoke-failed'];
-
-export function describeState(state: RequestState): string {
-  switch (state) {
-    case 'pending':
-      return 'waiting for approval';
-    case 'approved':
-      return 'approved, granting';
-    case 'active':
-      return 'active';
-    case 'revoked':
-      return 'revoked';
-    case 'denied':
-      return 'denied';
-    case 'cancelled':
-      return 'cancelled';
-    case 'expired-unapproved':
-      return 'expired without a decision';
-    case 'failed':
-      return 'failed to grant';
-    case 'revoke-failed':
-      return 'revocation failed (retrying)';
-  }
 }

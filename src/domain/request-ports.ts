@@ -26,6 +26,16 @@ export interface TransitionChange {
   patch?: RequestPatch;
 }
 
+/** A change that keeps the request's state: applies while it is in one of `states`. */
+export interface AnnotateChange {
+  states: readonly RequestState[];
+  expectedVersion?: number;
+  notExpiredAt?: number;
+  patch: RequestPatch;
+  /** Leave the version as it is: a note no click races (where the approver message lives). */
+  keepVersion?: boolean;
+}
+
 export type TransitionOutcome =
   | { ok: true; request: AccessRequest; previous: RequestState }
   | { ok: false; reason: 'missing' }
@@ -71,8 +81,13 @@ export interface RequestStore {
   /** The requester's open requests when they are at (or over) the limit; undefined otherwise. */
   openRequestLimit(requesterId: string): Promise<OpenRequestLimit | undefined>;
   get(id: string): Promise<AccessRequest | undefined>;
-  /** Atomic compare-and-set on state (and version): at most one concurrent caller wins. */
+  /**
+   * Atomic compare-and-set on state (and version): at most one concurrent caller wins. Throws
+   * ForbiddenTransitionError for a pair the lifecycle table (model/state.ts) does not allow.
+   */
   transition(id: string, change: TransitionChange): Promise<TransitionOutcome>;
+  /** Atomic compare-and-set that keeps the state (and bumps the version). */
+  annotate(id: string, change: AnnotateChange): Promise<TransitionOutcome>;
   /** Atomically counts one approval; the call that reaches N moves the request to approved. */
   approve(id: string, approverId: string, at: number): Promise<ApproveOutcome>;
   setMessage(id: string, message: { channel: string; ts: string }): Promise<void>;
@@ -80,8 +95,6 @@ export interface RequestStore {
   listByRequester(userId: string, limit?: number): Promise<AccessRequest[]>;
   /** Oldest first. */
   listByState(state: RequestState, limit?: number): Promise<AccessRequest[]>;
-  /** Active (and revoke-failed) grants whose end is at or before `time`, soonest first. */
-  listExpiringBefore(time: number, limit?: number): Promise<AccessRequest[]>;
   /** Break-glass requests nobody has reviewed yet, oldest first. */
   listUnreviewedBreakGlass(limit?: number): Promise<AccessRequest[]>;
   /** Keeps the bot's signed proof that this approver's click was counted (see RecordSigner). */

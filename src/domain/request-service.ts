@@ -755,11 +755,15 @@ export class RequestService {
   /** active → revoke-failed, with the error text; alerts the security channel. */
   private async markRevokeFailed(requestId: string, error: unknown): Promise<AccessRequest | undefined> {
     const failure = errorText(error);
-    const moved = await this.deps.store.transition(requestId, {
-      from: ['active', 'revoke-failed'],
+    // The first failure moves active → revoke-failed; a later one only records its reason.
+    let moved = await this.deps.store.transition(requestId, {
+      from: ['active'],
       to: 'revoke-failed',
       patch: { failure },
     });
+    if (!moved.ok && moved.reason === 'state' && moved.state === 'revoke-failed') {
+      moved = await this.deps.store.annotate(requestId, { states: ['revoke-failed'], patch: { failure } });
+    }
     if (!moved.ok) return undefined;
     await this.record(this.transitionEvent(SYSTEM_ACTOR, 'revoke', moved, failure, 'failed'));
     await this.safely('security alert', () =>
@@ -880,9 +884,8 @@ export class RequestService {
       );
     }
     const now = this.deps.clock.now();
-    const asked = await this.deps.store.transition(requestId, {
-      from: ['active'],
-      to: 'active',
+    const asked = await this.deps.store.annotate(requestId, {
+      states: ['active'],
       expectedVersion: request.version,
       notExpiredAt: now,
       patch: {
@@ -919,9 +922,8 @@ export class RequestService {
     const pending = request.pendingExtension!;
     const approvals = [...pending.approvals, clickerId];
     if (approvals.length < rule.approvalsRequired) {
-      const moved = await this.deps.store.transition(requestId, {
-        from: ['active'],
-        to: 'active',
+      const moved = await this.deps.store.annotate(requestId, {
+        states: ['active'],
         expectedVersion: request.version,
         notExpiredAt: this.deps.clock.now(),
         patch: { pendingExtension: { ...pending, approvals } },
@@ -1044,9 +1046,8 @@ export class RequestService {
     note: string,
   ): Promise<{ ok: true; request: AccessRequest } | { ok: false; refusal: Refusal }> {
     const pending = request.pendingExtension!;
-    const moved = await this.deps.store.transition(request.id, {
-      from: ['active'],
-      to: 'active',
+    const moved = await this.deps.store.annotate(request.id, {
+      states: ['active'],
       expectedVersion: request.version,
       patch: { pendingExtension: null },
     });
@@ -1069,9 +1070,8 @@ export class RequestService {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.deps.store.get(requestId);
       if (!current?.pendingExtension || current.state !== 'active') return;
-      const moved = await this.deps.store.transition(requestId, {
-        from: ['active'],
-        to: 'active',
+      const moved = await this.deps.store.annotate(requestId, {
+        states: ['active'],
         expectedVersion: current.version,
         patch: { pendingExtension: { ...current.pendingExtension, ...fields } },
       });
@@ -1091,9 +1091,8 @@ export class RequestService {
     const newExpiry = request.expiresAt! + seconds * 1000;
     // If IAM fails the stored end is later than IAM's, so access still ends early rather than
     // late, and we roll the store back.
-    const moved = await this.deps.store.transition(requestId, {
-      from: ['active'],
-      to: 'active',
+    const moved = await this.deps.store.annotate(requestId, {
+      states: ['active'],
       expectedVersion: request.version,
       notExpiredAt: this.deps.clock.now(),
       patch: { ...extraPatch, expiresAt: newExpiry, extensions: request.extensions + 1 },
@@ -1105,9 +1104,8 @@ export class RequestService {
     try {
       await this.deps.grants.extend(request.accountId, requestId, new Date(newExpiry));
     } catch (error) {
-      await this.deps.store.transition(requestId, {
-        from: ['active'],
-        to: 'active',
+      await this.deps.store.annotate(requestId, {
+        states: ['active'],
         expectedVersion: moved.request.version,
         patch: { expiresAt: request.expiresAt, extensions: request.extensions },
       });
@@ -1458,9 +1456,8 @@ export class RequestService {
     if (problem) return this.refuseWith(clickerId, action, request, problem);
     const at = this.deps.clock.now();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const moved = await this.deps.store.transition(requestId, {
-        from: [request.state],
-        to: request.state,
+      const moved = await this.deps.store.annotate(requestId, {
+        states: [request.state],
         expectedVersion: request.version,
         patch: { reviewedBy: clickerId, reviewedAt: at },
       });

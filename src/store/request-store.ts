@@ -5,15 +5,20 @@
  * a field of AccessRequest and never reaches this module.
  */
 import type { Redis } from 'ioredis';
+import type { AccessRequest } from '../domain/access-request.js';
 import {
-  isFinal,
+  canTransition,
+  FINAL_STATES,
+  ForbiddenTransitionError,
   isRequestState,
   OPEN_STATES,
-  type AccessRequest,
+  REQUEST_STATES,
   type RequestState,
-} from '../domain/access-request.js';
+} from '../domain/model/state.js';
+import type { Clock } from '../domain/ports.js';
 import {
   OpenRequestLimitError,
+  type AnnotateChange,
   type ApproveOutcome,
   type OpenRequestLimit,
   type RequestPatch,
@@ -95,6 +100,8 @@ export class RedisRequestStore implements RequestStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** The one clock of the process: `updatedAt` and the time checks of the scripts. */
+    private readonly clock: Clock,
     private readonly options: RequestStoreOptions = {},
   ) {}
 
@@ -188,23 +195,42 @@ export class RedisRequestStore implements RequestStore {
     return decodeRequest(hash, approvals);
   }
 
+  /** Refuses (throws) a pair the lifecycle table forbids; the script gets the allowed from-states. */
   async transition(id: string, change: TransitionChange): Promise<TransitionOutcome> {
+    const forbidden = change.from.filter((from) => !canTransition(from, change.to));
+    if (forbidden.length || change.from.length === 0)
+      throw new ForbiddenTransitionError(change.from, change.to);
+    return this.change(id, change.from, change.to, change);
+  }
+
+  /** A change that keeps the state (review, pending extension, message ref, a new end). */
+  async annotate(id: string, change: AnnotateChange): Promise<TransitionOutcome> {
+    return this.change(id, change.states, '', change);
+  }
+
+  private async change(
+    id: string,
+    from: readonly RequestState[],
+    to: RequestState | '',
+    change: Omit<TransitionChange, 'from' | 'to'> | AnnotateChange,
+  ): Promise<TransitionOutcome> {
+    const retain = this.options.retainFinishedSeconds;
     const reply = (await runScript(
       this.redis,
       'transitionRequest',
       [this.key(id), this.expiryKey, this.approvalsKey(id), this.approvalProofsKey(id)],
       [
-        ` ${change.from.join(' ')} `,
-        change.to,
+        ` ${from.join(' ')} `,
+        to,
         change.expectedVersion === undefined ? '' : String(change.expectedVersion),
-        String(Date.now()),
+        String(this.clock.now()),
         this.stateIndexPrefix,
         JSON.stringify(encodePatch(change.patch ?? {})),
         change.notExpiredAt === undefined ? '' : String(change.notExpiredAt),
-        isFinal(change.to) && this.options.retainFinishedSeconds !== undefined
-          ? String(this.options.retainFinishedSeconds)
-          : '',
+        retain === undefined ? '' : String(retain),
         this.requestKeyPrefix,
+        ` ${FINAL_STATES.join(' ')} `,
+        'keepVersion' in change && change.keepVersion ? '1' : '',
       ],
     )) as [string, string?, number?, string?];
     const [status, state, version, expiresAt] = reply;
@@ -252,7 +278,8 @@ export class RedisRequestStore implements RequestStore {
   }
 
   async setMessage(id: string, message: { channel: string; ts: string }): Promise<void> {
-    await this.redis.hset(this.key(id), 'message', JSON.stringify(message));
+    // Whatever the state: an annotation without a version check, never recreating an expired hash.
+    await this.annotate(id, { states: REQUEST_STATES, patch: { message }, keepVersion: true });
   }
 
   /** Reads the requests of an index; ids whose hash has expired are dropped from `index`. */
@@ -301,13 +328,6 @@ export class RedisRequestStore implements RequestStore {
     ];
     if (done.length) await this.redis.zrem(this.unreviewedKey, ...done);
     return requests.filter((r) => r.breakGlass && !r.reviewedBy);
-  }
-
-  async listExpiringBefore(time: number, limit = 100): Promise<AccessRequest[]> {
-    return this.load(
-      await this.redis.zrangebyscore(this.expiryKey, '-inf', String(time), 'LIMIT', '0', String(limit)),
-      this.expiryKey,
-    );
   }
 
   async setApprovalProof(id: string, approverId: string, proof: string): Promise<void> {

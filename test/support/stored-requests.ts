@@ -2,6 +2,7 @@
  * Requests put straight into the store by tests, signed as the bot would sign them (or not, to
  * play someone who can write Redis but does not hold AWS_ACCESS_HMAC_KEY).
  */
+import { systemClock } from '../../src/domain/ports.js';
 import type { AccessRequest } from '../../src/domain/access-request.js';
 import { approvalContent, requestContent } from '../../src/domain/request-integrity.js';
 import type { RunningService } from '../../src/main.js';
@@ -19,7 +20,7 @@ export async function storeAsTheBot(
   approverIds: readonly string[] = [],
 ): Promise<AccessRequest> {
   const signer = hmacRecordSigner(service.keys.requestRecord);
-  const store = new RedisRequestStore(service.redis, prefix);
+  const store = new RedisRequestStore(service.redis, prefix, systemClock);
   const signed = { ...request, signature: signer.sign(requestContent(request)) };
   await store.create(signed);
   for (const approverId of approverIds) {

@@ -10,7 +10,7 @@
   KEYS[3] approvals (sorted set) of this request
   KEYS[4] the bot's signed proofs of those approvals (hash), expiring with them
   ARGV[1] allowed from-states, space-separated with leading and trailing spaces
-  ARGV[2] target state
+  ARGV[2] target state, or '' to keep the current one (an annotation)
   ARGV[3] expected version, or ''
   ARGV[4] now (ms)
   ARGV[5] state index key prefix (the index of state S is prefix .. S)
@@ -18,9 +18,11 @@
   ARGV[7] not-expired-at (ms, the caller's clock), or '': when given, the change applies only if
           the stored expiresAt is later than this (a grant that has ended cannot be extended,
           however late the revoke job is)
-  ARGV[8] retention in seconds when the target state is final, or '' (no TTL)
+  ARGV[8] retention in seconds for a request in a final state, or '' (no TTL)
   ARGV[9] request key prefix (the hash of request I is prefix .. I), to trim index entries
           whose request hash has expired
+  ARGV[10] the final states, space-separated with leading and trailing spaces
+  ARGV[11] '1' to leave the version as it is (a message ref, which no click may race), else ''
   Returns {'ok', previousState, newVersion} or {'missing'} or {'state'|'version', state, version}
           or {'expired', state, version, expiresAt}
 ]]
@@ -43,6 +45,9 @@ if ARGV[7] ~= '' then
   end
 end
 local to = ARGV[2]
+if to == '' then
+  to = state
+end
 local patch = cjson.decode(ARGV[6])
 for field, value in pairs(patch) do
   if value == cjson.null then
@@ -51,7 +56,9 @@ for field, value in pairs(patch) do
     redis.call('HSET', hash, field, tostring(value))
   end
 end
-version = version + 1
+if ARGV[11] ~= '1' then
+  version = version + 1
+end
 redis.call('HSET', hash, 'state', to, 'version', version, 'updatedAt', ARGV[4])
 local id = redis.call('HGET', hash, 'id')
 if state ~= to then
@@ -67,7 +74,7 @@ if to == 'active' or to == 'revoke-failed' then
 else
   redis.call('ZREM', KEYS[2], id)
 end
-if ARGV[8] ~= '' then
+if ARGV[8] ~= '' and string.find(ARGV[10], ' ' .. to .. ' ', 1, true) then
   -- A break-glass use nobody has reviewed yet is kept until its review (which is itself a
   -- transition into this final state, and sets the TTL then).
   local unreviewed = redis.call('HGET', hash, 'breakGlass') == '1' and not redis.call('HGET', hash, 'reviewedBy')
