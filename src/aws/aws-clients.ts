@@ -23,8 +23,8 @@ export interface AwsCredentials {
 }
 
 /**
- * Calls `page` with each continuation token until AWS returns none. IAM pages say
- * `next: IsTruncated ? Marker : undefined`; Organizations pages say `next: NextToken`.
+ * Calls `page` with each continuation token until AWS returns none. Organizations pages say
+ * `next: NextToken`; IAM lists go through `allIamPages`.
  */
 export async function allPages<T>(
   page: (token?: string) => Promise<{ items: T[]; next?: string }>,
@@ -37,6 +37,27 @@ export async function allPages<T>(
     token = result.next;
   } while (token);
   return out;
+}
+
+/** What every paged IAM answer carries: more to come while `IsTruncated`, from `Marker`. */
+interface IamPage {
+  IsTruncated?: boolean;
+  Marker?: string;
+}
+
+/**
+ * Every item of a paged IAM list: `send(Marker)` sends the call for one page and `items` picks
+ * the list out of the answer. The command stays at the call site, where the deploy test's scan
+ * of `new XCommand(` finds the action the broker policy must allow.
+ */
+export function allIamPages<P extends IamPage, T>(
+  send: (marker?: string) => Promise<P>,
+  items: (page: P) => T[] | undefined,
+): Promise<T[]> {
+  return allPages(async (marker) => {
+    const page = await send(marker);
+    return { items: items(page) ?? [], next: page.IsTruncated ? page.Marker : undefined };
+  });
 }
 
 /** IAM and Organizations are global services served from us-east-1. */

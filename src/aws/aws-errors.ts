@@ -84,3 +84,12 @@ export function toAwsError(error: unknown, doing: string): AppError {
     },
   });
 }
+
+/** Runs `fn`, turning an SDK error into an AwsError that says what the bot was doing. */
+export async function awsCall<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toAwsError(error, doing);
+  }
+}

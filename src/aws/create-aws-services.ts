@@ -17,7 +17,7 @@ import { OrganizationsAccountDirectory } from './account-directory.js';
 import { clientConfig, countCalls, GLOBAL_REGION, type AwsSettings } from './aws-clients.js';
 import { BotIdentity } from './bot-identity.js';
 import { BrokerSessions } from './broker-sessions.js';
-import { RoleGrantEngine } from './role-grant-engine.js';
+import { RoleGrantEngine } from './grants/role-grant-engine.js';
 
 export interface AwsServicesOptions {
   env: EnvOptions;

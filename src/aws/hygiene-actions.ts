@@ -4,6 +4,7 @@
  * that one user (a call per action, never per user swept). Never deletes anything.
  */
 import { ListAccessKeysCommand, UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { allIamPages } from './aws-clients.js';
 
 export type DeactivationResult =
   | { outcome: 'deactivated'; accessKeyIdSuffix: string }
@@ -25,10 +26,11 @@ export async function deactivateAccessKey(
   userName: string,
   key: { slot: 1 | 2; createdAt: string },
 ): Promise<DeactivationResult> {
-  const out = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
-  const keys = [...(out.AccessKeyMetadata ?? [])].sort(
-    (a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0),
+  const listed = await allIamPages(
+    (Marker) => iam.send(new ListAccessKeysCommand({ UserName: userName, Marker })),
+    (page) => page.AccessKeyMetadata,
   );
+  const keys = listed.sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0));
   const createdAt = new Date(key.createdAt);
   const candidates = keys.filter((k) => k.CreateDate && sameSecond(k.CreateDate, createdAt));
   // Two keys created in the same second: the report's slot order is creation order.

@@ -14,7 +14,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import type { AccountCredentialState, AccountPasswordPolicy, RootSummary } from '../domain/hygiene/types.js';
-import { allPages } from './aws-clients.js';
+import { allIamPages } from './aws-clients.js';
 import { isAwsError } from './aws-errors.js';
 import { fetchCredentialReport, type CredentialReportOptions } from './credential-report.js';
 
@@ -51,16 +51,17 @@ export async function readPasswordPolicy(iam: IAMClient): Promise<AccountPasswor
 }
 
 export async function readUserTags(iam: IAMClient): Promise<Record<string, Record<string, string>>> {
-  const users = await allPages(async (Marker) => {
-    const page = await iam.send(
-      new GetAccountAuthorizationDetailsCommand({
-        Filter: ['User'],
-        MaxItems: AUTH_DETAILS_PAGE_SIZE,
-        Marker,
-      }),
-    );
-    return { items: page.UserDetailList ?? [], next: page.IsTruncated ? page.Marker : undefined };
-  });
+  const users = await allIamPages(
+    (Marker) =>
+      iam.send(
+        new GetAccountAuthorizationDetailsCommand({
+          Filter: ['User'],
+          MaxItems: AUTH_DETAILS_PAGE_SIZE,
+          Marker,
+        }),
+      ),
+    (page) => page.UserDetailList,
+  );
   const tags: Record<string, Record<string, string>> = {};
   for (const user of users) {
     if (!user.UserName) continue;

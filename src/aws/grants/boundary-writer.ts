@@ -16,8 +16,9 @@ import {
   type IAMClient,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
-import type { PolicyDocument } from '../templates/policy-document.js';
-import { isAwsError } from './aws-errors.js';
+import type { PolicyDocument } from '../../templates/policy-document.js';
+import { allIamPages } from '../aws-clients.js';
+import { isAwsError } from '../aws-errors.js';
 
 /** At most this many versions of a managed policy exist at once (AWS limit). */
 const MAX_POLICY_VERSIONS = 5;
@@ -81,7 +82,10 @@ export async function writeBoundaryPolicy(iam: IAMClient, policy: BoundaryPolicy
     const current = version.PolicyVersion?.Document;
     if (current && canonicalJson(JSON.parse(decodeURIComponent(current))) === wanted) return false;
   }
-  const versions = (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: policy.arn }))).Versions ?? [];
+  const versions = await allIamPages(
+    (Marker) => iam.send(new ListPolicyVersionsCommand({ PolicyArn: policy.arn, Marker })),
+    (page) => page.Versions,
+  );
   if (versions.length >= MAX_POLICY_VERSIONS) {
     const oldest = versions
       .filter((v) => !v.IsDefaultVersion)
