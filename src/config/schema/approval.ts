@@ -172,8 +172,8 @@ export const approvalSchema = z
 
 /**
  * Rules match accounts by id, so a name or alias in `match.accounts` must name exactly one of the
- * accounts in `aws.accounts`: an Organizations name could be changed by anyone who can rename an
- * account. Checked on the whole config, since it spans the two sections.
+ * accounts in `aws.accounts`, never an Organizations name (it may change or repeat). Checked on
+ * the whole config, since it spans the two sections.
  */
 export function checkAccountReferences(
   approval: z.output<typeof approvalSchema>,
