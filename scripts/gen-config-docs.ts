@@ -1,5 +1,5 @@
 /**
- * Generates docs/configuration.md from the zod schema (src/config/schema.ts), so the reference
+ * Generates docs/configuration.md from the zod schema (src/config/schema/), so the reference
  * never drifts from what `aws-access-bot validate` accepts. `npm run docs:config` writes it;
  * `--check` exits 1 when the committed file is out of date (a test does the same).
  *

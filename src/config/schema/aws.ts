@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { accountId, durationSchema, withFieldDefaults } from './primitives.js';
+
+export const accountSchema = z
+  .object({
+    id: accountId.describe('the AWS account id'),
+    name: z.string().min(1).optional().describe('display name; defaults to the Organizations name'),
+    aliases: z.array(z.string().min(1)).default([]).describe('extra names people may type'),
+    ouPath: z.array(z.string()).default([]).describe('static accounts only: OU ids from the root down'),
+  })
+  .strict();
+
+export const awsSchema = z
+  .object({
+    region: z
+      .string()
+      .default('us-east-1')
+      .describe(
+        'region written into grants: `${region}` in templates and the CLI profile (the SDK clients use `AWS_REGION`)',
+      ),
+    brokerRoleName: z
+      .string()
+      .min(1)
+      .default('aws-access-broker')
+      .describe('the role the bot assumes in every member account (deploy/aws/broker-role.yaml)'),
+    boundaryWriterRoleName: z
+      .string()
+      .regex(
+        /^aws-access-[\w+=,.@-]{1,53}$/,
+        'must start with aws-access- (the boundary guard covers role/aws-access-*)',
+      )
+      .default('aws-access-boundary-writer')
+      .describe(
+        'the role, next to the broker in every member account, that alone writes the boundary policies `/aws-access/boundary-*` (deploy/aws/broker-role.yaml, `BoundaryWriterRoleName`)',
+      ),
+    allowGrantsInBotAccount: z
+      .boolean()
+      .default(false)
+      .describe(
+        "allow grants in the account of the bot's own credentials (left out of the account list otherwise)",
+      ),
+    brokerExternalId: z
+      .string()
+      .optional()
+      .describe('external id presented when assuming the broker role; must match the StackSet parameter'),
+    brokerSessionDuration: durationSchema
+      .default(3600)
+      .describe('length of the broker sessions the bot caches per account'),
+    delivery: z
+      .enum(['assume', 'credentials'])
+      .default('assume')
+      .describe(
+        '`assume`: a switch-role link and CLI profile, no secret through Slack; `credentials`: the bot mints a session and DMs a console sign-in link and env exports',
+      ),
+    federationEndpoint: z
+      .url()
+      .default('https://signin.aws.amazon.com/federation')
+      .describe('AWS sign-in federation endpoint (console links)'),
+    consoleUrl: z
+      .url()
+      .default('https://console.aws.amazon.com/')
+      .describe('where console sign-in links land'),
+    organizations: withFieldDefaults(
+      z
+        .object({
+          enabled: z
+            .boolean()
+            .default(false)
+            .describe('discover accounts and OUs from AWS Organizations (cached in Redis)'),
+          cacheTtl: durationSchema.default(900).describe('how long the discovered account tree is cached'),
+          pageSize: z
+            .number()
+            .int()
+            .min(1)
+            .max(20)
+            .default(20)
+            .describe('page size of Organizations list calls'),
+        })
+        .strict(),
+    ).describe('account discovery'),
+    accounts: z
+      .array(accountSchema)
+      .default([])
+      .describe(
+        'accounts people may ask for; with Organizations on, names and aliases on top of what it reports',
+      ),
+  })
+  .strict()
+  .describe('how the bot reaches the member accounts and hands out access');
