@@ -21,6 +21,34 @@ function ephemeral(text: string) {
   return { response_type: 'ephemeral' as const, text };
 }
 
+/**
+ * Slack waits 3 s for the ack. Answers that need Slack look-ups (profiles, user groups, which
+ * retry and wait out rate limits) go in the ack when they are ready within this budget, and
+ * otherwise follow through the response_url after a "Working on it…" ack.
+ */
+export const ACK_BUDGET_MS = 2000;
+
+async function answerWithinAck(
+  ack: (reply: ReturnType<typeof ephemeral>) => Promise<void>,
+  respond: RespondFn,
+  pending: Promise<string>,
+): Promise<void> {
+  const answer = pending.catch(
+    () => ':warning: Something went wrong; nothing was changed. Please try again.',
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ACK_BUDGET_MS);
+  });
+  const early = await Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  if (early !== undefined) {
+    await ack(ephemeral(early));
+    return;
+  }
+  await ack(ephemeral('Working on it…'));
+  await respond(ephemeral(await answer));
+}
+
 async function runSlow(
   context: FlowContext,
   parsed: AccessCommand,
@@ -109,16 +137,22 @@ export function register(app: App, context: ListenerContext): void {
         return;
       }
       case 'templates': {
-        const ineligible = await flow.requests.whyIneligible(cmd.user_id);
-        await ack(ephemeral(ineligible ? refusalText([ineligible]) : templatesText(flow.templates.list())));
+        const answer = flow.requests
+          .whyIneligible(cmd.user_id)
+          .then((ineligible) =>
+            ineligible ? refusalText([ineligible]) : templatesText(flow.templates.list()),
+          );
+        await answerWithinAck(ack, respond, answer);
         return;
       }
       case 'list':
         await ack(ephemeral(listText(await flow.requests.listFor(cmd.user_id))));
         return;
       case 'status': {
-        const result = await flow.requests.status(parsed.requestId, cmd.user_id);
-        await ack(ephemeral(result.ok ? statusText(result.request) : refusalText([result.refusal])));
+        const answer = flow.requests
+          .status(parsed.requestId, cmd.user_id)
+          .then((result) => (result.ok ? statusText(result.request) : refusalText([result.refusal])));
+        await answerWithinAck(ack, respond, answer);
         return;
       }
       default:
