@@ -186,7 +186,8 @@ export class RedisAuditLog implements AuditLog {
   private async append(event: AuditEvent): Promise<string> {
     const json = canonicalEvent(event);
     const alg = this.options.chainKey ? KEYED_ALG : '';
-    const deadline = Date.now() + APPEND_DEADLINE_MS;
+    // A deadline, not a time of day: the monotonic clock.
+    const deadline = performance.now() + APPEND_DEADLINE_MS;
     let head = (await this.redis.get(this.keys.head)) ?? '';
     for (let attempt = 0; ; attempt++) {
       const [ok, value] = (await runScript(
@@ -197,7 +198,7 @@ export class RedisAuditLog implements AuditLog {
       )) as [number, string];
       if (ok === 1) return value;
       head = value;
-      if (Date.now() > deadline) {
+      if (performance.now() > deadline) {
         throw new Error('could not append to the audit log: the chain head kept moving');
       }
       if (attempt >= 2) {
