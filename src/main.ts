@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from './config/env.js';
@@ -14,6 +14,7 @@ import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import type { AppConfig } from './config/schema.js';
 import type { AuditEvent } from './domain/audit-event.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
+import type { DeferNotification } from './domain/request-ports.js';
 import { systemClock } from './domain/ports.js';
 import { resolveAccountRef } from './domain/approval-policy.js';
 import { RequestService, type RequestSettings } from './domain/request-service.js';
@@ -29,13 +30,15 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { RedisReplayGuard } from './http/replay-guard.js';
 import { BullRequestScheduler } from './jobs/approval-scheduler.js';
 import { auditBatchScheduler } from './jobs/audit-batches.js';
+import { deferNotifications } from './jobs/deferred-notifications.js';
 import { producerConnectionOptions, Queues } from './jobs/queues.js';
-import { deferSlackCalls } from './jobs/slack-calls.js';
 import type { Closable } from './jobs/runtime.js';
-import { startWorkers } from './jobs/start-workers.js';
+import { startWorkerRole } from './jobs/worker-role.js';
 import type { Logger } from './logger.js';
 import { createSlackApp, type SlackApp } from './slack/slack-app.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { SlackAuditChannel } from './slack/slack-audit-channel.js';
+import { createSlackClient } from './slack/slack-client.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
 import { SlackPeople } from './slack/slack-people.js';
 import { RedisAuditLog } from './store/audit-log.js';
@@ -172,86 +175,89 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (ruleIssues.length) throw new ConfigError(ruleIssues);
   const accountClients = injected.accountClients ?? aws?.accountClients;
 
-  const slackOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
-  // Request-path posts retry briefly; job posts reject rate limits so BullMQ reschedules them.
-  const slackClient = new WebClient(env.slackBotToken, {
-    ...slackOptions,
-    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5000 },
-  });
-  const jobSlackClient = new WebClient(env.slackBotToken, {
-    ...slackOptions,
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-  });
   const settings = requestSettings(config);
   const ruleByName = (name: string) => settings.rules.find((r) => r.name === name);
   const audit = new RedisAuditLog(redis, config.redis.prefix, {
     chainKey: keys.auditChain,
     logger,
-    forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds)),
+    forward: countTransitions(metrics, auditBatchScheduler(queues, config.slack.auditBatchSeconds, clock)),
   });
   const store = new RedisRequestStore(redis, config.redis.prefix, clock, requestStoreOptions(config));
   const signer = hmacRecordSigner(keys.requestRecord);
   metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));
-  const requestService = (client: WebClient, notifierOptions = {}) =>
+  const requestService = (notifier: SlackNotifier, people: SlackPeople) =>
     new RequestService({
       store,
       audit,
       grants,
       accounts,
       templates,
-      people: new SlackPeople(client),
+      people,
       scheduler: new BullRequestScheduler(queues, clock),
-      notifier: new SlackNotifier(client, config.slack.channels, templates, ruleByName, notifierOptions),
+      notifier,
       signer,
       clock,
       newId: newRequestId,
       settings,
       onError: (error, context) => logger.warn({ err: error, context }, 'a side effect failed'),
     });
-  const requests = requestService(slackClient);
-  // Jobs talk to Slack through the client that rejects rate-limited calls; a rate-limited post
-  // becomes a notify job retried after Retry-After, so no worker waits on Slack.
-  const jobRequests = requestService(jobSlackClient, { defer: deferSlackCalls(queues) });
+  const notifier = (client: WebClient, defer?: DeferNotification) =>
+    new SlackNotifier(client, config.slack.channels, templates, ruleByName, defer ? { defer } : {});
 
   const hygieneAudit = async (event: Parameters<typeof hygieneAuditToAuditEvent>[0]) =>
     audit.record(hygieneAuditToAuditEvent(event));
 
+  // The web role: Bolt, and the request path's RequestService on Bolt's own client.
   let slack: SlackApp | undefined;
+  let webRequests: RequestService | undefined;
   if (role === 'web' || role === 'all') {
     slack = createSlackApp(env, logger);
-    registerListeners(slack.app, { config, requests, accounts, templates, logger });
+    const client = slack.app.client;
+    webRequests = requestService(notifier(client), new SlackPeople(client));
+    registerListeners(slack.app, { config, requests: webRequests, accounts, templates, logger });
     registerHygieneListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
     await slack.start();
   }
-  const workers: Closable[] =
-    role === 'worker' || role === 'all'
-      ? await startWorkers({
-          env,
-          loaded,
-          logger,
-          metrics,
-          requests: jobRequests,
-          jobSlackClient,
-          clock,
-          grants,
-          accounts,
-          workerOptions: options.workerOptions,
-          scheduleReconcile: options.scheduleReconcile,
-          accountClients,
-          listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
-          hygieneAudit,
-          auditAnchor: config.audit.anchor && {
-            anchors: new S3AuditAnchors(
-              createAnchorS3Client({ region: env.awsRegion, endpoint: env.awsEndpointUrl }),
-              config.audit.anchor,
-              keys.auditChain,
-            ),
-            chainKey: keys.auditChain,
-            intervalSeconds: config.audit.anchor.interval,
-          },
-        })
-      : [];
+  // The worker role: jobs talk to Slack through the client that rejects rate-limited calls; a
+  // rate-limited post becomes a notify job retried after Retry-After, so no worker waits on Slack.
+  let jobRequests: RequestService | undefined;
+  let workers: Closable[] = [];
+  if (role === 'worker' || role === 'all') {
+    const jobClient = createSlackClient(env, 'jobs');
+    const jobNotifier = notifier(jobClient, deferNotifications(queues));
+    jobRequests = requestService(jobNotifier, new SlackPeople(jobClient));
+    workers = await startWorkerRole({
+      env,
+      loaded,
+      logger,
+      metrics,
+      clock,
+      requests: jobRequests,
+      notify: {
+        notifications: jobNotifier,
+        auditChannel: new SlackAuditChannel(jobClient, config.slack.channels.audit),
+      },
+      grants,
+      accounts,
+      workerOptions: options.workerOptions,
+      scheduleReconcile: options.scheduleReconcile,
+      accountClients,
+      hygieneSlack: jobClient,
+      listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
+      hygieneAudit,
+      auditAnchor: config.audit.anchor && {
+        anchors: new S3AuditAnchors(
+          createAnchorS3Client({ region: env.awsRegion, endpoint: env.awsEndpointUrl }),
+          config.audit.anchor,
+          keys.auditChain,
+        ),
+        chainKey: keys.auditChain,
+        intervalSeconds: config.audit.anchor.interval,
+      },
+    });
+  }
+  // The RequestService of the role: the request path's when this process serves Slack.
+  const requests = webRequests ?? jobRequests!;
 
   const server = createHttpServer({
     logger,

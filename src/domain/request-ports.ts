@@ -171,3 +171,20 @@ export interface ExtensionAllowance {
   /** Why no extension is possible, in the requester's words. */
   reason?: string;
 }
+
+/**
+ * A notifier post or update that was rate-limited, kept to be made again later. Never a
+ * delivery: those may hold credentials, which must not be written to Redis.
+ */
+export interface DeferredNotification {
+  method: 'chat.postMessage' | 'chat.update';
+  args: Record<string, unknown>;
+}
+
+/** Keeps a rate-limited notification and has it sent again after `retryAfterSeconds`. */
+export type DeferNotification = (call: DeferredNotification, retryAfterSeconds: number) => Promise<void>;
+
+/** Sends a deferred notification now; throws RetryLaterError when it is rate-limited again. */
+export interface DeferredNotificationSender {
+  resend(call: DeferredNotification): Promise<void>;
+}

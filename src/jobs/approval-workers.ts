@@ -4,22 +4,22 @@
  * a decision (or twice) does nothing.
  */
 import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { RequestService } from '../domain/request-service.js';
-import type { Logger } from '../logger.js';
-import { createRedis } from '../store/redis-connection.js';
-import { ApprovalJob, type RequestJobData } from './approval-scheduler.js';
 import type { Metrics } from '../http/metrics.js';
-import { QueueName, watchFailures, workerOptions } from './queues.js';
+import type { Logger } from '../logger.js';
+import { ApprovalJob, type RequestJobData } from './approval-scheduler.js';
+import { watchFailures } from './metrics.js';
+import { QueueName, workerOptions } from './queues.js';
 import type { Closable } from './runtime.js';
 
 export function startApprovalWorker(options: {
-  redisUrl: string;
+  connection: Redis;
   redisPrefix: string;
   requests: RequestService;
   logger: Logger;
   metrics?: Metrics;
 }): Closable {
-  const connection = createRedis(options.redisUrl, 'worker');
   const worker = new Worker<RequestJobData>(
     QueueName.approvals,
     async (job) => {
@@ -36,13 +36,8 @@ export function startApprovalWorker(options: {
           return { acted: false };
       }
     },
-    workerOptions(connection, options.redisPrefix),
+    workerOptions(options.connection, options.redisPrefix),
   );
   watchFailures(worker, QueueName.approvals, options.metrics, options.logger);
-  return {
-    close: async () => {
-      await worker.close();
-      await connection.quit().catch(() => connection.disconnect());
-    },
-  };
+  return { close: () => worker.close() };
 }

@@ -10,10 +10,12 @@
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { S3AuditAnchors } from '../aws/audit-anchor.js';
+import { systemClock, type Clock } from '../domain/ports.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { RedisAuditLog, type AuditAnchor } from '../store/audit-log.js';
-import { QueueName, queueOptions, watchFailures, workerOptions } from './queues.js';
+import { watchFailures } from './metrics.js';
+import { QueueName, queueOptions, workerOptions } from './queues.js';
 import type { Closable } from './runtime.js';
 
 export const AUDIT_ANCHOR_JOB = 'audit-anchor';
@@ -24,7 +26,8 @@ export interface AuditAnchorDeps {
   redisPrefix: string;
   chainKey: Buffer;
   anchors: S3AuditAnchors;
-  now?: () => number;
+  /** Stamps the anchor's `at`; the worker role passes the service's clock. */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -66,7 +69,7 @@ export async function anchorAuditHead(deps: AuditAnchorDeps): Promise<AnchorRun>
     headHash: snapshot.head,
     lastEntryId: snapshot.newest.id,
     entries: snapshot.entries,
-    at: new Date((deps.now ?? Date.now)()).toISOString(),
+    at: new Date((deps.clock ?? systemClock).now()).toISOString(),
   };
   const key = await deps.anchors.write(anchor);
   deps.logger?.info({ anchor, key }, 'audit chain anchored');

@@ -7,13 +7,13 @@
  */
 import { DelayedError, UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AccessRequest } from '../domain/access-request.js';
 import type { Clock } from '../domain/ports.js';
 import { SYSTEM_ACTOR, type ActionResult, type RequestService } from '../domain/request-service.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { GrantJob, type RequestJobData } from './approval-scheduler.js';
-import { QueueName, watchFailures, workerOptions } from './queues.js';
+import { recordRevocation, watchFailures } from './metrics.js';
+import { QueueName, workerOptions } from './queues.js';
 import type { Closable } from './runtime.js';
 
 export interface GrantJobDeps {
@@ -22,21 +22,6 @@ export interface GrantJobDeps {
   clock: Clock;
   logger: Logger;
   metrics?: Metrics;
-}
-
-/** Counts a revocation that happened (not an idempotent repeat) and how late it was. */
-export function recordRevocation(
-  metrics: Metrics | undefined,
-  result: ActionResult,
-  before: AccessRequest,
-  now: number,
-): number | undefined {
-  if (!result.ok || result.changed === false) return undefined;
-  metrics?.revocations.inc({ result: 'ok' });
-  if (before.expiresAt === undefined || before.expiresAt > now) return undefined;
-  const lateness = (now - before.expiresAt) / 1000;
-  metrics?.revokeLateness.observe(lateness);
-  return lateness;
 }
 
 export async function revokeAtEnd(

@@ -11,10 +11,8 @@
  * - The prefix is `<redis.prefix>:bull`; with a hash tag such as `{aab}` every queue key lands in
  *   one Redis Cluster slot, as BullMQ requires.
  */
-import { Queue, type DefaultJobOptions, type QueueOptions, type Worker, type WorkerOptions } from 'bullmq';
+import { Queue, type DefaultJobOptions, type QueueOptions, type WorkerOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
-import type { Metrics } from '../http/metrics.js';
-import type { Logger } from '../logger.js';
 
 export const QueueName = {
   /** revoke-<id> at the grant's end, warn-<id> before it. */
@@ -71,25 +69,8 @@ export function workerOptions(
   return { connection, prefix: queuePrefix(redisPrefix), concurrency: 4, ...extra };
 }
 
-/**
- * Counts every failed attempt per queue (`aws_access_job_failures_total`) and logs it; BullMQ
- * retries with the queue's backoff until the job's attempts are used up.
- */
-export function watchFailures(
-  worker: Worker,
-  queue: QueueName,
-  metrics: Metrics | undefined,
-  logger: Logger,
-): void {
-  worker.on('failed', (job, error) => {
-    metrics?.jobFailures.inc({ queue });
-    logger.warn(
-      { err: error, queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade },
-      `${queue} job failed`,
-    );
-  });
-  worker.on('error', (error) => logger.warn({ err: error, queue }, `${queue} worker error`));
-}
+// hygiene-workers.ts still imports watchFailures from here; it moves with r11/hygiene.
+export { watchFailures } from './metrics.js';
 
 /** Producer-side queues, created once per process and shared. */
 export class Queues {

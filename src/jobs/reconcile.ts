@@ -21,8 +21,8 @@ import type { AccountDirectory, Clock, GrantEngine, ManagedRole } from '../domai
 import { SYSTEM_ACTOR, type RequestService } from '../domain/request-service.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
-import { recordRevocation } from './grant-workers.js';
-import { QueueName, queueOptions, watchFailures, workerOptions } from './queues.js';
+import { recordRevocation, watchFailures } from './metrics.js';
+import { QueueName, queueOptions, workerOptions } from './queues.js';
 import type { Closable } from './runtime.js';
 
 export const RECONCILE_SCHEDULER = 'reconcile';

@@ -5,6 +5,7 @@ import { MissingSettingError } from '../errors.js';
 import { SLACK_BODY_LIMIT_BYTES } from '../http/slack-gate.js';
 import type { Logger } from '../logger.js';
 import { boltLogger } from './bolt-logger.js';
+import { slackClientOptions } from './slack-client.js';
 
 export interface SlackApp {
   app: BoltApp;
@@ -17,7 +18,8 @@ export interface SlackApp {
 
 export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
   if (!env.slackBotToken) throw new MissingSettingError('SLACK_BOT_TOKEN', 'the web role talks to Slack');
-  const clientOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
+  // app.client is the request-path client of the process: the notifier on the web role uses it.
+  const clientOptions = slackClientOptions(env, 'requests');
   const log = boltLogger(logger);
   if (env.slackAppToken) {
     const app = new App({

@@ -3,13 +3,20 @@
  * requester DMs, deliveries (DM only), reminders, escalations and security alerts.
  */
 import type { KnownBlock } from '@slack/types';
-import { ErrorCode as SlackErrorCode, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { AccessRequest, PendingExtension } from '../domain/access-request.js';
 import type { ApprovalRule } from '../domain/approval-policy.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Delivery, TemplateCatalog } from '../domain/ports.js';
-import type { ExtensionAllowance, RequestNotifier } from '../domain/request-ports.js';
+import type {
+  DeferNotification,
+  DeferredNotification,
+  DeferredNotificationSender,
+  ExtensionAllowance,
+  RequestNotifier,
+} from '../domain/request-ports.js';
 import { escapeMrkdwn, escapeMrkdwnKeepingMentions, mention, mrkdwn, plainText } from './mrkdwn.js';
+import { isRateLimited, retryLaterWhenRateLimited } from './slack-client.js';
 import { deliveryBlocks, deliveryText } from './views/delivery-message.js';
 import {
   expiryWarningBlocks,
@@ -26,27 +33,16 @@ export interface NotifierChannels {
 
 const NO_UNFURL = { unfurl_links: false, unfurl_media: false } as const;
 
-/** A Slack call handed to a queue instead of being made now (see `defer`). */
-export type DeferredSlackCall = {
-  method: 'chat.postMessage' | 'chat.update';
-  args: Record<string, unknown>;
-};
-
 export interface SlackNotifierOptions {
   /**
    * Jobs pass a client with `rejectRateLimitedCalls` and this hook: a rate-limited post is
    * queued (BullMQ retries it after Retry-After) instead of blocking the worker. Never used for
    * deliveries, which may hold credentials and must not reach Redis.
    */
-  defer?: (call: DeferredSlackCall, retryAfterSeconds: number) => Promise<void>;
+  defer?: DeferNotification;
 }
 
-function retryAfterOf(error: unknown): number | undefined {
-  const e = error as { code?: string; retryAfter?: number };
-  return e?.code === SlackErrorCode.RateLimitedError ? (e.retryAfter ?? 1) : undefined;
-}
-
-export class SlackNotifier implements RequestNotifier {
+export class SlackNotifier implements RequestNotifier, DeferredNotificationSender {
   constructor(
     private readonly client: WebClient,
     private readonly channels: NotifierChannels,
@@ -56,15 +52,24 @@ export class SlackNotifier implements RequestNotifier {
   ) {}
 
   /** Runs a deferrable call; a rate-limited one goes to `defer` when there is one. */
-  private async deferrable<T>(call: DeferredSlackCall, run: () => Promise<T>): Promise<T | undefined> {
+  private async deferrable<T>(call: DeferredNotification, run: () => Promise<T>): Promise<T | undefined> {
     try {
       return await run();
     } catch (error) {
-      const retryAfter = retryAfterOf(error);
-      if (retryAfter === undefined || !this.options.defer) throw error;
-      await this.options.defer(call, retryAfter);
+      if (!isRateLimited(error) || !this.options.defer) throw error;
+      await this.options.defer(call, error.retryAfter ?? 1);
       return undefined;
     }
+  }
+
+  /**
+   * Makes a deferred post or update now (the notify queue calls this). Only those two methods:
+   * the call comes back from Redis, so nothing else it might name is ever made.
+   */
+  async resend(call: DeferredNotification): Promise<void> {
+    const { method, args } = call;
+    if (method !== 'chat.postMessage' && method !== 'chat.update') return;
+    await retryLaterWhenRateLimited(() => this.client.apiCall(method, args));
   }
 
   private blocks(request: AccessRequest, note?: string, review = false): KnownBlock[] {

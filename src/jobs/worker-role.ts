@@ -1,0 +1,151 @@
+/**
+ * Everything the worker role runs: the BullMQ workers and Job Schedulers, each group on a Redis
+ * connection this module opens and quits (see runtime.ts). Jobs reach people only through the
+ * ports they are given; what is not given is not started.
+ */
+import type { WorkerOptions } from 'bullmq';
+import type { AccountClients } from '../aws/account-clients.js';
+import type { S3AuditAnchors } from '../aws/audit-anchor.js';
+import type { EnvOptions } from '../config/env.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import type { AuditChannel } from '../domain/audit-channel.js';
+import type { AccountDirectory, Clock, GrantEngine } from '../domain/ports.js';
+import type { DeferredNotificationSender } from '../domain/request-ports.js';
+import type { RequestService } from '../domain/request-service.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import type { HygieneAuditEvent } from '../store/hygiene-store.js';
+import { startApprovalWorker } from './approval-workers.js';
+import { startAuditAnchorWorker } from './audit-anchor.js';
+import { startGrantWorker } from './grant-workers.js';
+import { startHygieneWorkers, type HygieneWorkerDeps } from './hygiene-workers.js';
+import { startNotifyWorker } from './notify-worker.js';
+import { QueueName } from './queues.js';
+import { startReconcileWorker } from './reconcile.js';
+import { closeAll, onWorkerConnection, type Closable } from './runtime.js';
+
+export interface WorkerRoleContext {
+  env: EnvOptions;
+  loaded: LoadedConfig;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  /** The request lifecycle the jobs act through (its notifier on the jobs' Slack client). */
+  requests?: RequestService;
+  /** The notify queue: deferred notifier posts are sent again, audit batches posted. */
+  notify?: { notifications: DeferredNotificationSender; auditChannel: AuditChannel };
+  /** The grant engine and the accounts: without them reconcile is not started. */
+  grants?: GrantEngine;
+  accounts?: AccountDirectory;
+  /** Broker sessions and Slack for hygiene: without both the hygiene jobs are not started. */
+  accountClients?: AccountClients;
+  hygieneSlack?: HygieneWorkerDeps['slack'];
+  listAccountIds?: () => Promise<string[]>;
+  hygieneAudit?: (event: HygieneAuditEvent) => Promise<void>;
+  /** Worker tuning for the grants and reconcile queues (lock duration, stalled interval). */
+  workerOptions?: Partial<WorkerOptions>;
+  /** Default true: upsert the reconcile Job Scheduler. */
+  scheduleReconcile?: boolean;
+  /** With `audit.anchor` configured: the S3 anchors and the chain key for the anchor job. */
+  auditAnchor?: { anchors: S3AuditAnchors; chainKey: Buffer; intervalSeconds: number };
+}
+
+/** Starts the BullMQ workers and schedulers of the worker role. */
+export async function startWorkerRole(context: WorkerRoleContext): Promise<Closable[]> {
+  const { env, loaded, logger, metrics, clock } = context;
+  const prefix = loaded.config.redis.prefix;
+  const workers: Closable[] = [];
+  const requests = context.requests;
+  if (requests) {
+    workers.push(
+      await onWorkerConnection(env.redisUrl, (connection) =>
+        startApprovalWorker({ connection, redisPrefix: prefix, requests, logger, metrics }),
+      ),
+    );
+    workers.push(
+      await onWorkerConnection(env.redisUrl, async (connection) => {
+        const grantWorker = startGrantWorker({
+          connection,
+          redisPrefix: prefix,
+          deps: { requests, clock, logger: logger.child({ queue: QueueName.grants }), metrics },
+          workerOptions: context.workerOptions,
+        });
+        const reconcile =
+          context.grants && context.accounts
+            ? await startReconcileWorker({
+                connection,
+                config: loaded.config,
+                schedule: context.scheduleReconcile,
+                workerOptions: context.workerOptions,
+                deps: {
+                  requests,
+                  grants: context.grants,
+                  accounts: context.accounts,
+                  redis: connection,
+                  redisPrefix: prefix,
+                  clock,
+                  stuckAfterSeconds: loaded.config.durations.provisioningTimeout,
+                  logger: logger.child({ queue: QueueName.reconcile }),
+                  metrics,
+                },
+              })
+            : undefined;
+        return closeAll([grantWorker, reconcile]);
+      }),
+    );
+  }
+  const notify = context.notify;
+  if (notify) {
+    workers.push(
+      await onWorkerConnection(env.redisUrl, (connection) =>
+        startNotifyWorker({
+          connection,
+          deps: { ...notify, redisPrefix: prefix, clock },
+          logger,
+          metrics,
+        }),
+      ),
+    );
+  }
+  const { accountClients, hygieneSlack } = context;
+  if (accountClients && hygieneSlack) {
+    workers.push(
+      await onWorkerConnection(env.redisUrl, (connection) =>
+        startHygieneWorkers({
+          env,
+          config: loaded.config,
+          logger,
+          connection,
+          accounts: accountClients,
+          audit: context.hygieneAudit,
+          listAccountIds: context.listAccountIds,
+          clock,
+          slack: hygieneSlack,
+          metrics,
+        }),
+      ),
+    );
+  }
+  const anchor = context.auditAnchor;
+  if (anchor) {
+    workers.push(
+      await onWorkerConnection(env.redisUrl, (connection) =>
+        startAuditAnchorWorker({
+          connection,
+          intervalSeconds: anchor.intervalSeconds,
+          logger,
+          metrics,
+          deps: {
+            redis: connection,
+            redisPrefix: prefix,
+            chainKey: anchor.chainKey,
+            anchors: anchor.anchors,
+            clock,
+            logger: logger.child({ queue: QueueName.auditAnchor }),
+          },
+        }),
+      ),
+    );
+  }
+  return workers;
+}
