@@ -23,7 +23,7 @@ import type { AccountClients } from './aws/account-clients.js';
 import { createAwsServices } from './aws/create-aws-services.js';
 import { createAnchorS3Client, S3AuditAnchors } from './aws/audit-anchor.js';
 import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
-import { register as registerHygieneListeners } from './slack/hygiene/index.js';
+import { register as registerHygieneListeners, slackHygieneAdapters } from './slack/hygiene/index.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { RedisReplayGuard } from './http/replay-guard.js';
@@ -241,6 +241,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           accountClients,
           listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
           hygieneAudit,
+          hygieneSlack: slackHygieneAdapters(jobSlackClient, config, { logger }),
           auditAnchor: config.audit.anchor && {
             anchors: new S3AuditAnchors(
               createAnchorS3Client({ region: env.awsRegion, endpoint: env.awsEndpointUrl }),

@@ -4,12 +4,10 @@
  * that one user (a call per action, never per user swept). Never deletes anything.
  */
 import { ListAccessKeysCommand, UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { DeactivationResult, KeyActions } from '../domain/hygiene/ports.js';
+import type { AccountClients } from './account-clients.js';
 
-export type DeactivationResult =
-  | { outcome: 'deactivated'; accessKeyIdSuffix: string }
-  | { outcome: 'already-inactive'; accessKeyIdSuffix: string }
-  /** The key was deleted or rotated since the report: nothing to do. */
-  | { outcome: 'not-found' };
+export type { DeactivationResult };
 
 /** Only the last four characters of a key id ever reach a log or a message. */
 export function keyIdSuffix(accessKeyId: string): string {
@@ -42,4 +40,12 @@ export async function deactivateAccessKey(
     new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: match.AccessKeyId, Status: 'Inactive' }),
   );
   return { outcome: 'deactivated', accessKeyIdSuffix: suffix };
+}
+
+/** {@link KeyActions} on the broker session of each account. */
+export function awsKeyActions(accounts: AccountClients): KeyActions {
+  return {
+    deactivate: async (accountId, userName, key) =>
+      deactivateAccessKey(await accounts.iam(accountId), userName, key),
+  };
 }

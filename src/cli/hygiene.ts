@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import { hygieneContext } from '../jobs/hygiene-workers.js';
 import { sweepAccount } from '../jobs/hygiene-sweep.js';
 import { createLogger } from '../logger.js';
+import { createJobSlackClient, slackHygieneAdapters } from '../slack/hygiene/adapters.js';
 import { createRedis } from '../store/redis-connection.js';
 import type { CliIo } from './io.js';
 
@@ -83,22 +84,24 @@ export function createHygieneCommand(overrides: HygieneCommandOverrides = {}) {
       overrides.accounts ?? createBrokerSessions({ env: io.env, config, clock: overrides.clock });
     const connection = createRedis(io.env.redisUrl);
     try {
+      // Logs go to stderr so the printed findings stay clean on stdout.
+      const logger = createLogger({
+        level: io.env.logLevel === 'info' ? 'warn' : io.env.logLevel,
+        destination: pino.destination(2),
+      });
+      // A dry run only looks up e-mails in Slack (when a token is set) and never posts. Like the
+      // jobs, a rate-limited post fails rather than waits.
+      const slack =
+        dryRun && !io.env.slackBotToken
+          ? new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/', retryConfig: { retries: 0 } })
+          : createJobSlackClient(io.env);
       const ctx = hygieneContext({
-        env: io.env,
+        ...slackHygieneAdapters(slack, config, { logger }),
         config,
-        // Logs go to stderr so the printed findings stay clean on stdout.
-        logger: createLogger({
-          level: io.env.logLevel === 'info' ? 'warn' : io.env.logLevel,
-          destination: pino.destination(2),
-        }),
+        logger,
         connection,
         accounts,
         clock: overrides.clock,
-        // A dry run only looks up e-mails in Slack (when a token is set) and never posts.
-        slack:
-          dryRun && !io.env.slackBotToken
-            ? new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/', retryConfig: { retries: 0 } })
-            : undefined,
       });
       const result = await sweepAccount(ctx, values.account, { dryRun });
       io.out(

@@ -12,7 +12,7 @@ import { startAuditBatchWorker } from './audit-batches.js';
 import type { S3AuditAnchors } from '../aws/audit-anchor.js';
 import type { AccountClients } from '../aws/account-clients.js';
 import { systemClock, type AccountDirectory, type Clock, type GrantEngine } from '../domain/ports.js';
-import type { HygieneAuditEvent } from '../store/hygiene-store.js';
+import type { HygieneAuditEvent, HygieneDeps } from '../domain/hygiene/ports.js';
 import { createRedis } from '../store/redis-connection.js';
 import { startGrantWorker } from './grant-workers.js';
 import { startHygieneWorkers } from './hygiene-workers.js';
@@ -36,6 +36,8 @@ export interface WorkerContext {
   accountClients?: AccountClients;
   listAccountIds?: () => Promise<string[]>;
   hygieneAudit?: (event: HygieneAuditEvent) => Promise<void>;
+  /** The hygiene jobs' Slack side (`slackHygieneAdapters` on the job Slack client). */
+  hygieneSlack?: Pick<HygieneDeps, 'notifier' | 'people'>;
   /** Worker tuning for the grants and reconcile queues (lock duration, stalled interval). */
   workerOptions?: Partial<WorkerOptions>;
   /** Default true: upsert the reconcile Job Scheduler. */
@@ -108,10 +110,10 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
       }),
     );
   }
-  if (context.accountClients && context.jobSlackClient) {
+  if (context.accountClients && context.hygieneSlack) {
     const connection = createRedis(env.redisUrl, 'worker');
     const hygiene = await startHygieneWorkers({
-      env,
+      ...context.hygieneSlack,
       config: loaded.config,
       logger,
       connection,
@@ -119,7 +121,6 @@ export async function startWorkers(context: WorkerContext): Promise<Closable[]> 
       audit: context.hygieneAudit,
       listAccountIds: context.listAccountIds,
       clock: context.clock,
-      slack: context.jobSlackClient,
       metrics,
     });
     workers.push({

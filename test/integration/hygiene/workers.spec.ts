@@ -24,6 +24,7 @@ import {
   userTruth,
   wireOwners,
   startHygieneServices,
+  slackAdapters,
 } from './support.js';
 
 describe('hygiene workers and schedulers', () => {
@@ -49,7 +50,7 @@ describe('hygiene workers and schedulers', () => {
 
   it('upserts the sweep, reminder and digest Job Schedulers with the configured cron and time zone', async () => {
     workers = await startHygieneWorkers({
-      env: testEnv(fake),
+      ...slackAdapters(fake, loaded.config),
       config: loaded.config,
       logger: createLogger({ level: 'silent' }),
       connection,
@@ -67,7 +68,7 @@ describe('hygiene workers and schedulers', () => {
     // Restarting does not add duplicates.
     await workers.close();
     workers = await startHygieneWorkers({
-      env: testEnv(fake),
+      ...slackAdapters(fake, loaded.config),
       config: loaded.config,
       logger: createLogger({ level: 'silent' }),
       connection,
@@ -86,7 +87,7 @@ describe('hygiene workers and schedulers', () => {
     await createUsers(await accounts.iam(ACCOUNT_A), users);
     wireOwners(users, ACCOUNT_A, loaded, fake);
     workers = await startHygieneWorkers({
-      env: testEnv(fake),
+      ...slackAdapters(fake, loaded.config),
       config: loaded.config,
       logger: createLogger({ level: 'silent' }),
       connection,
