@@ -5,6 +5,7 @@
  * 50 and then 200 `/aws-access/` roles. moto answers locally in a millisecond or two per call
  * and enforces nothing: these numbers are the bot's own cost plus moto, not AWS's latency.
  */
+import { systemClock } from '../src/clock.js';
 import { randomBytes } from 'node:crypto';
 import { CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { Redis } from 'ioredis';
@@ -70,6 +71,7 @@ export async function awsBench(): Promise<BenchResult> {
     const sleeps: number[] = [];
     const env = { ...readEnvOptions({}), awsRegion: 'us-east-1', awsEndpointUrl: infra.awsEndpointUrl };
     const services = await createAwsServices({
+      clock: systemClock,
       env,
       loaded,
       redis,

@@ -13,6 +13,7 @@ import { createIamUsers, DAY_MS, userTruth, wireOwners } from '../test/support/i
 import { hygieneContext } from '../src/jobs/hygiene-workers.js';
 import { sweepAccount } from '../src/jobs/hygiene-sweep.js';
 import { createLogger } from '../src/logger.js';
+import { slackHygieneAdapters } from '../src/slack/hygiene/adapters.js';
 import { startFakeSlack } from '../test/support/fake-slack.js';
 import { benchConfig } from './support/config.js';
 import { startInfra } from './support/infra.js';
@@ -65,24 +66,19 @@ export async function hygieneBench(): Promise<BenchResult> {
       );
     }
     const createdBy = Date.now();
+    const logger = createLogger({ level: 'silent' });
+    const slack = new WebClient('xoxb-bench', {
+      slackApiUrl: fake.apiUrl,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+    });
     const ctx = hygieneContext({
-      env: {
-        redisUrl: infra.redisUrl,
-        awsRegion: 'us-east-1',
-        configPath: loaded.file,
-        port: 0,
-        logLevel: 'silent',
-      },
+      ...slackHygieneAdapters(slack, loaded.config, { logger }),
       config: loaded.config,
-      logger: createLogger({ level: 'silent' }),
+      logger,
       connection: redis,
       accounts,
       clock: { now: () => createdBy + 100 * DAY_MS },
-      slack: new WebClient('xoxb-bench', {
-        slackApiUrl: fake.apiUrl,
-        rejectRateLimitedCalls: true,
-        retryConfig: { retries: 0 },
-      }),
       // moto generates the report at once; the poll's back-off is the test suite's.
       reportOptions: { baseDelayMs: 5, maxDelayMs: 20 },
     });

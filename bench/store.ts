@@ -4,7 +4,7 @@
  * and from four (as four replicas would), and `audit verify` over 10,000 entries — in-process
  * and through the real CLI (`tsx src/cli.ts audit verify`).
  */
-import { systemClock } from '../src/domain/ports.js';
+import { systemClock } from '../src/clock.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

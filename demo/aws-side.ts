@@ -2,6 +2,7 @@
  * The demo's look at the AWS side, through moto: the IAM users the hygiene sweep will find, and
  * what a grant looks like in IAM (role, path, boundary, tags, policies) before and after revocation.
  */
+import { systemClock } from '../src/clock.js';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
@@ -17,7 +18,7 @@ import type { AppConfig } from '../src/config/schema.js';
 
 /** The production broker session cache; moto lets any credentials assume the broker anywhere. */
 export function brokerClients(env: EnvOptions, config: AppConfig): AccountClients {
-  return createBrokerSessions({ env, config });
+  return createBrokerSessions({ clock: systemClock, env, config });
 }
 
 export interface DemoIamUser {

@@ -21,6 +21,7 @@ import { hygieneContext } from '../src/jobs/hygiene-workers.js';
 import { jobId, QueueName } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
 import { startService, type RunningService } from '../src/main.js';
+import { slackHygieneAdapters } from '../src/slack/hygiene/adapters.js';
 import { createRedis } from '../src/store/redis-connection.js';
 import type { FakeSlack, RecordedCall } from '../test/support/fake-slack.js';
 import {
@@ -400,14 +401,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `the sweep runs as the daily 06:00 job would, but with a clock ${HYGIENE_DAYS_AHEAD} days ahead, so the keys made a minute ago are ${HYGIENE_DAYS_AHEAD} days old`,
     );
     redis = createRedis(infra.redisUrl, 'worker');
+    const hygieneSlack = new WebClient(env.slackBotToken, {
+      slackApiUrl: fake.apiUrl,
+      retryConfig: { retries: 0 },
+    });
     const hygiene = hygieneContext({
-      env,
+      ...slackHygieneAdapters(hygieneSlack, config, { logger }),
       config,
       logger,
       connection: redis,
       accounts,
       clock: { now: () => Date.now() + HYGIENE_DAYS_AHEAD * DAY_MS },
-      slack: new WebClient(env.slackBotToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } }),
       reportOptions: { baseDelayMs: 20, maxDelayMs: 200 },
     });
     const sweep = await sweepAccount(hygiene, PRODUCTION, { mode: 'report' });

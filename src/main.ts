@@ -15,7 +15,7 @@ import type { AppConfig } from './config/schema.js';
 import type { AuditEvent } from './domain/audit-event.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
 import type { DeferNotification } from './domain/request-ports.js';
-import { systemClock } from './domain/ports.js';
+import { systemClock } from './clock.js';
 import { resolveAccountRef } from './domain/approval-policy.js';
 import { RequestService, type RequestSettings } from './domain/request-service.js';
 import { staticAccountDirectory } from './domain/static-catalogs.js';
@@ -24,7 +24,7 @@ import type { AccountClients } from './aws/account-clients.js';
 import { createAwsServices } from './aws/create-aws-services.js';
 import { createAnchorS3Client, S3AuditAnchors } from './aws/audit-anchor.js';
 import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
-import { register as registerHygieneListeners } from './slack/hygiene/index.js';
+import { register as registerHygieneListeners, slackHygieneAdapters } from './slack/hygiene/index.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { RedisReplayGuard } from './http/replay-guard.js';
@@ -242,7 +242,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       workerOptions: options.workerOptions,
       scheduleReconcile: options.scheduleReconcile,
       accountClients,
-      hygieneSlack: jobClient,
+      hygieneSlack: slackHygieneAdapters(jobClient, config, { logger }),
       listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
       hygieneAudit,
       auditAnchor: config.audit.anchor && {
@@ -261,6 +261,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const server = createHttpServer({
     logger,
+    clock,
     metrics,
     slackListener: slack?.requestListener,
     slackSigningSecret: env.slackSigningSecret,

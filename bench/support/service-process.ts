@@ -4,6 +4,7 @@
  * HTTP receiver on loopback, real Redis, and either the recording grant engine from test/support
  * or the real AWS engine on moto. Driven over IPC by service-client.ts.
  */
+import { systemClock } from '../../src/clock.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAwsServices } from '../../src/aws/create-aws-services.js';
 import type { EnvOptions } from '../../src/config/env.js';
@@ -117,7 +118,14 @@ async function start(options: ServiceProcessOptions): Promise<number> {
   if (options.engine === 'moto') {
     const redis = createRedis(env.redisUrl);
     // Real engine, real SDK over HTTP to moto; IAM-consistency waits do not really sleep.
-    const aws = await createAwsServices({ env, loaded, redis, logger, sleep: async () => undefined });
+    const aws = await createAwsServices({
+      clock: systemClock,
+      env,
+      loaded,
+      redis,
+      logger,
+      sleep: async () => undefined,
+    });
     adapters = {
       grants: timed(aws.grants, calls),
       templates: aws.templates,

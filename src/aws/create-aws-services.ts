@@ -7,7 +7,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from '../config/env.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { systemClock, type Clock } from '../domain/ports.js';
+import type { Clock } from '../domain/ports.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { BoundaryTemplateCatalog } from '../templates/load-templates.js';
@@ -25,7 +25,7 @@ export interface AwsServicesOptions {
   redis: Redis;
   logger: Logger;
   metrics?: Metrics;
-  clock?: Clock;
+  clock: Clock;
   /** Already loaded templates (the CLI's validate loads them itself). */
   templates?: BoundaryTemplateCatalog;
   /** Tests: do not really wait for IAM consistency. */
@@ -52,7 +52,7 @@ function awsSettings(env: EnvOptions, maxAttempts = 5): AwsSettings {
 export function createBrokerSessions(options: {
   env: EnvOptions;
   config: LoadedConfig['config'];
-  clock?: Clock;
+  clock: Clock;
   metrics?: Metrics;
   maxAttempts?: number;
   /** Another role of the StackSet (the boundary writer); default the broker. */
@@ -67,7 +67,7 @@ export function createBrokerSessions(options: {
     externalId: config.aws.brokerExternalId,
     sessionSeconds: config.aws.brokerSessionDuration,
     baseSts: countCalls(new STSClient(clientConfig(settings)), metrics),
-    clock: options.clock ?? systemClock,
+    clock: options.clock,
     metrics,
   });
 }
@@ -76,7 +76,7 @@ export function createBrokerSessions(options: {
 export async function createAwsServices(options: AwsServicesOptions): Promise<AwsServices> {
   const { env, loaded, redis, logger, metrics } = options;
   const config = loaded.config;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock;
   const settings = awsSettings(env, options.maxAttempts);
   const partition = partitionOf(env.awsRegion);
   const templates = options.templates ?? (await loadTemplates(templatesDirectory(loaded)));

@@ -16,7 +16,7 @@ import type {
   CredentialReportRow,
   ParsedCredentialReport,
 } from '../domain/hygiene/types.js';
-import { systemClock, type Clock } from '../domain/ports.js';
+import type { Clock } from '../domain/ports.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -44,7 +44,7 @@ export class CredentialReportMalformedError extends AppError {
 
 export interface CredentialReportOptions {
   logger: Logger;
-  clock?: Clock;
+  clock: Clock;
   /** Generate/Get rounds before giving up (default 10). */
   maxAttempts?: number;
   baseDelayMs?: number;
@@ -147,7 +147,7 @@ export async function fetchCredentialReport(
   options: CredentialReportOptions,
 ): Promise<ParsedCredentialReport> {
   const { logger } = options;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock;
   const maxAttempts = options.maxAttempts ?? 10;
   const base = options.baseDelayMs ?? 1000;
   const cap = options.maxDelayMs ?? 30_000;

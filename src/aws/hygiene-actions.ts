@@ -5,12 +5,10 @@
  */
 import { ListAccessKeysCommand, UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { allIamPages } from './aws-clients.js';
+import type { DeactivationResult, KeyActions } from '../domain/hygiene/ports.js';
+import type { AccountClients } from './account-clients.js';
 
-export type DeactivationResult =
-  | { outcome: 'deactivated'; accessKeyIdSuffix: string }
-  | { outcome: 'already-inactive'; accessKeyIdSuffix: string }
-  /** The key was deleted or rotated since the report: nothing to do. */
-  | { outcome: 'not-found' };
+export type { DeactivationResult };
 
 /** Only the last four characters of a key id ever reach a log or a message. */
 export function keyIdSuffix(accessKeyId: string): string {
@@ -44,4 +42,12 @@ export async function deactivateAccessKey(
     new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: match.AccessKeyId, Status: 'Inactive' }),
   );
   return { outcome: 'deactivated', accessKeyIdSuffix: suffix };
+}
+
+/** {@link KeyActions} on the broker session of each account. */
+export function awsKeyActions(accounts: AccountClients): KeyActions {
+  return {
+    deactivate: async (accountId, userName, key) =>
+      deactivateAccessKey(await accounts.iam(accountId), userName, key),
+  };
 }

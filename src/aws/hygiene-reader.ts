@@ -13,7 +13,9 @@ import {
   GetAccountSummaryCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
+import type { CredentialReader } from '../domain/hygiene/ports.js';
 import type { AccountCredentialState, AccountPasswordPolicy, RootSummary } from '../domain/hygiene/types.js';
+import type { AccountClients } from './account-clients.js';
 import { allIamPages } from './aws-clients.js';
 import { isAwsError } from './aws-errors.js';
 import { fetchCredentialReport, type CredentialReportOptions } from './credential-report.js';
@@ -84,4 +86,14 @@ export async function readAccountCredentialState(
     readUserTags(iam),
   ]);
   return { accountId, report, root, passwordPolicy, userTags };
+}
+
+/** {@link CredentialReader} on the broker session of each account. */
+export function awsCredentialReader(
+  accounts: AccountClients,
+  options: CredentialReportOptions,
+): CredentialReader {
+  return {
+    read: async (accountId) => readAccountCredentialState(await accounts.iam(accountId), accountId, options),
+  };
 }

@@ -57,7 +57,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('audit needs "verify" or "export"');
   }
   if (action === 'export' && !values.since) throw new UsageError('audit export needs --since TIME');
-  const since = values.since ? parseSince(values.since, Date.now()) : 0;
+  const since = values.since ? parseSince(values.since, io.clock.now()) : 0;
   let keys: HmacKeys;
   try {
     keys = hmacKeysFrom(io.env.hmacKey);

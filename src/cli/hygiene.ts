@@ -11,6 +11,8 @@ import { UsageError } from '../errors.js';
 import { hygieneContext } from '../jobs/hygiene-workers.js';
 import { sweepAccount } from '../jobs/hygiene-sweep.js';
 import { createLogger } from '../logger.js';
+import { slackHygieneAdapters } from '../slack/hygiene/adapters.js';
+import { createSlackClient } from '../slack/slack-client.js';
 import { createRedis } from '../store/redis-connection.js';
 import type { CliIo } from './io.js';
 
@@ -80,25 +82,27 @@ export function createHygieneCommand(overrides: HygieneCommandOverrides = {}) {
     const loaded = overrides.loaded ?? (await loadConfig(values.config ?? io.env.configPath));
     const { config } = loaded;
     const accounts =
-      overrides.accounts ?? createBrokerSessions({ env: io.env, config, clock: overrides.clock });
+      overrides.accounts ?? createBrokerSessions({ env: io.env, config, clock: overrides.clock ?? io.clock });
     const connection = createRedis(io.env.redisUrl);
     try {
+      // Logs go to stderr so the printed findings stay clean on stdout.
+      const logger = createLogger({
+        level: io.env.logLevel === 'info' ? 'warn' : io.env.logLevel,
+        destination: pino.destination(2),
+      });
+      // A dry run only looks up e-mails in Slack (when a token is set) and never posts. Like the
+      // jobs, a rate-limited post fails rather than waits.
+      const slack =
+        dryRun && !io.env.slackBotToken
+          ? new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/', retryConfig: { retries: 0 } })
+          : createSlackClient(io.env, 'jobs');
       const ctx = hygieneContext({
-        env: io.env,
+        ...slackHygieneAdapters(slack, config, { logger }),
         config,
-        // Logs go to stderr so the printed findings stay clean on stdout.
-        logger: createLogger({
-          level: io.env.logLevel === 'info' ? 'warn' : io.env.logLevel,
-          destination: pino.destination(2),
-        }),
+        logger,
         connection,
         accounts,
-        clock: overrides.clock,
-        // A dry run only looks up e-mails in Slack (when a token is set) and never posts.
-        slack:
-          dryRun && !io.env.slackBotToken
-            ? new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/', retryConfig: { retries: 0 } })
-            : undefined,
+        clock: overrides.clock ?? io.clock,
       });
       const result = await sweepAccount(ctx, values.account, { dryRun });
       io.out(

@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js';
 import { readEnvOptions } from '../config/env.js';
 import { AppError, ErrorCode, UsageError } from '../errors.js';
 import { auditCommand } from './audit.js';
@@ -27,6 +28,7 @@ export function mainHelp(): string {
 export function defaultIo(): CliIo {
   return {
     env: readEnvOptions(),
+    clock: systemClock,
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };

@@ -145,5 +145,3 @@ export interface GrantEngine {
 export interface Clock {
   now(): number;
 }
-
-export const systemClock: Clock = { now: () => Date.now() };

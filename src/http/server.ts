@@ -1,3 +1,4 @@
+import type { Clock } from '../domain/ports.js';
 import {
   createServer,
   type IncomingMessage,
@@ -44,7 +45,8 @@ export interface HttpServerOptions {
   timeouts?: Partial<ServerTimeouts>;
   /** Readiness: resolves when dependencies (Redis) answer. */
   checkReady: () => Promise<void>;
-  now?: () => number;
+  /** The process's clock: Slack timestamps are checked against it. */
+  clock: Clock;
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -66,7 +68,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       logger: options.logger,
       metrics: options.metrics,
       limits: options.bodyLimits,
-      now: options.now,
+      clock: options.clock,
     });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let url: URL;

@@ -14,6 +14,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { verifySlackRequest } from '@slack/bolt';
+import type { Clock } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { BodyError, checkDeclaredLength, readBody, type BodyLimits } from './body.js';
 import type { Metrics } from './metrics.js';
@@ -38,7 +39,7 @@ export interface SlackGateOptions {
   logger: Logger;
   metrics: Metrics;
   limits?: Partial<BodyLimits>;
-  now?: () => number;
+  clock: Clock;
 }
 
 type BufferedRequest = IncomingMessage & { rawBody?: Buffer };
@@ -69,7 +70,7 @@ export function createSlackGate(
     limit: options.limits?.limit ?? SLACK_BODY_LIMIT_BYTES,
     timeoutMs: options.limits?.timeoutMs ?? SLACK_BODY_TIMEOUT_MS,
   };
-  const now = options.now ?? Date.now;
+  const now = () => options.clock.now();
   const { logger, metrics } = options;
   const refuse = (res: ServerResponse, outcome: SlackOutcome, status: number, why: string, close = false) => {
     metrics.slackRequests.inc({ outcome });

@@ -10,7 +10,7 @@
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { S3AuditAnchors } from '../aws/audit-anchor.js';
-import { systemClock, type Clock } from '../domain/ports.js';
+import type { Clock } from '../domain/ports.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import { RedisAuditLog, type AuditAnchor } from '../store/audit-log.js';
@@ -27,7 +27,7 @@ export interface AuditAnchorDeps {
   chainKey: Buffer;
   anchors: S3AuditAnchors;
   /** Stamps the anchor's `at`; the worker role passes the service's clock. */
-  clock?: Clock;
+  clock: Clock;
   logger?: Logger;
 }
 
@@ -69,7 +69,7 @@ export async function anchorAuditHead(deps: AuditAnchorDeps): Promise<AnchorRun>
     headHash: snapshot.head,
     lastEntryId: snapshot.newest.id,
     entries: snapshot.entries,
-    at: new Date((deps.clock ?? systemClock).now()).toISOString(),
+    at: new Date(deps.clock.now()).toISOString(),
   };
   const key = await deps.anchors.write(anchor);
   deps.logger?.info({ anchor, key }, 'audit chain anchored');

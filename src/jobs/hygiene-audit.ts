@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../domain/audit-event.js';
-import type { HygieneAuditEvent } from '../store/hygiene-store.js';
+import type { HygieneAuditEvent } from '../domain/hygiene/ports.js';
 
 /** Hygiene actions join the one hash-chained audit log, so every change has one record. */
 export function hygieneAuditToAuditEvent(event: HygieneAuditEvent): AuditEvent {

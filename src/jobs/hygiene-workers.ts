@@ -6,21 +6,17 @@
  */
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { WebClient } from '@slack/web-api';
-import type { AccountClients } from '../aws/account-clients.js';
-import type { EnvOptions } from '../config/env.js';
 import type { AppConfig } from '../config/schema.js';
 import { localDay } from '../domain/hygiene/calendar.js';
-import { systemClock, type Clock } from '../domain/ports.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
-import type { Logger } from '../logger.js';
-import { HygieneStore, hygieneAuditor, type HygieneAuditEvent } from '../store/hygiene-store.js';
-import { createJobSlackClient, type HygieneContext } from './hygiene-context.js';
+import { HygieneStore } from '../store/hygiene-store.js';
+import { createHygieneContext, type HygieneContext, type HygieneContextInput } from './hygiene-context.js';
 import { postWeeklyDigest } from './hygiene-digest.js';
 import { sendRotationReminders } from './hygiene-reminders.js';
 import { sweepAccount } from './hygiene-sweep.js';
-import { QueueName, queueOptions, watchFailures, workerOptions } from './queues.js';
+import { watchFailures } from './metrics.js';
+import { QueueName, queueOptions, workerOptions } from './queues.js';
 
 export const HygieneJob = {
   sweep: 'sweep',
@@ -55,27 +51,14 @@ export async function scheduleHygiene(queue: Queue, config: AppConfig): Promise<
   );
 }
 
-export interface HygieneWorkerDeps {
-  env: EnvOptions;
-  config: AppConfig;
-  logger: Logger;
+export interface HygieneWorkerDeps extends Omit<HygieneContextInput, 'store'> {
   /** Counts failed attempts (`aws_access_job_failures_total{queue="hygiene"}`). */
   metrics?: Metrics;
   /** A worker connection (`createRedis(url, 'worker')`): BullMQ needs maxRetriesPerRequest null. */
   connection: Redis;
-  accounts: AccountClients;
-  /** Forwards each audit event, e.g. to the hash-chained audit log. */
-  audit?: (event: HygieneAuditEvent) => Promise<void>;
-  /** Accounts to sweep; default: config aws.accounts. */
-  listAccountIds?: () => Promise<string[]>;
-  clock?: Clock;
-  /** Default: a WebClient on SLACK_API_URL with rejectRateLimitedCalls. */
-  slack?: WebClient;
   /** Default true: upsert the Job Schedulers. */
   schedule?: boolean;
   concurrency?: number;
-  reportOptions?: HygieneContext['reportOptions'];
-  sleep?: HygieneContext['sleep'];
 }
 
 export interface HygieneWorkers {
@@ -85,22 +68,12 @@ export interface HygieneWorkers {
   close(): Promise<void>;
 }
 
+/** The jobs' context on the worker's Redis connection. */
 export function hygieneContext(deps: HygieneWorkerDeps): HygieneContext {
-  const clock = deps.clock ?? systemClock;
-  const store = new HygieneStore(deps.connection, deps.config.redis.prefix);
-  const logger = deps.logger.child({ component: 'hygiene' });
-  return {
-    config: deps.config,
-    store,
-    accounts: deps.accounts,
-    slack: deps.slack ?? createJobSlackClient(deps.env),
-    logger,
-    clock,
-    listAccountIds: deps.listAccountIds ?? (async () => deps.config.aws.accounts.map((a) => a.id)),
-    audit: hygieneAuditor(store, logger, clock, deps.audit),
-    reportOptions: deps.reportOptions,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-  };
+  return createHygieneContext({
+    ...deps,
+    store: new HygieneStore(deps.connection, deps.config.redis.prefix),
+  });
 }
 
 export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: Job): Promise<unknown> {

@@ -69,9 +69,6 @@ export function workerOptions(
   return { connection, prefix: queuePrefix(redisPrefix), concurrency: 4, ...extra };
 }
 
-// hygiene-workers.ts still imports watchFailures from here; it moves with r11/hygiene.
-export { watchFailures } from './metrics.js';
-
 /** Producer-side queues, created once per process and shared. */
 export class Queues {
   private readonly queues = new Map<QueueName, Queue>();

@@ -14,11 +14,11 @@ import type { DeferredNotificationSender } from '../domain/request-ports.js';
 import type { RequestService } from '../domain/request-service.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
-import type { HygieneAuditEvent } from '../store/hygiene-store.js';
+import type { HygieneAuditEvent, HygieneDeps } from '../domain/hygiene/ports.js';
 import { startApprovalWorker } from './approval-workers.js';
 import { startAuditAnchorWorker } from './audit-anchor.js';
 import { startGrantWorker } from './grant-workers.js';
-import { startHygieneWorkers, type HygieneWorkerDeps } from './hygiene-workers.js';
+import { startHygieneWorkers } from './hygiene-workers.js';
 import { startNotifyWorker } from './notify-worker.js';
 import { QueueName } from './queues.js';
 import { startReconcileWorker } from './reconcile.js';
@@ -39,7 +39,7 @@ export interface WorkerRoleContext {
   accounts?: AccountDirectory;
   /** Broker sessions and Slack for hygiene: without both the hygiene jobs are not started. */
   accountClients?: AccountClients;
-  hygieneSlack?: HygieneWorkerDeps['slack'];
+  hygieneSlack?: Pick<HygieneDeps, 'notifier' | 'people'>;
   listAccountIds?: () => Promise<string[]>;
   hygieneAudit?: (event: HygieneAuditEvent) => Promise<void>;
   /** Worker tuning for the grants and reconcile queues (lock duration, stalled interval). */
@@ -112,7 +112,7 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
     workers.push(
       await onWorkerConnection(env.redisUrl, (connection) =>
         startHygieneWorkers({
-          env,
+          ...hygieneSlack,
           config: loaded.config,
           logger,
           connection,
@@ -120,7 +120,6 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
           audit: context.hygieneAudit,
           listAccountIds: context.listAccountIds,
           clock,
-          slack: hygieneSlack,
           metrics,
         }),
       ),

@@ -8,44 +8,21 @@
  */
 import type { Redis } from 'ioredis';
 import type { DigestSnapshot } from '../domain/hygiene/digest.js';
+import type {
+  HygieneAuditEvent,
+  HygieneStore as HygieneStorePort,
+  ReminderMessage,
+} from '../domain/hygiene/ports.js';
 import type { ReminderState } from '../domain/hygiene/reminders.js';
 import type { AccountFindings } from '../domain/hygiene/types.js';
-import type { Clock } from '../domain/ports.js';
-import type { Logger } from '../logger.js';
 
-export interface HygieneAuditEvent {
-  type:
-    | 'hygiene.key-warning-sent'
-    | 'hygiene.key-deactivated'
-    | 'hygiene.key-deactivation-skipped'
-    | 'hygiene.key-deactivation-failed'
-    | 'hygiene.reminder-snoozed'
-    | 'hygiene.reminder-escalated';
-  at: string;
-  /** `aws-access-bot` for jobs, the Slack user id for clicks. */
-  actor: string;
-  accountId?: string;
-  userName?: string;
-  findingId?: string;
-  detail: string;
-  /** Last four characters of an access key id; never the whole id, never a secret. */
-  accessKeyIdSuffix?: string;
-}
-
-export interface ReminderMessage {
-  id: string;
-  slackUserId: string;
-  findingIds: string[];
-  day: string;
-  channel?: string;
-  ts?: string;
-}
+export type { HygieneAuditEvent, ReminderMessage };
 
 const DAY_S = 86_400;
 /** Marker field of the Slack directory hash; it has no `@`, so it is never an e-mail. */
 const DIRECTORY_LOADED_AT = 'loaded-at';
 
-export class HygieneStore {
+export class HygieneStore implements HygieneStorePort {
   private readonly base: string;
 
   constructor(
@@ -198,22 +175,4 @@ export class HygieneStore {
     const entries = await this.redis.xrange(this.key('audit'), '-', '+');
     return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as HygieneAuditEvent);
   }
-}
-
-/**
- * Every hygiene action is written to our own stream, logged, and forwarded (the lead connects
- * the hash-chained audit log here).
- */
-export function hygieneAuditor(
-  store: HygieneStore,
-  logger: Logger,
-  clock: Clock,
-  forward?: (event: HygieneAuditEvent) => Promise<void>,
-): (event: Omit<HygieneAuditEvent, 'at'>) => Promise<void> {
-  return async (partial) => {
-    const event: HygieneAuditEvent = { ...partial, at: new Date(clock.now()).toISOString() };
-    await store.appendAudit(event);
-    logger.info({ audit: event }, `audit ${event.type}`);
-    await forward?.(event);
-  };
 }

@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/clock.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,7 +28,12 @@ function configFileFor(prefix: string, extra = ''): string {
 async function cli(a: TestApp, args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIo = { env: testEnv(a.fake), out: (l) => out.push(l), err: (l) => err.push(l) };
+  const io: CliIo = {
+    env: testEnv(a.fake),
+    clock: systemClock,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  };
   const code = await runCli(args, io);
   return { code, out, err };
 }

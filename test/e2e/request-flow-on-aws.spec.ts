@@ -2,6 +2,7 @@
  * The whole path with nothing faked but Slack: a signed command, an approval click, the real
  * grant engine creating the role in moto through the AWS SDK, the delivery DM, and a revoke.
  */
+import { systemClock } from '../../src/clock.js';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -68,6 +69,7 @@ describe('a request granted and revoked on AWS (moto)', () => {
     const fake = await startFakeSlack();
     const loaded = testConfig();
     const aws: AwsServices = await createAwsServices({
+      clock: systemClock,
       env: testEnv(fake),
       loaded,
       redis,

@@ -2,6 +2,7 @@
  * The production broker session cache (createBrokerSessions) against moto, with a counter on each
  * IAM client it hands out, so tests and benches can prove how many IAM calls a job makes.
  */
+import { systemClock } from '../../src/clock.js';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { AccountClients } from '../../src/aws/account-clients.js';
 import { createBrokerSessions } from '../../src/aws/create-aws-services.js';
@@ -18,6 +19,7 @@ export type IamCallHook = (accountId: string, command: string, input: unknown) =
 
 export function countingBrokerSessions(endpoint: string, hook: IamCallHook): AccountClients {
   const sessions = createBrokerSessions({
+    clock: systemClock,
     env: { awsRegion: 'us-east-1', awsEndpointUrl: endpoint } as EnvOptions,
     config: parseConfigText('counting-broker.yaml', MINIMAL_CONFIG),
   });

@@ -2,6 +2,7 @@
  * The whole service against real Redis, moto (through the real AWS grant engine) and the fake
  * Slack, for the grant-lifecycle tests: grants that end, warn, extend and get reconciled.
  */
+import { systemClock } from '../../src/clock.js';
 import { fileURLToPath } from 'node:url';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { Redis } from 'ioredis';
@@ -62,7 +63,7 @@ export async function startLifecycleApp(
     loaded,
     redis,
     logger: createLogger({ level: 'silent' }),
-    clock: options.clock,
+    clock: options.clock ?? systemClock,
     maxAttempts: 2,
     // moto makes a role assumable at once; do not wait for IAM consistency.
     sleep: async () => undefined,

@@ -8,6 +8,7 @@
  * Env: REDIS_URL, AWS_ENDPOINT_URL, SLACK_API_URL, SLACK_BOT_TOKEN, TEST_REDIS_PREFIX,
  * TEST_TEMPLATES_DIR, SLOW_DELETE_ROLE_MS (optional), LOCK_MS (BullMQ lock duration).
  */
+import { systemClock } from '../../src/clock.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,7 @@ const lockMs = Number(process.env.LOCK_MS ?? '2000');
 
 const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: 2 });
 const aws = await createAwsServices({
+  clock: systemClock,
   env,
   loaded,
   redis,

@@ -2,7 +2,7 @@
  * Requests put straight into the store by tests, signed as the bot would sign them (or not, to
  * play someone who can write Redis but does not hold AWS_ACCESS_HMAC_KEY).
  */
-import { systemClock } from '../../src/domain/ports.js';
+import { systemClock } from '../../src/clock.js';
 import type { AccessRequest } from '../../src/domain/access-request.js';
 import { approvalContent, requestContent } from '../../src/domain/request-integrity.js';
 import type { RunningService } from '../../src/main.js';

@@ -15,6 +15,7 @@ import type { Clock } from '../../../src/domain/ports.js';
 import type { HygieneContext } from '../../../src/jobs/hygiene-context.js';
 import { hygieneContext } from '../../../src/jobs/hygiene-workers.js';
 import { createLogger } from '../../../src/logger.js';
+import { slackHygieneAdapters } from '../../../src/slack/hygiene/adapters.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { testEnv } from '../../support/app-harness.js';
 import { awsEndpointUrl, resetMoto, testConfig, testRedis } from '../../support/services.js';
@@ -116,22 +117,39 @@ export function makeContext(input: {
   accounts: AccountClients;
   clock: Clock;
   logStream?: Writable;
+  /** Waits out a rate-limited Slack directory page. */
+  sleep?: (ms: number) => Promise<void>;
 }): HygieneContext {
   const env = testEnv(input.fake);
+  const logger = createLogger({
+    level: input.logStream ? 'debug' : env.logLevel,
+    destination: input.logStream,
+  });
+  const slack = new WebClient(env.slackBotToken, {
+    slackApiUrl: env.slackApiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+  });
   return hygieneContext({
-    env,
+    ...slackHygieneAdapters(slack, input.loaded.config, { logger, sleep: input.sleep }),
     config: input.loaded.config,
-    logger: createLogger({ level: input.logStream ? 'debug' : env.logLevel, destination: input.logStream }),
+    logger,
     connection: input.redis,
     accounts: input.accounts,
     clock: input.clock,
-    slack: new WebClient(env.slackBotToken, {
-      slackApiUrl: env.slackApiUrl,
-      rejectRateLimitedCalls: true,
-      retryConfig: { retries: 0 },
-    }),
     reportOptions: { baseDelayMs: 5, maxDelayMs: 20 },
   });
+}
+
+/** The Slack side of the hygiene workers on the fake Slack, as the service wires it. */
+export function slackAdapters(fake: FakeSlack, config: AppConfig) {
+  const env = testEnv(fake);
+  const slack = new WebClient(env.slackBotToken, {
+    slackApiUrl: env.slackApiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+  });
+  return slackHygieneAdapters(slack, config, { logger: createLogger({ level: 'silent' }) });
 }
 
 /**

@@ -178,17 +178,17 @@ describe('the credential sweep against moto', () => {
     for (let i = 0; i < 450; i++) fake.addUser({ id: `UPEOPLE${i}`, email: `person-${i}@example.com` });
     fake.addUser({ id: 'ULATE11', email: 'USER-011@Example.com' });
     fake.failNext('users.list', { status: 429, retryAfter: 2 });
+    const slept: number[] = [];
     const ctx = makeContext({
       loaded,
       fake,
       redis,
       accounts,
       clock: new ManualClock(Date.now() + 100 * DAY_MS),
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
     });
-    const slept: number[] = [];
-    ctx.sleep = async (ms) => {
-      slept.push(ms);
-    };
     const result = await sweepAccount(ctx, ACCOUNT_A, { mode: 'report' });
     const ownerOf = (name: string) => result.findings.find((f) => f.userName === name)?.owner;
     expect(ownerOf('user-011')).toEqual({ kind: 'slack', slackUserId: 'ULATE11', source: 'email-tag' });

@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/clock.js';
 import { QueueEvents } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -24,6 +25,7 @@ import {
   userTruth,
   wireOwners,
   startHygieneServices,
+  slackAdapters,
 } from './support.js';
 
 describe('hygiene workers and schedulers', () => {
@@ -49,7 +51,8 @@ describe('hygiene workers and schedulers', () => {
 
   it('upserts the sweep, reminder and digest Job Schedulers with the configured cron and time zone', async () => {
     workers = await startHygieneWorkers({
-      env: testEnv(fake),
+      clock: systemClock,
+      ...slackAdapters(fake, loaded.config),
       config: loaded.config,
       logger: createLogger({ level: 'silent' }),
       connection,
@@ -67,7 +70,8 @@ describe('hygiene workers and schedulers', () => {
     // Restarting does not add duplicates.
     await workers.close();
     workers = await startHygieneWorkers({
-      env: testEnv(fake),
+      clock: systemClock,
+      ...slackAdapters(fake, loaded.config),
       config: loaded.config,
       logger: createLogger({ level: 'silent' }),
       connection,
@@ -86,7 +90,7 @@ describe('hygiene workers and schedulers', () => {
     await createUsers(await accounts.iam(ACCOUNT_A), users);
     wireOwners(users, ACCOUNT_A, loaded, fake);
     workers = await startHygieneWorkers({
-      env: testEnv(fake),
+      ...slackAdapters(fake, loaded.config),
       config: loaded.config,
       logger: createLogger({ level: 'silent' }),
       connection,
@@ -127,6 +131,7 @@ describe('hygiene workers and schedulers', () => {
     const command = createHygieneCommand({ loaded, clock: new ManualClock(Date.now() + 100 * DAY_MS) });
     const code = await command(['--account', ACCOUNT_A, '--dry-run'], {
       env: { ...testEnv(fake), logLevel: 'silent' },
+      clock: systemClock,
       out: (l) => out.push(l),
       err: (l) => err.push(l),
     });
@@ -143,7 +148,12 @@ describe('hygiene workers and schedulers', () => {
     expect(await redis.keys(`${loaded.config.redis.prefix}:hygiene:findings:*`)).toEqual([]);
 
     await expect(
-      command(['--account', 'nope'], { env: testEnv(fake), out: () => {}, err: () => {} }),
+      command(['--account', 'nope'], {
+        env: testEnv(fake),
+        clock: systemClock,
+        out: () => {},
+        err: () => {},
+      }),
     ).rejects.toThrow(/12-digit/);
   });
 });

@@ -4,6 +4,7 @@
  * and re-chain, cut the tail and move the head back, delete the stream and the head. Real
  * redis-server, the real AWS SDK over HTTP to moto's S3, and the real CLI in-process.
  */
+import { systemClock } from '../../../src/clock.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -94,7 +95,12 @@ async function verifyCli(
 ): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIo = { env: env(options.env), out: (l) => out.push(l), err: (l) => err.push(l) };
+  const io: CliIo = {
+    env: env(options.env),
+    clock: systemClock,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  };
   const code = await runCli(['audit', 'verify', '--config', configFile(options.anchor ?? true)], io);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
@@ -121,6 +127,7 @@ function anchors(): S3AuditAnchors {
 
 async function anchorNow(): Promise<void> {
   const run = await anchorAuditHead({
+    clock: systemClock,
     redis,
     redisPrefix: prefix,
     chainKey: keys.auditChain,
@@ -274,7 +281,12 @@ describe('the keyed audit chain with S3 anchors', () => {
   it('verify and export without AWS_ACCESS_HMAC_KEY exit 1 with the missing-setting message', async () => {
     for (const args of [['verify'], ['export', '--since', '1h']]) {
       const err: string[] = [];
-      const io: CliIo = { env: env({ hmacKey: undefined }), out: () => undefined, err: (l) => err.push(l) };
+      const io: CliIo = {
+        env: env({ hmacKey: undefined }),
+        clock: systemClock,
+        out: () => undefined,
+        err: (l) => err.push(l),
+      };
       const code = await runCli(['audit', ...args, '--config', configFile()], io);
       expect(code).toBe(1);
       expect(err.join('\n')).toMatch(/^AWS_ACCESS_HMAC_KEY is not set: /);
@@ -296,6 +308,7 @@ describe('the keyed audit chain with S3 anchors', () => {
     await appendEvents(keyedLog(), 3);
     await anchorNow();
     const again = await anchorAuditHead({
+      clock: systemClock,
       redis,
       redisPrefix: prefix,
       chainKey: keys.auditChain,
@@ -346,7 +359,13 @@ describe('the keyed audit chain with S3 anchors', () => {
     await appendEvents(keyedLog(), 2, 3);
     await rechain(4, (f) => f.map((v) => v.replace('U0', 'U9')));
     await expect(
-      anchorAuditHead({ redis, redisPrefix: prefix, chainKey: keys.auditChain, anchors: anchors() }),
+      anchorAuditHead({
+        clock: systemClock,
+        redis,
+        redisPrefix: prefix,
+        chainKey: keys.auditChain,
+        anchors: anchors(),
+      }),
     ).rejects.toThrow(/not anchoring: the audit log does not verify/);
     const versions = await s3.send(
       new ListObjectVersionsCommand({ Bucket: BUCKET, Prefix: settings.prefix }),

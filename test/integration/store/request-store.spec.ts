@@ -1,4 +1,4 @@
-import { systemClock } from '../../../src/domain/ports.js';
+import { systemClock } from '../../../src/clock.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { AccessRequest } from '../../../src/domain/access-request.js';

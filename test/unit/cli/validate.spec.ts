@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/clock.js';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,12 @@ import { runCli } from '../../../src/cli/run-cli.js';
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  const cli: CliIo = { env: readEnvOptions({}), out: (l) => out.push(l), err: (l) => err.push(l) };
+  const cli: CliIo = {
+    env: readEnvOptions({}),
+    clock: systemClock,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  };
   return { cli, out, err };
 }
 

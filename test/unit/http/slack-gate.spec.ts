@@ -2,6 +2,7 @@
  * The HTTP server's /slack/events gate in front of a real Bolt HTTPReceiver and App (no Redis,
  * no Slack: a recording replay guard, token verification off).
  */
+import { systemClock } from '../../../src/clock.js';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
@@ -63,6 +64,7 @@ async function start(overrides: Partial<HttpServerOptions> = {}) {
     slackSigningSecret: TEST_SIGNING_SECRET,
     replayGuard: guard,
     checkReady: async () => undefined,
+    clock: systemClock,
     ...overrides,
   });
   const port = await listen(server, 0, '127.0.0.1');
@@ -154,6 +156,7 @@ describe('the /slack/events gate', () => {
         metrics: createMetrics(),
         slackListener: receiver.requestListener,
         checkReady: async () => undefined,
+        clock: systemClock,
       }),
     ).toThrow(/slackSigningSecret/);
   });
