@@ -261,7 +261,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const server = createHttpServer({
     logger,
-    clock,
+    // Slack's signature freshness is about real time, whatever clock the domain is given.
+    clock: systemClock,
     metrics,
     slackListener: slack?.requestListener,
     slackSigningSecret: env.slackSigningSecret,
