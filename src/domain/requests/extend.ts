@@ -4,7 +4,7 @@
  */
 import { formatDuration } from '../duration.js';
 import { describeState, type AccessRequest } from '../access-request.js';
-import { maxDurationFor, refusal, type Refusal } from '../approval-policy.js';
+import { maxDurationFor, refusal, type ApprovalRule, type Refusal } from '../approval-policy.js';
 import type { ExtensionAllowance, RequestPatch } from '../request-ports.js';
 import {
   errorText,
@@ -21,51 +21,34 @@ import {
 import { whyIneligible } from './read.js';
 import { GrantOperationError, type ActionResult } from './types.js';
 
-/**
- * What extension the requester could still ask for: the template's (else the global) maximum
- * number of extensions and maximum total duration, and the rule's maximum per grant.
- */
-export function extensionAllowance(ctx: RequestContext, request: AccessRequest): ExtensionAllowance {
-  const rule = ruleNamed(ctx, request.ruleName);
-  const template = ctx.templates.get(request.templateName);
-  const { limits } = ctx.settings;
-  const none = (reason: string): ExtensionAllowance => ({ maxSeconds: 0, needsApproval: false, reason });
-  if (!rule || !template) return none('the rule or template of this grant no longer exists');
-  if (request.state !== 'active' || request.expiresAt === undefined || request.startsAt === undefined) {
-    return none(`request ${request.id} is ${describeState(request.state)}, not an active grant`);
-  }
-  const maxExtensions = template.maxExtensions ?? limits.maxExtensions;
-  if (request.extensions >= maxExtensions) {
-    return none(`this grant has already been extended ${request.extensions} times (the limit)`);
-  }
-  const maxTotal = template.maxTotalSeconds ?? limits.maxTotal;
-  const left = Math.floor(maxTotal - (request.expiresAt - request.startsAt) / 1000);
-  if (left < limits.min) {
-    return none(`a grant may last at most ${formatDuration(maxTotal)} in total`);
-  }
-  return {
-    maxSeconds: Math.min(maxDurationFor(rule, template, limits), left),
-    needsApproval: !rule.extensions.autoApprove,
-  };
+/** How far an active grant may still be extended, as the config says now. */
+interface ExtensionLimits {
+  rule: ApprovalRule;
+  /** Longest single extension: the rule's and template's maximum duration. */
+  maxOnce: number;
+  /** Longest the grant may last in total, extensions included. */
+  maxTotal: number;
+  /** Seconds the grant may still grow by before it reaches `maxTotal` (≤ 0 when none). */
+  remaining: number;
 }
 
-/** Why `seconds` more cannot be granted now, or the rule and template that allow it. */
-export function checkExtension(
-  ctx: RequestContext,
-  request: AccessRequest,
-  seconds: number,
-): Refusal | undefined {
-  const { limits } = ctx.settings;
-  const rule = ruleNamed(ctx, request.ruleName);
-  const template = ctx.templates.get(request.templateName);
+/**
+ * The one authority on extension limits, for both the allowance offered on the expiry warning
+ * and the check on an ask or an approval: the template's (else the global) maximum number of
+ * extensions and maximum total duration, and the rule's maximum per grant. A refusal when no
+ * extension of any length is possible.
+ */
+function extensionLimits(ctx: RequestContext, request: AccessRequest): ExtensionLimits | Refusal {
   if (request.state !== 'active' || request.expiresAt === undefined || request.startsAt === undefined) {
     return refusal(
       'wrong-state',
       `request ${request.id} is ${describeState(request.state)}, not an active grant`,
     );
   }
-  if (request.expiresAt <= ctx.clock.now()) return grantEnded(ctx, request.id, request.expiresAt);
+  const rule = ruleNamed(ctx, request.ruleName);
+  const template = ctx.templates.get(request.templateName);
   if (!rule || !template) return refusal('no-rule', 'the rule or template of this grant no longer exists');
+  const { limits } = ctx.settings;
   const maxExtensions = template.maxExtensions ?? limits.maxExtensions;
   if (request.extensions >= maxExtensions) {
     return refusal(
@@ -73,22 +56,53 @@ export function checkExtension(
       `this grant has already been extended ${request.extensions} times (the limit)`,
     );
   }
-  if (!Number.isFinite(seconds) || seconds < limits.min) {
-    return refusal('duration-too-short', `an extension must add at least ${formatDuration(limits.min)}`);
-  }
-  if (seconds > maxDurationFor(rule, template, limits)) {
-    return refusal(
-      'extension-limit',
-      `one extension may add at most ${formatDuration(maxDurationFor(rule, template, limits))}`,
-    );
-  }
   const maxTotal = template.maxTotalSeconds ?? limits.maxTotal;
-  const total = (request.expiresAt + seconds * 1000 - request.startsAt) / 1000;
-  if (total > maxTotal) {
-    const left = Math.max(0, Math.floor(maxTotal - (request.expiresAt - request.startsAt) / 1000));
+  return {
+    rule,
+    maxOnce: maxDurationFor(rule, template, limits),
+    maxTotal,
+    remaining: maxTotal - (request.expiresAt - request.startsAt) / 1000,
+  };
+}
+
+/** What extension the requester could still ask for (see `extensionLimits`). */
+export function extensionAllowance(ctx: RequestContext, request: AccessRequest): ExtensionAllowance {
+  const none = (reason: string): ExtensionAllowance => ({ maxSeconds: 0, needsApproval: false, reason });
+  const limits = extensionLimits(ctx, request);
+  if ('code' in limits) return none(limits.message);
+  const left = Math.floor(limits.remaining);
+  if (left < ctx.settings.limits.min) {
+    return none(`a grant may last at most ${formatDuration(limits.maxTotal)} in total`);
+  }
+  return {
+    maxSeconds: Math.min(limits.maxOnce, left),
+    needsApproval: !limits.rule.extensions.autoApprove,
+  };
+}
+
+/** Why `seconds` more cannot be granted now (see `extensionLimits`), or undefined. */
+export function checkExtension(
+  ctx: RequestContext,
+  request: AccessRequest,
+  seconds: number,
+): Refusal | undefined {
+  const limits = extensionLimits(ctx, request);
+  if ('code' in limits && limits.code === 'wrong-state') return limits;
+  // An active grant whose end has passed is refused as ended, whatever else is wrong with it.
+  if (request.expiresAt! <= ctx.clock.now()) return grantEnded(request.id, request.expiresAt);
+  if ('code' in limits) return limits;
+  const { min } = ctx.settings.limits;
+  if (!Number.isFinite(seconds) || seconds < min) {
+    return refusal('duration-too-short', `an extension must add at least ${formatDuration(min)}`);
+  }
+  if (seconds > limits.maxOnce) {
+    return refusal('extension-limit', `one extension may add at most ${formatDuration(limits.maxOnce)}`);
+  }
+  if (seconds > limits.remaining) {
+    const left = Math.max(0, Math.floor(limits.remaining));
     return refusal(
       'extension-limit',
-      `a grant of ${request.templateName} may last at most ${formatDuration(maxTotal)} in total; this one can grow by ${
+      `a grant of ${request.templateName} may last at most ${formatDuration(limits.maxTotal)} in total; this one can grow by ${
         left > 0 ? `at most ${formatDuration(left)}` : 'nothing more'
       }`,
     );
@@ -97,7 +111,7 @@ export function checkExtension(
 }
 
 /** A grant whose end has passed (its revoke job may be late) is never lengthened. */
-export function grantEnded(ctx: RequestContext, requestId: string, expiresAt: number | undefined): Refusal {
+export function grantEnded(requestId: string, expiresAt: number | undefined): Refusal {
   const at = expiresAt === undefined ? '' : ` at ${new Date(expiresAt).toISOString()}`;
   return refusal(
     'grant-ended',
@@ -147,7 +161,7 @@ export async function extendGrant(
       pendingExtension: { seconds, requestedAt: now, approvals: [] },
     },
   });
-  if (!asked.ok && asked.reason === 'expired') return refuse(grantEnded(ctx, requestId, asked.expiresAt));
+  if (!asked.ok && asked.reason === 'expired') return refuse(grantEnded(requestId, asked.expiresAt));
   if (!asked.ok) return lostRace(ctx, actorId, 'extend', request, asked);
   await record(
     ctx,
@@ -186,7 +200,7 @@ export async function applyExtension(
     patch: { ...extraPatch, expiresAt: newExpiry, extensions: request.extensions + 1 },
   });
   if (!moved.ok && moved.reason === 'expired') {
-    return refuseWith(ctx, actorId, 'extend', request, grantEnded(ctx, requestId, moved.expiresAt));
+    return refuseWith(ctx, actorId, 'extend', request, grantEnded(requestId, moved.expiresAt));
   }
   if (!moved.ok) return lostRace(ctx, actorId, 'extend', request, moved);
   try {

@@ -44,7 +44,7 @@ export async function approveExtension(
       patch: { pendingExtension: { ...pending, approvals } },
     });
     if (!moved.ok && moved.reason === 'expired') {
-      const ended = grantEnded(ctx, requestId, moved.expiresAt);
+      const ended = grantEnded(requestId, moved.expiresAt);
       await clearPendingExtension(ctx, request, clickerId, ended.message);
       return refuseWith(ctx, clickerId, 'extension-approve', request, ended);
     }

@@ -1,5 +1,11 @@
 /** Reading requests: one, a requester's, what waits for an approver, status, eligibility. */
-import { describeState, OPEN_STATES, type AccessRequest, type RequestState } from '../access-request.js';
+import {
+  describeState,
+  holdsRole,
+  OPEN_STATES,
+  type AccessRequest,
+  type RequestState,
+} from '../access-request.js';
 import { isApprover, refusal, type Refusal } from '../approval-policy.js';
 import {
   ineligibility,
@@ -35,7 +41,7 @@ export async function listFor(
 ): Promise<{ active: AccessRequest[]; pending: AccessRequest[]; recent: AccessRequest[] }> {
   const all = await ctx.store.listByRequester(userId, 50);
   return {
-    active: all.filter((r) => r.state === 'active' || r.state === 'revoke-failed'),
+    active: all.filter((r) => holdsRole(r.state)),
     pending: all.filter((r) => r.state === 'pending' || r.state === 'approved'),
     recent: all.filter((r) => !OPEN_STATES.includes(r.state)).slice(0, 5),
   };

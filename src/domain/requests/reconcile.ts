@@ -59,8 +59,8 @@ export async function reportRoleTagMismatch(
 }
 
 /**
- * A role under `/aws-access/` the bot cannot have made (a sub-path, or a name that is not
- * `aws-access-<request id>`): neutered, deleted, audited and reported to security.
+ * A role under `/aws-access/` the bot cannot have made (a sub-path, or a name the grant engine
+ * never gives a request's role): neutered, deleted, audited and reported to security.
  */
 export async function removeForeignRole(
   ctx: RequestContext,

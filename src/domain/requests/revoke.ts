@@ -2,7 +2,7 @@
  * Ending a grant now: by the requester, an approver of its rule, an admin or the bot. A failed
  * revocation leaves the request revoke-failed (retried until the role is gone).
  */
-import { describeState, type AccessRequest } from '../access-request.js';
+import { describeState, holdsRole, ROLE_STATES, type AccessRequest } from '../access-request.js';
 import { isApprover, refusal } from '../approval-policy.js';
 import {
   errorText,
@@ -49,7 +49,7 @@ export async function revokeGrant(
   if (actorId === SYSTEM_ACTOR && request.state === 'revoked') {
     return { ok: true, request, message: `Request ${requestId} was already revoked.`, changed: false };
   }
-  if (request.state !== 'active' && request.state !== 'revoke-failed') {
+  if (!holdsRole(request.state)) {
     return refuseWith(
       ctx,
       actorId,
@@ -67,7 +67,7 @@ export async function revokeGrant(
     });
   }
   const moved = await ctx.store.transition(requestId, {
-    from: ['active', 'revoke-failed'],
+    from: ROLE_STATES,
     to: 'revoked',
     patch: { revokedBy: actorId, revokedAt: ctx.clock.now(), failure: null },
   });
