@@ -5,8 +5,16 @@
  * lostRace), best-effort side effects (safely), and who someone is (membersOf, isAdmin,
  * isInvolved, identitiesOf). Use cases are free functions of this context, not methods of a class.
  */
-import { checkEligibility, checkPerson, isApprover, refusal } from '../approval-policy.js';
-import type { ApprovalRule, Person, Refusal, checkDecision } from '../approval-policy.js';
+import {
+  checkEligibility,
+  checkPerson,
+  isApprover,
+  refusal,
+  type ApprovalRule,
+  type DecisionCheck,
+  type Person,
+  type Refusal,
+} from '../approval-policy.js';
 import type { AccessRequest, RequestState } from '../access-request.js';
 import type { AuditEvent } from '../audit-event.js';
 import { personKeys, principalKey } from '../identity.js';
@@ -16,6 +24,7 @@ import type { ActionResult, RequestServiceDeps } from './types.js';
 /** The deps are the context: each use case takes what it needs from them. */
 export type RequestContext = Readonly<RequestServiceDeps>;
 
+/** An error as a request's `failure` and an audit reason: code or name, message, ≤ 500 characters. */
 export function errorText(error: unknown): string {
   const e = error as { code?: unknown; name?: string; message?: string };
   const code = typeof e?.code === 'string' ? `${e.code}: ` : e?.name ? `${e.name}: ` : '';
@@ -42,7 +51,7 @@ export async function identitiesOf(
   clickerId: string,
   clicker: Person | undefined,
   approverIds: readonly string[],
-): Promise<NonNullable<Parameters<typeof checkDecision>[0]['identities']>> {
+): Promise<NonNullable<DecisionCheck['identities']>> {
   const settings = ctx.settings.identities;
   const requester = personKeys(settings, request.requesterId, request.requesterEmail);
   requester.add(principalKey(request.principalArn, request.principalSessionName));
