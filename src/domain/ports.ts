@@ -132,6 +132,11 @@ export interface ReconcileReport {
 
 export interface GrantEngine {
   grant(request: GrantRequest): Promise<GrantResult>;
+  /**
+   * The name the engine gives (or gave) request `requestId`'s role, for texts about a role no
+   * request records (an orphan reconcile removed). Optional so a wrapping engine need not know.
+   */
+  roleName?(requestId: string): string;
   /** Idempotent: a role already gone counts as revoked. */
   revoke(accountId: string, requestId: string): Promise<{ removed: boolean }>;
   extend(accountId: string, requestId: string, expiresAt: Date): Promise<void>;

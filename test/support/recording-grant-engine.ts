@@ -47,6 +47,10 @@ export class RecordingGrantEngine implements GrantEngine {
     if (failure) throw failure;
   }
 
+  roleName(requestId: string): string {
+    return `aws-access-${requestId}`;
+  }
+
   static delivery(accountId: string, requestId: string, expiresAt: Date): Delivery {
     const roleName = `aws-access-${requestId}`;
     return {

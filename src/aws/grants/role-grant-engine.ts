@@ -19,6 +19,7 @@ import type {
   Requester,
 } from '../../domain/ports.js';
 import type { BoundaryTemplate } from '../../templates/boundary-template.js';
+import { roleNameFor } from '../../templates/grant-policies.js';
 import { ensureBoundary } from './boundary-policies.js';
 import { refreshDelivery } from './delivery.js';
 import type { RoleGrantEngineOptions } from './grant-options.js';
@@ -31,6 +32,10 @@ export type { RoleGrantEngineOptions } from './grant-options.js';
 
 export class RoleGrantEngine implements GrantEngine {
   constructor(private readonly options: RoleGrantEngineOptions) {}
+
+  roleName(requestId: string): string {
+    return roleNameFor(requestId);
+  }
 
   roleArn(accountId: string, requestId: string): string {
     return roleArn(this.options, accountId, requestId);

@@ -4,7 +4,7 @@
  * change. The reason is user text and is only ever shown as plain_text.
  */
 import type { KnownBlock } from '@slack/types';
-import { describeState, type AccessRequest } from '../../domain/access-request.js';
+import { describeState, holdsRole, type AccessRequest } from '../../domain/access-request.js';
 import type { ApprovalRule } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TemplateInfo } from '../../domain/ports.js';
@@ -122,7 +122,7 @@ export function requestMessageBlocks(request: AccessRequest, options: RequestMes
   if (request.decidedBy && request.decidedBy !== 'system' && request.state !== 'pending') {
     status.push(`decided by ${mention(request.decidedBy)}`);
   }
-  if (request.expiresAt && (request.state === 'active' || request.state === 'revoke-failed')) {
+  if (request.expiresAt && holdsRole(request.state)) {
     status.push(`until ${slackDate(request.expiresAt)}`);
   }
   if (request.extensions > 0) status.push(`extended ${request.extensions}×`);

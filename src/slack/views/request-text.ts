@@ -1,5 +1,5 @@
 /** Short mrkdwn texts for command answers: status, lists, refusals. User text is escaped. */
-import { describeState, type AccessRequest } from '../../domain/access-request.js';
+import { describeState, holdsRole, type AccessRequest } from '../../domain/access-request.js';
 import type { Refusal } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TemplateInfo } from '../../domain/ports.js';
@@ -10,7 +10,7 @@ import { templateMrkdwn } from './template-summary.js';
 
 export function requestLine(request: AccessRequest): string {
   const until =
-    request.expiresAt && (request.state === 'active' || request.state === 'revoke-failed')
+    request.expiresAt && holdsRole(request.state)
       ? ` until ${new Date(request.expiresAt).toISOString()}`
       : '';
   return `\`${request.id}\` *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)} for ${formatDuration(

@@ -1,0 +1,219 @@
+/**
+ * Asking for access: a draft is checked against the requester, the account, the template and
+ * the rule (prepare), then stored and routed to approvers or straight to a grant (open).
+ */
+import { formatDuration } from '../duration.js';
+import { describeState, type AccessRequest } from '../access-request.js';
+import {
+  checkDraft,
+  checkTemplateAllowed,
+  findRule,
+  grantPathFor,
+  groupsReferencedByRules,
+  noRuleRefusal,
+  refusal,
+  type Refusal,
+} from '../approval-policy.js';
+import { resolveIdentity } from '../identity.js';
+import { requestContent } from '../request-integrity.js';
+import {
+  ineligibility,
+  membershipsOf,
+  record,
+  safely,
+  transitionEvent,
+  type RequestContext,
+} from './context.js';
+import { provision } from './provision.js';
+import { SYSTEM_ACTOR, type Prepared, type PreparedRequest, type RequestDraft } from './types.js';
+
+/** Checks a draft against the requester, the account, the template and the rule. */
+export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise<Prepared> {
+  const refuse = async (refusals: Refusal[]): Promise<Prepared> => {
+    await record(ctx, {
+      actor: draft.requesterId,
+      action: 'request',
+      outcome: 'refused',
+      reason: refusals.map((r) => r.message).join('; '),
+      details: { account: draft.account.slice(0, 64), template: draft.template.slice(0, 64) },
+    });
+    return { ok: false, refusals };
+  };
+  const { settings } = ctx;
+  // One look-up of each group serves both the eligibility check and rule matching.
+  const [requester, requesterGroups] = await Promise.all([
+    ctx.people.person(draft.requesterId),
+    membershipsOf(ctx, draft.requesterId, [
+      ...new Set([...settings.requesterGroups, ...groupsReferencedByRules(settings.rules)]),
+    ]),
+  ]);
+  const ineligible = ineligibility(ctx, requester, requesterGroups);
+  if (ineligible || !requester) return refuse([ineligible!]);
+  const overLimit = await openRequestLimit(ctx, requester.id);
+  if (overLimit) return refuse([overLimit]);
+
+  const refusals: Refusal[] = [];
+  const account = await ctx.accounts.findAccount(draft.account);
+  if (!account) {
+    refusals.push(refusal('unknown-account', `no account called "${draft.account}"`, 'account'));
+  }
+  const template = ctx.templates.get(draft.template);
+  if (!template) {
+    const names = ctx.templates
+      .list()
+      .map((t) => t.name)
+      .join(', ');
+    refusals.push(
+      refusal('unknown-template', `no template called "${draft.template}" (known: ${names})`, 'template'),
+    );
+  }
+  if (!account || !template) return refuse(refusals);
+  const notAllowed = checkTemplateAllowed(template, account, settings.accountRefs);
+  if (notAllowed) return refuse([notAllowed]);
+
+  const rule = findRule(settings.rules, { account, templateName: template.name, requesterGroups });
+  if (!rule) return refuse([noRuleRefusal(account, template.name)]);
+  refusals.push(
+    ...checkDraft({
+      rule,
+      template,
+      durationSeconds: draft.durationSeconds,
+      reason: draft.reason,
+      limits: settings.limits,
+    }),
+  );
+  const grantPath = grantPathFor(rule, template, requesterGroups);
+  if (typeof grantPath !== 'string') refusals.push(grantPath);
+  const identity = resolveIdentity(settings.identities, requester.id, requester.email);
+  if (!identity) {
+    refusals.push(
+      refusal(
+        'no-identity',
+        'your Slack account is not mapped to an AWS identity; ask your platform team to add you to the identity map',
+      ),
+    );
+  }
+  if (refusals.length || !identity || typeof grantPath !== 'string') return refuse(refusals);
+  return {
+    ok: true,
+    prepared: {
+      requester,
+      principalArn: identity.principalArn,
+      ...(identity.sessionName ? { principalSessionName: identity.sessionName } : {}),
+      grantPath,
+      account,
+      template,
+      rule,
+      durationSeconds: draft.durationSeconds,
+      reason: draft.reason.trim(),
+    },
+  };
+}
+
+/** Creates the request and routes it: to approvers, or straight to a grant (auto / break-glass). */
+export async function open(ctx: RequestContext, prepared: PreparedRequest): Promise<AccessRequest> {
+  const now = ctx.clock.now();
+  const { rule, template, account, requester } = prepared;
+  const draft: AccessRequest = {
+    id: ctx.newId(),
+    version: 1,
+    state: 'pending',
+    requesterId: requester.id,
+    requesterName: requester.name,
+    ...(requester.email ? { requesterEmail: requester.email } : {}),
+    principalArn: prepared.principalArn,
+    ...(prepared.principalSessionName ? { principalSessionName: prepared.principalSessionName } : {}),
+    accountId: account.id,
+    accountName: account.name,
+    ouPath: account.ouPath,
+    templateName: template.name,
+    durationSeconds: prepared.durationSeconds,
+    reason: prepared.reason,
+    ruleName: rule.name,
+    approvalsRequired: rule.approvalsRequired,
+    approvals: [],
+    breakGlass: prepared.grantPath === 'break-glass',
+    autoApproved: false,
+    createdAt: now,
+    updatedAt: now,
+    pendingUntil: now + rule.ttl * 1000,
+    extensions: 0,
+  };
+  draft.signature = ctx.signer.sign(requestContent(draft));
+  const request = await ctx.store.create(draft);
+  await record(ctx, {
+    actor: requester.id,
+    action: 'request',
+    outcome: 'ok',
+    requestId: request.id,
+    stateAfter: 'pending',
+    reason: request.reason,
+    details: {
+      account: account.id,
+      template: template.name,
+      duration: formatDuration(request.durationSeconds),
+      rule: rule.name,
+    },
+  });
+
+  if (prepared.grantPath !== 'approval') {
+    const action = prepared.grantPath === 'break-glass' ? 'break-glass' : 'auto-approve';
+    const moved = await ctx.store.transition(request.id, {
+      from: ['pending'],
+      to: 'approved',
+      patch: { autoApproved: true, decidedBy: SYSTEM_ACTOR, decidedAt: now },
+    });
+    if (!moved.ok) return (await ctx.store.get(request.id)) ?? request;
+    await record(ctx, transitionEvent(SYSTEM_ACTOR, action, moved, `rule ${rule.name}`));
+    if (prepared.grantPath === 'break-glass') {
+      const ref = await safely(ctx, 'break-glass alert', () => ctx.notifier.breakGlass(moved.request, rule));
+      if (ref) await ctx.store.setMessage(request.id, ref);
+    }
+    return (await provision(ctx, request.id)) ?? moved.request;
+  }
+
+  const ref = await safely(ctx, 'approval message', () => ctx.notifier.approvalRequested(request, rule));
+  if (ref) await ctx.store.setMessage(request.id, ref);
+  await ctx.scheduler.schedulePending(request.id, {
+    remindAt: now + rule.reminderAfter * 1000,
+    escalateAt: now + rule.escalateAfter * 1000,
+    expireAt: request.pendingUntil,
+  });
+  const stored: AccessRequest = ref ? { ...request, message: ref } : request;
+  await safely(ctx, 'requester DM', () =>
+    ctx.notifier.toRequester(
+      stored,
+      `Your request ${stored.id} for ${template.name} on ${account.name} (${formatDuration(
+        stored.durationSeconds,
+      )}) is waiting for ${rule.approvalsRequired} approval${rule.approvalsRequired > 1 ? 's' : ''} (rule ${rule.name}).`,
+    ),
+  );
+  return stored;
+}
+
+export async function submit(
+  ctx: RequestContext,
+  draft: RequestDraft,
+): Promise<{ ok: true; request: AccessRequest } | { ok: false; refusals: Refusal[] }> {
+  const prepared = await prepare(ctx, draft);
+  if (!prepared.ok) return prepared;
+  return { ok: true, request: await open(ctx, prepared.prepared) };
+}
+
+/**
+ * Why the requester may not open another request: they are at the configured limit of open
+ * requests. The store enforces the same limit atomically when creating (two submits at the
+ * limit cannot both pass); this check gives the usual case a refusal that says what to do.
+ */
+export async function openRequestLimit(
+  ctx: RequestContext,
+  requesterId: string,
+): Promise<Refusal | undefined> {
+  const limit = await ctx.store.openRequestLimit(requesterId);
+  if (!limit) return undefined;
+  const list = limit.open.map((r) => `${r.id} (${describeState(r.state)})`).join(', ');
+  return refusal(
+    'open-request-limit',
+    `you already have ${limit.open.length} open requests and the limit is ${limit.max} per person (${list}); cancel one that is still waiting with /aws-access cancel <id>, or end a grant you no longer need with /aws-access revoke <id>, then ask again`,
+  );
+}
