@@ -2,6 +2,8 @@
  * Wiring: config → adapters → domain services → Slack app, workers, HTTP server.
  * Owns graceful shutdown: stop taking Slack requests, close workers and queues, quit Redis.
  */
+import { ruleNamed } from './domain/requests/context.js';
+import { ROLE_STATES } from './domain/model/state.js';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { WebClient } from '@slack/web-api';
@@ -176,7 +178,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const accountClients = injected.accountClients ?? aws?.accountClients;
 
   const settings = requestSettings(config);
-  const ruleByName = (name: string) => settings.rules.find((r) => r.name === name);
+  const ruleByName = (name: string) => ruleNamed({ settings }, name);
   const audit = new RedisAuditLog(redis, config.redis.prefix, {
     chainKey: keys.auditChain,
     logger,
@@ -184,7 +186,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const store = new RedisRequestStore(redis, config.redis.prefix, clock, requestStoreOptions(config));
   const signer = hmacRecordSigner(keys.requestRecord);
-  metrics.countActiveGrantsWith(() => store.countInStates(['active', 'revoke-failed']));
+  metrics.countActiveGrantsWith(() => store.countInStates(ROLE_STATES));
   const requestService = (notifier: SlackNotifier, people: SlackPeople) =>
     new RequestService({
       store,

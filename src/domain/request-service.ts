@@ -81,6 +81,9 @@ export class RequestService {
   extensionAllowance(request: AccessRequest): ExtensionAllowance {
     return extend.extensionAllowance(this.ctx, request);
   }
+  extensionOffer(requestId: string, actorId: string) {
+    return extend.extensionOffer(this.ctx, requestId, actorId);
+  }
   extendGrant(requestId: string, actorId: string, seconds: number): Promise<ActionResult> {
     return extend.extendGrant(this.ctx, requestId, actorId, seconds);
   }

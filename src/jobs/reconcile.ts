@@ -13,6 +13,7 @@
  *   grant) by running the grant again, which ends `active` or `failed` with an alert.
  * So a lost revoke job, a crashed worker or a wiped Redis still ends access.
  */
+import { holdsRole } from '../domain/model/state.js';
 import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config/schema.js';
@@ -169,7 +170,7 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
       // Re-read: the request may have moved since the lists above were taken.
       const request = await requests.get(requestId);
       if (request?.state === 'approved') continue; // being granted right now; step 1 repairs it later
-      if (request?.state === 'active' || request?.state === 'revoke-failed') {
+      if (request && holdsRole(request.state)) {
         if (request.state === 'active' && (request.expiresAt ?? 0) > clock.now()) continue;
         await revoke(request, kind === 'overdue' ? 'overdue, ended by reconcile' : 'ended by reconcile');
         continue;

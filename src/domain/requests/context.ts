@@ -40,7 +40,7 @@ export function roleNameOf(ctx: RequestContext, requestId: string, recorded?: st
 }
 
 /** The one look-up of a rule by name: the facade's `rule()` and every use case go through it. */
-export function ruleNamed(ctx: RequestContext, name: string): ApprovalRule | undefined {
+export function ruleNamed(ctx: Pick<RequestContext, 'settings'>, name: string): ApprovalRule | undefined {
   return ctx.settings.rules.find((r) => r.name === name);
 }
 

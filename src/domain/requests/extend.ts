@@ -80,6 +80,36 @@ export function extensionAllowance(ctx: RequestContext, request: AccessRequest):
   };
 }
 
+/**
+ * What the Extend button (App Home, the expiry warning) may offer this person: the same
+ * not-yours / not-found rule as `extendGrant`, audited when refused; the offer itself changes
+ * nothing.
+ */
+export async function extensionOffer(
+  ctx: RequestContext,
+  requestId: string,
+  actorId: string,
+): Promise<
+  { ok: true; request: AccessRequest; allowance: ExtensionAllowance } | { ok: false; refusal: Refusal }
+> {
+  const request = await ctx.store.get(requestId);
+  if (!request)
+    return refuseMissing(ctx, actorId, 'extend', requestId) as Promise<{ ok: false; refusal: Refusal }>;
+  if (request.requesterId !== actorId) {
+    return refuseNotYours(
+      ctx,
+      actorId,
+      'extend',
+      request,
+      'only the requester can extend a grant',
+    ) as Promise<{
+      ok: false;
+      refusal: Refusal;
+    }>;
+  }
+  return { ok: true, request, allowance: extensionAllowance(ctx, request) };
+}
+
 /** Why `seconds` more cannot be granted now (see `extensionLimits`), or undefined. */
 export function checkExtension(
   ctx: RequestContext,

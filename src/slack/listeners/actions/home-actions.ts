@@ -54,12 +54,12 @@ export function register(app: App, context: FlowContext): void {
   for (const actionId of [ActionId.extend, ActionId.extendGrant]) {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client }) => {
       await ack();
-      const request = await context.requests.get(action.value ?? '');
-      if (!request || request.requesterId !== body.user.id) {
-        await tellClicker(client, body, ':no_entry: This grant cannot be extended by you.');
+      const offer = await context.requests.extensionOffer(action.value ?? '', body.user.id);
+      if (!offer.ok) {
+        await tellClicker(client, body, refusalText([offer.refusal]));
         return;
       }
-      const allowance = context.requests.extensionAllowance(request);
+      const { request, allowance } = offer;
       const choices = durationChoices(allowance.maxSeconds, context.requests.settings.limits);
       if (!choices.length) {
         await tellClicker(

@@ -4,6 +4,7 @@ import {
   ALICE,
   BOB,
   CAROL,
+  DAVE,
   SANDBOX,
   activeGrant,
   ask,
@@ -105,5 +106,33 @@ describe('extending a grant', () => {
     expect(denied).toMatchObject({ ok: true, request: { expiresAt: grant.expiresAt, extensions: 0 } });
     const stale = await world.service.approveExtension(grant.id, CAROL, requestedAt);
     expect(stale).toMatchObject({ ok: false, refusal: { code: 'not-pending' } });
+  });
+});
+
+describe('the Extend button’s offer', () => {
+  it('someone else’s grant: told it does not exist, and the attempt is audited', async () => {
+    const world = requestWorld();
+    const grant = await sandboxGrant(world);
+    const offer = await world.service.extensionOffer(grant.id, DAVE);
+    expect(offer).toMatchObject({ ok: false, refusal: { code: 'not-found' } });
+    expect(world.audit.events.at(-1)).toMatchObject({
+      actor: DAVE,
+      action: 'extend',
+      outcome: 'refused',
+      requestId: grant.id,
+    });
+    const missing = await world.service.extensionOffer('r-nothere', ALICE);
+    expect(missing).toMatchObject({ ok: false, refusal: { code: 'not-found' } });
+    expect(world.audit.events.at(-1)).toMatchObject({ actor: ALICE, action: 'extend', outcome: 'refused' });
+  });
+
+  it('the requester is offered what the limits allow', async () => {
+    const world = requestWorld();
+    const grant = await sandboxGrant(world);
+    expect(await world.service.extensionOffer(grant.id, ALICE)).toMatchObject({
+      ok: true,
+      request: { id: grant.id },
+      allowance: { maxSeconds: 4 * HOUR },
+    });
   });
 });
