@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { AuditChannel } from '../domain/audit-channel.js';
 import type { Clock } from '../domain/ports.js';
+import { RetryLaterError } from '../domain/retry-later.js';
 import { auditKeys, RedisAuditLog } from '../store/audit-log.js';
 import { QueueName, type Queues } from './queues.js';
 
@@ -44,6 +45,10 @@ export async function postAuditBatch(options: {
   const keys = auditKeys(options.prefix);
   const log = new RedisAuditLog(options.redis, options.prefix);
   // One poster at a time across replicas; a second one simply finds nothing new afterwards.
+  // Slack's Retry-After holds for every batch job, not just the one that was told: a later
+  // window's job waits out the same rate limit instead of posting straight into it.
+  const blockedMs = await options.redis.pttl(keys.postAfter);
+  if (blockedMs > 0) throw new RetryLaterError(Math.ceil(blockedMs / 1000));
   const locked = await options.redis.set(keys.postLock, '1', 'PX', 60_000, 'NX');
   if (locked !== 'OK') throw new Error('another replica is posting audit events');
   let posted = 0;
@@ -52,7 +57,14 @@ export async function postAuditBatch(options: {
       const cursor = (await options.redis.get(keys.posted)) ?? '-';
       const entries = await log.read(cursor, PAGE);
       if (!entries.length) return posted;
-      await options.channel.post(entries);
+      try {
+        await options.channel.post(entries);
+      } catch (error) {
+        if (error instanceof RetryLaterError) {
+          await options.redis.set(keys.postAfter, '1', 'PX', Math.max(1, error.retryAfterSeconds * 1000));
+        }
+        throw error;
+      }
       await options.redis.set(keys.posted, entries[entries.length - 1]!.id);
       posted += entries.length;
       if (entries.length < PAGE) return posted;

@@ -63,12 +63,15 @@ export function auditKeys(prefix: string): {
   head: string;
   posted: string;
   postLock: string;
+  /** Set (with Slack's Retry-After as its TTL) while the audit channel is rate-limited. */
+  postAfter: string;
 } {
   return {
     stream: `${prefix}:audit`,
     head: `${prefix}:audit:head`,
     posted: `${prefix}:audit:posted`,
     postLock: `${prefix}:audit:post-lock`,
+    postAfter: `${prefix}:audit:post-after`,
   };
 }
 

@@ -158,4 +158,27 @@ describe('the audit trail', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(900);
   });
+  it('a later batch window waits out the same rate limit instead of posting into it', async () => {
+    app = await startTestApp({
+      loaded: testConfig((c) => {
+        c.slack.auditBatchSeconds = 0.2;
+      }),
+      role: 'all',
+    });
+    const a = app;
+    a.fake.failNext('chat.postMessage', { status: 429, retryAfter: 2 });
+    const probe = (action: string) =>
+      a.service.audit.record({ at: new Date().toISOString(), actor: 'U0ADMIN', action, outcome: 'ok' });
+    await probe('before-the-limit');
+    const first = await a.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0AUDIT');
+    // A new event in a later window: its job must not post while Slack's Retry-After lasts.
+    await probe('during-the-limit');
+    const posted = await a.fake.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0AUDIT' && c.response !== undefined,
+      15_000,
+    );
+    expect(posted.at - first.at).toBeGreaterThanOrEqual(1900);
+    expect(String(posted.args.text)).toContain('before-the-limit');
+  });
 });
