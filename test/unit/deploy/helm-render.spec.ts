@@ -1,11 +1,21 @@
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
-import { TemplateRenderer } from './support/go-template.js';
-import { find, renderChart, type K8sObject } from './support/helm-render.js';
+import { find, renderChart, renderNotes, type K8sObject, type Rendered } from './support/helm.js';
 
 const base = { existingSecret: 'aws-access-bot' };
 const render = (overrides: Record<string, unknown> = {}) => renderChart({ ...base, ...overrides });
+
+/** The longest single job step: provisioning waits up to ~60 s for IAM to propagate a new role. */
+const LONGEST_JOB_STEP_SECONDS = 60;
+
+const SECRET_KEYS = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'REDIS_URL',
+  'AWS_ACCESS_HMAC_KEY',
+] as const;
 
 function container(deployment: K8sObject) {
   return deployment.spec.template.spec.containers[0];
@@ -15,43 +25,18 @@ function envOf(deployment: K8sObject): Record<string, { value?: string; valueFro
   return Object.fromEntries(container(deployment).env.map((e: { name: string }) => [e.name, e]));
 }
 
-describe('the Go-template subset used to render the chart', () => {
-  const renderOne = (source: string, data: unknown, defines = '') => {
-    const r = new TemplateRenderer();
-    r.addFile('defs.tpl', defines);
-    r.addFile('t', source);
-    return r.render('t', data);
-  };
+function deployments(r: Rendered): K8sObject[] {
+  return r.objects.filter((o) => o.kind === 'Deployment');
+}
 
-  it('trims around {{- and -}} and renders if/else, with, range and include', () => {
-    const defines = '{{- define "greet" -}}hi {{ .name }}{{- end }}';
-    const source = `a:
-  {{- if .on }} on{{ else }} off{{ end }}
-{{- with .who }}
-b: {{ include "greet" . | quote }}
-{{- end }}
-{{- range $k, $v := .m }}
-{{ $k }}={{ $v }}
-{{- end }}`;
-    expect(renderOne(source, { on: false, who: { name: 'bo' }, m: { y: 2, x: 1 } }, defines)).toBe(
-      'a: off\nb: "hi bo"\nx=1\ny=2',
-    );
-  });
-
-  it('refuses functions it does not implement instead of rendering them wrongly', () => {
-    expect(() => renderOne('{{ tpl .x . }}', { x: 'y' })).toThrow(/tpl/);
-  });
-});
-
-describe('rendered Helm chart', () => {
-  it('refuses to render without existingSecret', () => {
-    expect(() => renderChart()).toThrow(/existingSecret must name a Secret/);
+describe('the Helm chart as helm renders it', () => {
+  let defaults: Rendered;
+  beforeAll(async () => {
+    defaults = await render();
   });
 
   it('renders web and worker Deployments, a Service, a ServiceAccount, the config and two budgets by default', () => {
-    const kinds = render()
-      .objects.map((o) => `${o.kind}/${o.metadata.name}`)
-      .sort();
+    const kinds = defaults.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds).toEqual([
       'ConfigMap/aws-access-bot-config',
       'Deployment/aws-access-bot-web',
@@ -61,12 +46,16 @@ describe('rendered Helm chart', () => {
       'Service/aws-access-bot',
       'ServiceAccount/aws-access-bot',
     ]);
+    for (const o of defaults.objects)
+      expect(o.metadata.labels).toMatchObject({
+        'helm.sh/chart': 'aws-access-bot-0.1.0',
+        'app.kubernetes.io/name': 'aws-access-bot',
+      });
   });
 
   it('starts each Deployment with its own --role', () => {
-    const r = render();
     for (const role of ['web', 'worker']) {
-      const deployment = find(r, 'Deployment', `aws-access-bot-${role}`)!;
+      const deployment = find(defaults, 'Deployment', `aws-access-bot-${role}`)!;
       expect(container(deployment).args).toEqual(['start', '--role', role]);
       expect(deployment.spec.selector.matchLabels).toEqual(
         expect.objectContaining({ 'app.kubernetes.io/component': role }),
@@ -75,14 +64,14 @@ describe('rendered Helm chart', () => {
     }
   });
 
-  it('scales web and worker separately', () => {
-    const r = render({ web: { replicas: 3 }, worker: { replicas: 5 } });
+  it('scales web and worker separately', async () => {
+    const r = await render({ web: { replicas: 3 }, worker: { replicas: 5 } });
     expect(find(r, 'Deployment', 'aws-access-bot-web')!.spec.replicas).toBe(3);
     expect(find(r, 'Deployment', 'aws-access-bot-worker')!.spec.replicas).toBe(5);
   });
 
   it('probes /healthz for liveness and /readyz for readiness on the container port', () => {
-    for (const deployment of render().objects.filter((o) => o.kind === 'Deployment')) {
+    for (const deployment of deployments(defaults)) {
       const c = container(deployment);
       expect(c.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
       expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
@@ -91,9 +80,13 @@ describe('rendered Helm chart', () => {
   });
 
   it('runs pods non-root, read-only, without capabilities or privilege escalation, with /tmp on an emptyDir', () => {
-    for (const deployment of render().objects.filter((o) => o.kind === 'Deployment')) {
+    for (const deployment of deployments(defaults)) {
       const pod = deployment.spec.template.spec;
-      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       expect(container(deployment).securityContext).toEqual({
         runAsNonRoot: true,
         allowPrivilegeEscalation: false,
@@ -110,63 +103,91 @@ describe('rendered Helm chart', () => {
   });
 
   it('gives the worker a termination grace period above the longest job step', () => {
-    const r = render();
-    expect(
-      find(r, 'Deployment', 'aws-access-bot-worker')!.spec.template.spec.terminationGracePeriodSeconds,
-    ).toBe(120);
-    expect(
-      find(r, 'Deployment', 'aws-access-bot-web')!.spec.template.spec.terminationGracePeriodSeconds,
-    ).toBe(30);
+    const grace = (role: string) =>
+      find(defaults, 'Deployment', `aws-access-bot-${role}`)!.spec.template.spec
+        .terminationGracePeriodSeconds;
+    expect(grace('worker')).toBeGreaterThan(LONGEST_JOB_STEP_SECONDS);
+    expect(grace('web')).toBe(30);
   });
 
-  it('takes every secret from existingSecret and none from values', () => {
-    const r = render({ extraEnv: [{ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' }] });
-    const env = envOf(find(r, 'Deployment', 'aws-access-bot-web')!);
-    for (const key of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'REDIS_URL']) {
-      expect(env[key]!.value, key).toBeUndefined();
-      expect(env[key]!.valueFrom).toMatchObject({ secretKeyRef: { name: 'aws-access-bot', key } });
+  it('takes every secret from existingSecret and none from values', async () => {
+    const r = await render({ extraEnv: [{ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' }] });
+    expect(r.objects.some((o) => o.kind === 'Secret')).toBe(false);
+    expect(r.manifest).not.toMatch(/xox[abposr]-|xapp-|redis:\/\/|AKIA[0-9A-Z]{12}/);
+    for (const deployment of deployments(r)) {
+      const env = envOf(deployment);
+      for (const key of SECRET_KEYS) {
+        expect(env[key]!.value, key).toBeUndefined();
+        expect(env[key]!.valueFrom).toMatchObject({ secretKeyRef: { name: 'aws-access-bot', key } });
+      }
+      for (const key of ['SLACK_BOT_TOKEN', 'REDIS_URL', 'AWS_ACCESS_HMAC_KEY'])
+        expect(env[key]!.valueFrom, key).not.toMatchObject({ secretKeyRef: { optional: true } });
+      expect(env.SLACK_APP_TOKEN!.valueFrom).toMatchObject({ secretKeyRef: { optional: true } });
+      expect(env.AWS_STS_REGIONAL_ENDPOINTS).toEqual({
+        name: 'AWS_STS_REGIONAL_ENDPOINTS',
+        value: 'regional',
+      });
     }
-    expect(env.SLACK_APP_TOKEN!.valueFrom).toMatchObject({ secretKeyRef: { optional: true } });
-    expect(env.SLACK_BOT_TOKEN!.valueFrom).not.toMatchObject({ secretKeyRef: { optional: true } });
-    expect(env.AWS_STS_REGIONAL_ENDPOINTS).toEqual({ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' });
   });
 
-  it('mounts a valid config file where AWS_ACCESS_CONFIG points, using the templates built into the image', () => {
-    const r = render();
-    const web = find(r, 'Deployment', 'aws-access-bot-web')!;
+  it('mounts a config file the bot accepts where AWS_ACCESS_CONFIG points, using the templates built into the image', () => {
+    const web = find(defaults, 'Deployment', 'aws-access-bot-web')!;
     const path = envOf(web).AWS_ACCESS_CONFIG!.value!;
     const mount = container(web).volumeMounts.find((m: { mountPath: string }) => m.mountPath === path);
     expect(mount).toMatchObject({ name: 'config', subPath: 'aws-access.yaml', readOnly: true });
-    const configMap = find(r, 'ConfigMap', 'aws-access-bot-config')!;
+    const configMap = find(defaults, 'ConfigMap', 'aws-access-bot-config')!;
+    const volume = web.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'config');
+    expect(volume.configMap.name).toBe(configMap.metadata.name);
     const config = parse(configMap.data['aws-access.yaml']);
     expect(config.templates).toEqual({ directory: '/app/templates' });
     const result = configSchema.safeParse(config);
     expect(result.success, JSON.stringify(result.error?.issues)).toBe(true);
   });
 
-  it('renders boundary templates into a ConfigMap mounted where templates.directory points', () => {
+  it('renders inline boundary templates into a ConfigMap mounted where templates.directory points', async () => {
     const template = { name: 'readonly', description: 'Read-only', boundary: { Version: '2012-10-17' } };
-    const r = render({ boundaryTemplates: { 'readonly.yaml': template, 'raw.yaml': 'name: raw\n' } });
+    const r = await render({ boundaryTemplates: { 'readonly.yaml': template, 'raw.yaml': 'name: raw\n' } });
     const templates = find(r, 'ConfigMap', 'aws-access-bot-templates')!;
     expect(parse(templates.data['readonly.yaml'])).toEqual(template);
     expect(parse(templates.data['raw.yaml'])).toEqual({ name: 'raw' });
+    const config = parse(find(r, 'ConfigMap', 'aws-access-bot-config')!.data['aws-access.yaml']);
+    for (const deployment of deployments(r)) {
+      const mount = container(deployment).volumeMounts.find((m: { name: string }) => m.name === 'templates');
+      expect(mount).toMatchObject({ mountPath: config.templates.directory, readOnly: true });
+      const volume = deployment.spec.template.spec.volumes.find(
+        (v: { name: string }) => v.name === 'templates',
+      );
+      expect(volume.configMap.name).toBe('aws-access-bot-templates');
+    }
+  });
+
+  it('mounts boundary templates from an existing ConfigMap instead of rendering one', async () => {
+    const r = await render({
+      existingTemplatesConfigMap: 'aws-access-templates',
+      boundaryTemplates: { 'ignored.yaml': 'name: ignored\n' },
+    });
+    expect(find(r, 'ConfigMap', 'aws-access-bot-templates')).toBeUndefined();
     const config = parse(find(r, 'ConfigMap', 'aws-access-bot-config')!.data['aws-access.yaml']);
     const worker = find(r, 'Deployment', 'aws-access-bot-worker')!;
     const mount = container(worker).volumeMounts.find((m: { name: string }) => m.name === 'templates');
     expect(mount.mountPath).toBe(config.templates.directory);
     const volume = worker.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'templates');
-    expect(volume.configMap.name).toBe('aws-access-bot-templates');
+    expect(volume.configMap.name).toBe('aws-access-templates');
   });
 
-  it('rolls the pods when the config changes', () => {
-    const checksum = (r: ReturnType<typeof render>) =>
+  it('rolls the pods when the config changes', async () => {
+    const checksum = (r: Rendered) =>
       find(r, 'Deployment', 'aws-access-bot-web')!.spec.template.metadata.annotations['checksum/config'];
-    expect(checksum(render())).toBe(checksum(render()));
-    expect(checksum(render({ config: { hygiene: { mode: 'enforce' } } }))).not.toBe(checksum(render()));
+    const [again, changed] = await Promise.all([
+      render(),
+      render({ config: { hygiene: { mode: 'enforce' } } }),
+    ]);
+    expect(checksum(again)).toBe(checksum(defaults));
+    expect(checksum(changed)).not.toBe(checksum(defaults));
   });
 
-  it('creates a PodDisruptionBudget only for a role with more than one replica', () => {
-    const r = render({ web: { replicas: 1 } });
+  it('creates a PodDisruptionBudget only for a role with more than one replica', async () => {
+    const r = await render({ web: { replicas: 1 } });
     expect(find(r, 'PodDisruptionBudget', 'aws-access-bot-web')).toBeUndefined();
     const workerBudget = find(r, 'PodDisruptionBudget', 'aws-access-bot-worker')!;
     expect(workerBudget.spec).toEqual({
@@ -176,26 +197,27 @@ describe('rendered Helm chart', () => {
   });
 
   it('routes the Service to web pods only, on port 3000', () => {
-    const r = render();
-    const service = find(r, 'Service', 'aws-access-bot')!;
+    const service = find(defaults, 'Service', 'aws-access-bot')!;
     expect(service.spec.ports).toEqual([{ name: 'http', port: 3000, targetPort: 'http', protocol: 'TCP' }]);
     expect(service.spec.selector).toEqual(
-      find(r, 'Deployment', 'aws-access-bot-web')!.spec.selector.matchLabels,
+      find(defaults, 'Deployment', 'aws-access-bot-web')!.spec.selector.matchLabels,
     );
   });
 
-  it('publishes only /slack/events through the optional Ingress', () => {
-    expect(render().objects.some((o) => o.kind === 'Ingress')).toBe(false);
-    const r = render({
+  it('publishes only /slack/events through the optional Ingress (HTTP mode)', async () => {
+    expect(defaults.objects.some((o) => o.kind === 'Ingress')).toBe(false);
+    const values = {
       ingress: {
         enabled: true,
         className: 'nginx',
         host: 'bot.example.com',
         tls: [{ secretName: 't', hosts: ['bot.example.com'] }],
       },
-    });
+    };
+    const [r, notes] = await Promise.all([render(values), renderNotes({ ...base, ...values })]);
     const ingress = find(r, 'Ingress', 'aws-access-bot')!;
     expect(ingress.spec.ingressClassName).toBe('nginx');
+    expect(ingress.spec.tls).toEqual([{ secretName: 't', hosts: ['bot.example.com'] }]);
     expect(ingress.spec.rules).toEqual([
       {
         host: 'bot.example.com',
@@ -210,26 +232,41 @@ describe('rendered Helm chart', () => {
         },
       },
     ]);
-    expect(r.notes).toContain('https://bot.example.com/slack/events');
+    expect(notes).toContain('https://bot.example.com/slack/events');
   });
 
-  it('annotates the ServiceAccount for IRSA, or uses an existing one', () => {
+  it('points at Socket Mode when no Ingress is published', async () => {
+    const notes = await renderNotes(base);
+    expect(notes).toContain('No Ingress: run in Socket Mode (SLACK_APP_TOKEN in aws-access-bot)');
+  });
+
+  it('annotates the ServiceAccount for IRSA, or uses an existing one', async () => {
     const arn = 'arn:aws:iam::999999999999:role/aws-access-bot';
-    const r = render({ serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': arn } } });
-    expect(find(r, 'ServiceAccount', 'aws-access-bot')!.metadata.annotations).toEqual({
-      'eks.amazonaws.com/role-arn': arn,
-    });
-    const existing = render({ serviceAccount: { create: false, name: 'shared-bot' } });
+    const [irsa, existing] = await Promise.all([
+      render({ serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': arn } } }),
+      render({ serviceAccount: { create: false, name: 'shared-bot' } }),
+    ]);
+    const account = find(irsa, 'ServiceAccount', 'aws-access-bot')!;
+    expect(account.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': arn });
+    expect(account.automountServiceAccountToken).toBe(false);
+    for (const deployment of deployments(irsa))
+      expect(deployment.spec.template.spec.serviceAccountName).toBe('aws-access-bot');
     expect(existing.objects.some((o) => o.kind === 'ServiceAccount')).toBe(false);
-    expect(find(existing, 'Deployment', 'aws-access-bot-web')!.spec.template.spec.serviceAccountName).toBe(
-      'shared-bot',
-    );
+    for (const deployment of deployments(existing))
+      expect(deployment.spec.template.spec.serviceAccountName).toBe('shared-bot');
   });
 
-  it('uses the image tag, or the chart appVersion when none is given', () => {
-    const image = (r: ReturnType<typeof render>) =>
-      container(find(r, 'Deployment', 'aws-access-bot-web')!).image;
-    expect(image(render())).toBe('ghcr.io/example/aws-access-bot:0.1.0');
-    expect(image(render({ image: { tag: '1.2.3' } }))).toBe('ghcr.io/example/aws-access-bot:1.2.3');
+  it('gives each role the resources set for it', async () => {
+    const web = { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } };
+    const worker = { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } };
+    const r = await render({ web: { resources: web }, worker: { resources: worker } });
+    expect(container(find(r, 'Deployment', 'aws-access-bot-web')!).resources).toEqual(web);
+    expect(container(find(r, 'Deployment', 'aws-access-bot-worker')!).resources).toEqual(worker);
+  });
+
+  it('uses the image tag, or the chart appVersion when none is given', async () => {
+    const image = (r: Rendered) => container(find(r, 'Deployment', 'aws-access-bot-web')!).image;
+    expect(image(defaults)).toBe('ghcr.io/example/aws-access-bot:0.1.0');
+    expect(image(await render({ image: { tag: '1.2.3' } }))).toBe('ghcr.io/example/aws-access-bot:1.2.3');
   });
 });
