@@ -153,6 +153,11 @@ describe('the Helm chart, checked by helm', () => {
       /config: Additional property templates is not allowed/,
     ],
     ['a config without approval rules', { config: { approval: null } }, /config: approval is required/],
+    [
+      'an extra env value that is not a string (Kubernetes would reject the Deployment)',
+      { extraEnv: [{ name: 'FEATURE_X', value: 5 }] },
+      /extraEnv\.0\.value: Invalid type\. Expected: string/,
+    ],
   ])('helm template refuses %s with the schema message', async ([, values, message], { expect }) => {
     const failure = await renderChart({ ...secret, ...values }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(HelmFailed);
