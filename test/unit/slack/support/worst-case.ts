@@ -8,7 +8,6 @@ import type { AccessRequest } from '../../../../src/domain/access-request.js';
 import type { AuditEvent } from '../../../../src/domain/audit-event.js';
 import { MAX_REASON_LENGTH } from '../../../../src/domain/approval-policy.js';
 import type { Digest } from '../../../../src/domain/hygiene/digest.js';
-import { emptyCounts } from '../../../../src/domain/hygiene/digest.js';
 import { FINDING_KINDS, type Finding } from '../../../../src/domain/hygiene/types.js';
 import type { ApprovalRule } from '../../../../src/domain/policy/rule.js';
 import type { Account, Delivery, TemplateInfo } from '../../../../src/domain/ports.js';
@@ -183,8 +182,7 @@ export function worstFindings(n: number): Finding[] {
 }
 
 export function worstDigest(): Digest {
-  const full = () =>
-    Object.fromEntries(FINDING_KINDS.map((k) => [k, 999_999])) as ReturnType<typeof emptyCounts>;
+  const full = () => Object.fromEntries(FINDING_KINDS.map((k) => [k, 999_999])) as Digest['totals'];
   return {
     week: '2026-W10',
     previousWeek: '2026-W09',
