@@ -27,13 +27,55 @@ export function escapeMrkdwnKeepingMentions(text: string): string {
     .join('');
 }
 
-export function plainText(text: string, max = 3000): { type: 'plain_text'; text: string; emoji: false } {
-  const clipped = text.length > max ? `${text.slice(0, max - 1)}…` : text;
-  return { type: 'plain_text', text: clipped || ' ', emoji: false };
+/**
+ * Slack's limits on what we send, in characters (`String.length` counts UTF-16 units, never
+ * fewer than Slack counts). Longer text is clipped with {@link clip}; longer lists are capped by
+ * their builder with an "and N more" line.
+ */
+export const SlackLimit = {
+  messageBlocks: 50,
+  viewBlocks: 100,
+  /** chat.postMessage truncates `text` beyond this. */
+  messageText: 40_000,
+  text: 3000,
+  sectionField: 2000,
+  headerText: 150,
+  buttonText: 75,
+  buttonValue: 2000,
+  url: 3000,
+  optionText: 75,
+} as const;
+
+const ELLIPSIS = '…';
+/**
+ * An entity (`&amp;`) or a token we build (`<@U…>`, `<#C…>`, `<!subteam^…>`, `<!date^…|…>`)
+ * left open at the end of the kept text: cut before it rather than through it.
+ */
+const OPEN_AT_END = /(?:&[a-z]{0,5}|<(?:[@#!]|https?:)[^<>]{0,200})$/i;
+
+/**
+ * The one way text is shortened for Slack: at most `max` characters, ending in `…` when
+ * clipped, never through a surrogate pair, an mrkdwn escape or a mention/date token.
+ */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - ELLIPSIS.length);
+  const open = OPEN_AT_END.exec(text.slice(0, end));
+  if (open) end = open.index;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}${ELLIPSIS}`;
 }
 
-export function mrkdwn(text: string): { type: 'mrkdwn'; text: string } {
-  return { type: 'mrkdwn', text: text.length > 3000 ? `${text.slice(0, 2999)}…` : text };
+export function plainText(
+  text: string,
+  max: number = SlackLimit.text,
+): { type: 'plain_text'; text: string; emoji: false } {
+  return { type: 'plain_text', text: clip(text, max) || ' ', emoji: false };
+}
+
+export function mrkdwn(text: string, max: number = SlackLimit.text): { type: 'mrkdwn'; text: string } {
+  return { type: 'mrkdwn', text: clip(text, max) };
 }
 
 /** A mention we build ourselves from an id Slack gave us (never from user text). */

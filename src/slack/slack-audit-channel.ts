@@ -5,7 +5,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { AuditChannel, AuditChannelEntry } from '../domain/audit-channel.js';
 import type { AuditEvent } from '../domain/audit-event.js';
-import { escapeMrkdwn, mention } from './mrkdwn.js';
+import { clip, escapeMrkdwn, mention } from './mrkdwn.js';
 import { retryLaterWhenRateLimited } from './slack-client.js';
 
 export function auditLine(id: string, event: AuditEvent): string {
@@ -13,7 +13,8 @@ export function auditLine(id: string, event: AuditEvent): string {
     event.stateBefore || event.stateAfter ? ` ${event.stateBefore ?? '∅'} → ${event.stateAfter ?? '∅'}` : '';
   const outcome = event.outcome === 'ok' ? '' : ` *${event.outcome}*`;
   const request = event.requestId ? ` \`${escapeMrkdwn(event.requestId)}\`` : '';
-  const reason = event.reason ? ` – ${escapeMrkdwn(event.reason.slice(0, 300))}` : '';
+  // Clipped after escaping, so a batch of lines stays far below Slack's limit on `text`.
+  const reason = event.reason ? ` – ${clip(escapeMrkdwn(event.reason), 300)}` : '';
   return `\`${event.at}\` ${mention(event.actor)} ${escapeMrkdwn(event.action)}${request}${states}${outcome}${reason} _(${id})_`;
 }
 

@@ -15,7 +15,15 @@ import type {
   ExtensionAllowance,
   RequestNotifier,
 } from '../domain/request-ports.js';
-import { escapeMrkdwn, escapeMrkdwnKeepingMentions, mention, mrkdwn, plainText } from './mrkdwn.js';
+import {
+  clip,
+  escapeMrkdwn,
+  escapeMrkdwnKeepingMentions,
+  mention,
+  mrkdwn,
+  plainText,
+  SlackLimit,
+} from './mrkdwn.js';
 import { isRateLimited, retryLaterWhenRateLimited } from './slack-client.js';
 import { deliveryBlocks, deliveryText } from './views/delivery-message.js';
 import {
@@ -89,7 +97,7 @@ export class SlackNotifier implements RequestNotifier, DeferredNotificationSende
   ): Promise<{ channel: string; ts: string } | undefined> {
     const args = {
       channel,
-      text,
+      text: clip(text, SlackLimit.messageText),
       ...(blocks ? { blocks } : {}),
       ...(threadTs ? { thread_ts: threadTs } : {}),
       ...NO_UNFURL,
@@ -101,7 +109,7 @@ export class SlackNotifier implements RequestNotifier, DeferredNotificationSende
   }
 
   private async update(channel: string, ts: string, text: string, blocks: KnownBlock[]): Promise<void> {
-    const args = { channel, ts, text, blocks };
+    const args = { channel, ts, text: clip(text, SlackLimit.messageText), blocks };
     await this.deferrable({ method: 'chat.update', args }, () => this.client.chat.update(args));
   }
 

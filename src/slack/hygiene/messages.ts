@@ -6,6 +6,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Digest } from '../../domain/hygiene/digest.js';
 import { FINDING_KINDS, FINDING_LABELS, type Finding } from '../../domain/hygiene/types.js';
+import { clip, SlackLimit } from '../mrkdwn.js';
 
 export const SNOOZE_ACTION_ID = 'hygiene_snooze';
 
@@ -45,13 +46,18 @@ export function findingLine(finding: Finding, names: AccountNames, withOwner = f
   return `• ${who}: ${escapeText(finding.detail)}${key}${withOwner ? ownerLabel(finding) : ''}`;
 }
 
+/** A line longer than this (IAM names and tag values are long at worst) is clipped. */
+const MAX_LINE = 1000;
+const SECTION_TEXT = SlackLimit.text - 100;
+
 /** Section blocks under Slack's 3,000-character limit, at most `maxBlocks` of them. */
-function sections(lines: string[], maxBlocks = 20): KnownBlock[] {
+function sections(all: string[], maxBlocks = 20): KnownBlock[] {
+  const lines = all.map((line) => clip(line, MAX_LINE));
   const blocks: KnownBlock[] = [];
   let current = '';
   let shown = 0;
   for (const line of lines) {
-    if (current.length + line.length + 1 > 2900) {
+    if (current && current.length + line.length + 1 > SECTION_TEXT) {
       if (blocks.length + 1 >= maxBlocks) break;
       blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
       current = '';
@@ -205,11 +211,12 @@ export function unownedFindingsMessage(
   findings: Finding[],
   accountNames: AccountNames,
 ): SlackMessage {
-  const text = `Credential hygiene: ${findings.length} ${findings.length === 1 ? 'finding' : 'findings'} in ${accountNames.get(accountId) ?? accountId} with no owner`;
+  // The account name is config text: escaped in the fallback too, where Slack parses mrkdwn.
+  const text = `Credential hygiene: ${findings.length} ${findings.length === 1 ? 'finding' : 'findings'} in ${escapeText(clip(accountNames.get(accountId) ?? accountId, MAX_LINE))} with no owner`;
   return {
     text,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${escapeText(text)}*` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `*${text}*` } },
       ...sections(findings.map((f) => findingLine(f, accountNames, true))),
       {
         type: 'context',
@@ -251,7 +258,13 @@ export function digestMessage(digest: Digest, accountNames: AccountNames): Slack
   return {
     text,
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: `Credential hygiene — ${digest.week}` } },
+      {
+        type: 'header',
+        text: {
+          type: 'plain_text',
+          text: clip(`Credential hygiene — ${digest.week}`, SlackLimit.headerText),
+        },
+      },
       { type: 'section', text: { type: 'mrkdwn', text: `*${text}*` } },
       ...(kindLines.length ? sections(['*By finding*', ...kindLines], 4) : []),
       ...(accountLines.length ? sections(['*By account*', ...accountLines], 4) : []),

@@ -3,16 +3,32 @@ import type { HomeView, KnownBlock } from '@slack/types';
 import type { AccessRequest } from '../../domain/access-request.js';
 import { formatDuration } from '../../domain/duration.js';
 import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
+import { cappedList } from './capped-list.js';
 import { accountLine, ActionId, decisionActions, reviewActions } from './request-message.js';
+
+/**
+ * Blocks per list, within Slack's 100 per view: 3 headers, 3 dividers and the footer take 7;
+ * a grant takes 2 blocks, a pending request 1, a request waiting for you 3.
+ */
+const BUDGET = { active: 21, pending: 11, waiting: 61 } as const;
+const SEE_ALL = '`/aws-access list` shows all of yours.';
 
 function line(request: AccessRequest): string {
   return `\`${request.id}\` *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`;
 }
 
-function section(title: string, empty: string, items: KnownBlock[][]): KnownBlock[] {
+function section(
+  title: string,
+  empty: string,
+  items: KnownBlock[][],
+  budget: number,
+  more: (rest: number) => string,
+): KnownBlock[] {
   return [
     { type: 'header', text: plainText(title) },
-    ...(items.length ? items.flat() : [{ type: 'context', elements: [mrkdwn(empty)] } as KnownBlock]),
+    ...(items.length
+      ? cappedList(items, budget, more)
+      : [{ type: 'context', elements: [mrkdwn(empty)] } as KnownBlock]),
     { type: 'divider' },
   ];
 }
@@ -80,9 +96,27 @@ export function appHomeView(lists: {
   return {
     type: 'home',
     blocks: [
-      ...section('Your active grants', 'No active grants.', active),
-      ...section('Your pending requests', 'Nothing pending.', pending),
-      ...section('Waiting for your approval', 'Nothing waiting for you.', [...waiting, ...reviews]),
+      ...section(
+        'Your active grants',
+        'No active grants.',
+        active,
+        BUDGET.active,
+        (n) => `…and ${n} more. ${SEE_ALL}`,
+      ),
+      ...section(
+        'Your pending requests',
+        'Nothing pending.',
+        pending,
+        BUDGET.pending,
+        (n) => `…and ${n} more. ${SEE_ALL}`,
+      ),
+      ...section(
+        'Waiting for your approval',
+        'Nothing waiting for you.',
+        [...waiting, ...reviews],
+        BUDGET.waiting,
+        (n) => `…and ${n} more waiting for you; they are also in the approval channels.`,
+      ),
       { type: 'context', elements: [mrkdwn('Ask for access with `/aws-access`.')] },
     ],
   };

@@ -5,11 +5,33 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { AccessRequest } from '../../domain/access-request.js';
 import type { Delivery } from '../../domain/ports.js';
-import { escapeMrkdwn, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
+import { clip, escapeMrkdwn, mrkdwn, plainText, slackDate, SlackLimit } from '../mrkdwn.js';
 import { ActionId } from './request-message.js';
 
 export function deliveryText(request: AccessRequest, delivery: Delivery): string {
   return `Access granted: ${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)} until ${delivery.expiresAt.toISOString()} (request ${request.id}).`;
+}
+
+/** Room for the fences and a title in a section holding part of a snippet. */
+const SNIPPET_CHUNK = SlackLimit.text - 100;
+
+/**
+ * A snippet as code sections of whole lines: credentials must arrive complete, so a long one is
+ * split rather than clipped (only a single line longer than a section is clipped).
+ */
+function snippetSections(title: string, snippet: string): KnownBlock[] {
+  const chunks: string[] = [];
+  for (const raw of snippet.split('\n')) {
+    const line = clip(raw, SNIPPET_CHUNK);
+    const last = chunks.length ? chunks[chunks.length - 1]! : undefined;
+    if (last !== undefined && last.length + 1 + line.length <= SNIPPET_CHUNK) {
+      chunks[chunks.length - 1] = `${last}\n${line}`;
+    } else chunks.push(line);
+  }
+  return chunks.map((chunk, i) => ({
+    type: 'section',
+    text: mrkdwn(`${i === 0 ? `${title}:\n` : ''}\`\`\`${chunk}\`\`\``),
+  }));
 }
 
 export function deliveryBlocks(request: AccessRequest, delivery: Delivery): KnownBlock[] {
@@ -21,7 +43,9 @@ export function deliveryBlocks(request: AccessRequest, delivery: Delivery): Know
       ),
     },
   ];
-  const link = delivery.mode === 'assume' ? delivery.switchRoleUrl : delivery.consoleSignInUrl;
+  const url = delivery.mode === 'assume' ? delivery.switchRoleUrl : delivery.consoleSignInUrl;
+  // Slack rejects a longer button URL, and a clipped one would not work: no button then.
+  const link = url && url.length <= SlackLimit.url ? url : undefined;
   const buttons: Button[] = [];
   if (link) {
     buttons.push({
@@ -54,12 +78,12 @@ export function deliveryBlocks(request: AccessRequest, delivery: Delivery): Know
   }
   const snippet = delivery.mode === 'assume' ? delivery.cliProfile : delivery.envExports;
   if (snippet) {
-    blocks.push({
-      type: 'section',
-      text: mrkdwn(
-        `${delivery.mode === 'assume' ? 'AWS CLI profile' : 'Shell exports (keep them private)'}:\n\`\`\`${snippet}\`\`\``,
+    blocks.push(
+      ...snippetSections(
+        delivery.mode === 'assume' ? 'AWS CLI profile' : 'Shell exports (keep them private)',
+        snippet,
       ),
-    });
+    );
   }
   blocks.push({
     type: 'context',

@@ -7,8 +7,8 @@ import type { AccessRequest, PendingExtension } from '../../domain/access-reques
 import type { ApprovalRule } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { ExtensionAllowance } from '../../domain/request-ports.js';
-import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
-import { accountLine, ActionId, approversText } from './request-message.js';
+import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate, SlackLimit } from '../mrkdwn.js';
+import { accountLine, ActionId, approversText, field } from './request-message.js';
 
 export function expiryWarningText(request: AccessRequest): string {
   return `Your access for request ${request.id} (${escapeMrkdwn(request.templateName)} on ${escapeMrkdwn(request.accountName)}) ends at ${new Date(
@@ -88,7 +88,7 @@ export function extensionMessageBlocks(
 ): KnownBlock[] {
   const approvals = extension.approvals.map(mention).join(', ');
   const blocks: KnownBlock[] = [
-    { type: 'header', text: plainText(`Extension of AWS access ${request.id}`, 150) },
+    { type: 'header', text: plainText(`Extension of AWS access ${request.id}`, SlackLimit.headerText) },
     {
       type: 'section',
       text: mrkdwn(
@@ -97,12 +97,12 @@ export function extensionMessageBlocks(
         )} for ${formatDuration(extension.seconds)} more (it now ends ${slackDate(request.expiresAt ?? 0)}).`,
       ),
       fields: [
-        mrkdwn(`*Rule*\n${escapeMrkdwn(request.ruleName)}`),
-        mrkdwn(`*Extensions so far*\n${request.extensions}`),
-        mrkdwn(
+        field(`*Rule*\n${escapeMrkdwn(request.ruleName)}`),
+        field(`*Extensions so far*\n${request.extensions}`),
+        field(
           `*Approvals*\n${extension.approvals.length} of ${request.approvalsRequired}${approvals ? ` (${approvals})` : ''}`,
         ),
-        mrkdwn(`*Approvers*\n${approversText(rule)}`),
+        field(`*Approvers*\n${approversText(rule)}`),
       ],
     },
     { type: 'section', text: mrkdwn('*Original reason*') },

@@ -8,7 +8,7 @@ import { describeState, holdsRole, type AccessRequest } from '../../domain/acces
 import type { ApprovalRule } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TemplateInfo } from '../../domain/ports.js';
-import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate } from '../mrkdwn.js';
+import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate, SlackLimit } from '../mrkdwn.js';
 import { templateMrkdwn } from './template-summary.js';
 
 export const ActionId = {
@@ -38,6 +38,11 @@ const STATE_ICON: Record<AccessRequest['state'], string> = {
   failed: ':warning:',
   'revoke-failed': ':rotating_light:',
 };
+
+/** A section field: mrkdwn under Slack's shorter limit for fields. */
+export function field(text: string): ReturnType<typeof mrkdwn> {
+  return mrkdwn(text, SlackLimit.sectionField);
+}
 
 export function accountLine(request: AccessRequest): string {
   const path = request.ouPath.map((ou) => ou.name || ou.id).join(' / ');
@@ -81,7 +86,7 @@ export function requestMessageBlocks(request: AccessRequest, options: RequestMes
       type: 'header',
       text: plainText(
         `${request.breakGlass ? 'Break-glass access' : 'AWS access request'} ${request.id}`,
-        150,
+        SlackLimit.headerText,
       ),
     },
     {
@@ -90,12 +95,12 @@ export function requestMessageBlocks(request: AccessRequest, options: RequestMes
         `${mention(request.requesterId)} asks for *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`,
       ),
       fields: [
-        mrkdwn(`*Duration*\n${formatDuration(request.durationSeconds)}`),
-        mrkdwn(`*Rule*\n${escapeMrkdwn(request.ruleName)}`),
-        mrkdwn(
+        field(`*Duration*\n${formatDuration(request.durationSeconds)}`),
+        field(`*Rule*\n${escapeMrkdwn(request.ruleName)}`),
+        field(
           `*Approvals*\n${request.approvals.length} of ${request.approvalsRequired}${approvals ? ` (${approvals})` : ''}`,
         ),
-        mrkdwn(`*Approvers*\n${approversText(rule)}`),
+        field(`*Approvers*\n${approversText(rule)}`),
       ],
     },
     { type: 'section', text: mrkdwn('*Reason*') },

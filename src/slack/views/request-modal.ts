@@ -7,7 +7,7 @@ import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/type
 import { MAX_REASON_LENGTH, type DurationLimits } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Account, TemplateInfo } from '../../domain/ports.js';
-import { mrkdwn, plainText } from '../mrkdwn.js';
+import { mrkdwn, plainText, SlackLimit } from '../mrkdwn.js';
 import { templateMrkdwn } from './template-summary.js';
 
 export const REQUEST_MODAL_ID = 'aws-access-request';
@@ -68,15 +68,15 @@ export function requestModal(input: RequestModalInput): ModalView {
         action_id: 'template',
         placeholder: plainText('What access do you need?'),
         options: templates.slice(0, 100).map((t) => ({
-          text: plainText(t.name, 75),
-          description: plainText(t.description, 75),
+          text: plainText(t.name, SlackLimit.optionText),
+          description: plainText(t.description, SlackLimit.optionText),
           value: t.name,
         })),
         ...(input.selectedTemplate
           ? {
               initial_option: {
-                text: plainText(input.selectedTemplate.name, 75),
-                description: plainText(input.selectedTemplate.description, 75),
+                text: plainText(input.selectedTemplate.name, SlackLimit.optionText),
+                description: plainText(input.selectedTemplate.description, SlackLimit.optionText),
                 value: input.selectedTemplate.name,
               },
             }
@@ -142,9 +142,9 @@ export function accountOptions(accounts: Account[], query: string): Option[] {
     )
     .slice(0, 100)
     .map((a) => ({
-      text: plainText(`${a.name} (${a.id})`, 75),
+      text: plainText(`${a.name} (${a.id})`, SlackLimit.optionText),
       ...(a.ouPath.length
-        ? { description: plainText(a.ouPath.map((o) => o.name || o.id).join(' / '), 75) }
+        ? { description: plainText(a.ouPath.map((o) => o.name || o.id).join(' / '), SlackLimit.optionText) }
         : {}),
       value: a.id,
     }));

@@ -4,18 +4,24 @@ import type { Refusal } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TemplateInfo } from '../../domain/ports.js';
 import type { ActionResult } from '../../domain/request-service.js';
-import { escapeMrkdwn } from '../mrkdwn.js';
+import { clip, escapeMrkdwn } from '../mrkdwn.js';
 import { accountLine } from './request-message.js';
 import { templateMrkdwn } from './template-summary.js';
+
+/**
+ * Longest line per request or template: names and OU paths are long at worst, and a list of
+ * them must stay one readable message under Slack's limit on `text`.
+ */
+const MAX_REQUEST_LINE = 600;
+const MAX_TEMPLATE_ENTRY = 1500;
 
 export function requestLine(request: AccessRequest): string {
   const until =
     request.expiresAt && holdsRole(request.state)
       ? ` until ${new Date(request.expiresAt).toISOString()}`
       : '';
-  return `\`${request.id}\` *${escapeMrkdwn(request.templateName)}* on ${accountLine(request)} for ${formatDuration(
-    request.durationSeconds,
-  )} – ${describeState(request.state)}${until}`;
+  const what = clip(`*${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`, MAX_REQUEST_LINE);
+  return `\`${request.id}\` ${what} for ${formatDuration(request.durationSeconds)} – ${describeState(request.state)}${until}`;
 }
 
 export function statusText(request: AccessRequest): string {
@@ -45,7 +51,7 @@ export function templatesText(templates: TemplateInfo[]): string {
   return templates
     .map(
       (t) =>
-        `${templateMrkdwn(t)}\nUp to ${formatDuration(t.maxDurationSeconds)}, default ${formatDuration(t.defaultDurationSeconds)}.`,
+        `${clip(templateMrkdwn(t), MAX_TEMPLATE_ENTRY)}\nUp to ${formatDuration(t.maxDurationSeconds)}, default ${formatDuration(t.defaultDurationSeconds)}.`,
     )
     .join('\n\n');
 }

@@ -7,7 +7,7 @@ import { OpenRequestLimitError } from '../../../domain/request-ports.js';
 import type { App, RespondFn } from '@slack/bolt';
 import { CommandSyntaxError, parseCommand, USAGE, type AccessCommand } from '../../../domain/command.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
-import { escapeMrkdwn } from '../../mrkdwn.js';
+import { clip, escapeMrkdwn, SlackLimit } from '../../mrkdwn.js';
 import { requestModal } from '../../views/request-modal.js';
 import { listText, refusalText, resultText, statusText, templatesText } from '../../views/request-text.js';
 import { isFlowContext, type FlowContext, type ListenerContext } from '../context.js';
@@ -18,7 +18,7 @@ export const HELP_TEXT = [
 ].join('\n');
 
 function ephemeral(text: string) {
-  return { response_type: 'ephemeral' as const, text };
+  return { response_type: 'ephemeral' as const, text: clip(text, SlackLimit.messageText) };
 }
 
 /**

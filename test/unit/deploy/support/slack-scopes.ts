@@ -38,6 +38,22 @@ export const METHOD_SCOPES: Record<string, string[]> = {
   'team.info': ['team:read'],
 };
 
+/**
+ * Web API calls Bolt makes itself, by what in our code makes it make them. `new App(` verifies
+ * the bot token with auth.test at start; `say` (from a listener's arguments) is chat.postMessage.
+ * `respond` and `ack` answer through response_url or the HTTP response and need no scope.
+ */
+export const BOLT_CALLS: Array<{ method: string; why: string; when: RegExp }> = [
+  { method: 'auth.test', why: 'Bolt verifies the bot token at start', when: /\bnew\s+App\s*\(/ },
+  { method: 'chat.postMessage', why: "Bolt's say()", when: /\{[^{}]*\bsay\b[^{}]*\}\s*\)\s*=>/ },
+];
+
+/**
+ * Socket Mode connects with the app-level token (apps.connections.open), whose scope is set
+ * when that token is created, not in the manifest's bot scopes.
+ */
+export const APP_TOKEN_SCOPE = { method: 'apps.connections.open', scope: 'connections:write' } as const;
+
 /** Bot scopes per Events API event the app subscribes to. */
 export const EVENT_SCOPES: Record<string, string[]> = {
   app_home_opened: [],
@@ -151,10 +167,13 @@ export function scanSlackUsage(srcDir: string): SlackUsage {
     usage.source += `\n${text}`;
     const rel = relative(srcDir, file);
     const { listeners, events } = findListeners(text);
-    for (const name of [...findWebApiMethods(text, known), ...listeners]) {
+    const methods = findWebApiMethods(text, known);
+    const code = stripComments(text);
+    for (const call of BOLT_CALLS) if (call.when.test(code)) methods.add(call.method);
+    for (const name of [...methods, ...listeners]) {
       usage.where.set(name, [...(usage.where.get(name) ?? []), rel]);
     }
-    findWebApiMethods(text, known).forEach((m) => usage.methods.add(m));
+    methods.forEach((m) => usage.methods.add(m));
     listeners.forEach((l) => usage.listeners.add(l));
     events.forEach((e) => usage.events.add(e));
   }
