@@ -3,8 +3,10 @@
 # Build stage compiles TypeScript with the dev dependencies; the runtime stage carries only the
 # production dependencies, the compiled dist/, the boundary templates and the example config.
 # No secret is baked in: Slack tokens and the Redis URL arrive as environment variables at run time.
+# Runs on the current Node LTS (24); Node 20 is end of life and the AWS SDK drops it. CI also runs
+# the test suite on Node 24 (scripts/lts-node.sh) and lints this file (`npm run lint:docker`).
 
-ARG NODE_IMAGE=node:20-slim
+ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -65,14 +65,21 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('runs on node:20-slim with production dependencies and the compiled dist/ only', () => {
-    expect(runtime.image).toBe('node:20-slim');
+  it('builds and runs on node:24-slim (the current LTS) with production dependencies and the compiled dist/ only', () => {
+    expect(build.image).toBe('node:24-slim');
+    expect(runtime.image).toBe('node:24-slim');
     const runtimeRuns = runs(runtime);
     expect(runtimeRuns.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))).toBe(true);
     expect(runtimeRuns.some((r) => /npm run build|\btsc\b/.test(r))).toBe(false);
     const copies = runtime.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
     expect(copies).toContain(`--from=${build.name} /app/dist ./dist`);
     expect(copies.some((c) => /(^|\s)src(\s|\/)/.test(c))).toBe(false);
+  });
+
+  it('is the Node major that CI runs the test suite on a second time (scripts/lts-node.sh)', () => {
+    const pinned = /^version=(\d+)\.\d+\.\d+$/m.exec(readFileSync(repoPath('scripts/lts-node.sh'), 'utf8'));
+    expect(pinned).not.toBeNull();
+    expect(runtime.image).toBe(`node:${pinned![1]}-slim`);
   });
 
   it('runs as a numeric non-root user', () => {
