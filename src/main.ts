@@ -27,14 +27,14 @@ import { createAwsServices } from './aws/create-aws-services.js';
 import { createAnchorS3Client, S3AuditAnchors } from './aws/audit-anchor.js';
 import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
 import { register as registerHygieneListeners, slackHygieneAdapters } from './slack/hygiene/index.js';
-import { createHttpServer, listen } from './http/server.js';
+import { closeServer, createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { RedisReplayGuard } from './http/replay-guard.js';
 import { BullRequestScheduler } from './jobs/approval-scheduler.js';
 import { auditBatchScheduler } from './jobs/audit-batches.js';
 import { deferNotifications } from './jobs/deferred-notifications.js';
 import { producerConnectionOptions, Queues } from './jobs/queues.js';
-import type { Closable } from './jobs/runtime.js';
+import { within, type Closable } from './jobs/runtime.js';
 import { startWorkerRole } from './jobs/worker-role.js';
 import type { Logger } from './logger.js';
 import { createSlackApp, type SlackApp } from './slack/slack-app.js';
@@ -73,7 +73,25 @@ export interface ServiceOptions {
   workerOptions?: Partial<WorkerOptions>;
   /** Default true: upsert the reconcile Job Scheduler at start. */
   scheduleReconcile?: boolean;
+  /** Bounds of `stop()`; see ShutdownOptions. */
+  shutdown?: Partial<ShutdownOptions>;
 }
+
+/**
+ * Graceful shutdown (SIGTERM). Everything happens within `timeoutMs` of the signal, which must
+ * stay below the pod's terminationGracePeriodSeconds (the chart derives it from that).
+ */
+export interface ShutdownOptions {
+  /** The whole shutdown, drain included; past it, work still running is cut off or released. */
+  timeoutMs: number;
+  /**
+   * Web role, HTTP mode: how long to keep serving normally (with `/readyz` at 503) before the
+   * listener closes, while the endpoint removal reaches kube-proxy and the load balancer.
+   */
+  drainMs: number;
+}
+
+export const DEFAULT_SHUTDOWN: ShutdownOptions = { timeoutMs: 25_000, drainMs: 0 };
 
 export interface RunningService {
   port: number;
@@ -260,6 +278,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   // The RequestService of the role: the request path's when this process serves Slack.
   const requests = webRequests ?? jobRequests!;
+  // Readiness: false from the moment shutdown begins (see stop()).
+  let shuttingDown = false;
 
   const server = createHttpServer({
     logger,
@@ -270,24 +290,58 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     slackSigningSecret: env.slackSigningSecret,
     replayGuard: new RedisReplayGuard(redis, config.redis.prefix),
     checkReady: () => pingWithTimeout(redis),
+    shuttingDown: () => shuttingDown,
   });
   const port = await listen(server, env.port, options.host);
   logger.info({ port, role, socketMode: Boolean(env.slackAppToken) }, 'aws-access-bot started');
 
+  const shutdown = { ...DEFAULT_SHUTDOWN, ...options.shutdown };
   let stopping: Promise<void> | undefined;
+  /**
+   * 1. `/readyz` answers 503 at once (and every response says `Connection: close`).
+   * 2. Workers stop taking jobs and finish the active ones (in parallel with the web side).
+   * 3. Web, HTTP mode: keep serving for `drainMs` while the endpoint removal propagates, then stop
+   *    accepting, close keep-alive connections as they turn idle, and wait for the requests in
+   *    progress and the listeners' work after their ack.
+   * 4. At the deadline (less a reserve for step 5): cut the connections left, and hand the jobs
+   *    still running back to the queue so another worker takes them at once.
+   * 5. Close the queues and quit Redis, bounded too.
+   */
   const stop = () => {
     stopping ??= (async () => {
-      logger.info('shutting down');
-      // Stop taking new Slack requests first, let in-flight ones finish.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await slack?.stop();
-      await Promise.all(workers.map((w) => w.close()));
-      await closed;
-      await queues.close();
-      await producer.quit().catch(() => producer.disconnect());
-      await redis.quit().catch(() => redis.disconnect());
-      logger.info('stopped');
+      const startedAt = performance.now();
+      const reserveMs = Math.min(2_000, shutdown.timeoutMs / 5);
+      const workDeadline = startedAt + shutdown.timeoutMs - reserveMs;
+      const left = () => Math.max(0, workDeadline - performance.now());
+      shuttingDown = true;
+      logger.info({ role, ...shutdown }, 'shutting down: /readyz answers 503');
+      const jobs = (async () => {
+        if (!workers.length) return;
+        if (await within(Promise.all(workers.map((w) => w.close())), left())) return;
+        const released = (await Promise.all(workers.map((w) => w.release?.() ?? []))).flat();
+        logger.warn({ released }, 'shutdown deadline: jobs still running were moved back to the queue');
+      })();
+      const web = (async () => {
+        if (slack?.requestListener && shutdown.drainMs > 0) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(shutdown.drainMs, left())));
+        }
+        await slack?.stop();
+        const closed = await closeServer(server, left());
+        const idle = !slack || (await within(slack.idle(), left()));
+        if (!closed || !idle) {
+          logger.warn(
+            { connectionsCut: !closed, slackEventsCut: slack?.inFlight() ?? 0 },
+            'shutdown deadline: Slack work still in progress was cut off',
+          );
+        }
+      })();
+      await Promise.all([jobs, web]);
+      const rest = () => Math.max(0, startedAt + shutdown.timeoutMs - performance.now());
+      await within(queues.close(), rest());
+      for (const connection of [producer, redis]) {
+        if (!(await within(connection.quit(), rest()))) connection.disconnect();
+      }
+      logger.info({ elapsedMs: Math.round(performance.now() - startedAt) }, 'stopped');
     })();
     return stopping;
   };

@@ -47,6 +47,11 @@ export interface HttpServerOptions {
   checkReady: () => Promise<void>;
   /** The process's clock: Slack timestamps are checked against it. */
   clock: Clock;
+  /**
+   * True once shutdown has begun: `/readyz` answers 503 at once (without asking Redis), and
+   * every response carries `Connection: close` so keep-alive clients reconnect elsewhere.
+   */
+  shuttingDown?: () => boolean;
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -79,6 +84,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, 'ok\n');
     if (req.method === 'GET' && url.pathname === '/readyz') {
+      if (options.shuttingDown?.()) return send(res, 503, 'shutting down\n');
       try {
         await options.checkReady();
         return send(res, 200, 'ready\n');
@@ -106,6 +112,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       connectionsCheckingInterval: Math.min(1_000, timeouts.headersTimeoutMs),
     },
     (req, res) => {
+      if (options.shuttingDown?.()) res.setHeader('connection', 'close');
       handle(req, res).catch((error: unknown) => {
         options.logger.error({ err: error }, 'http handler failed');
         if (!res.headersSent) send(res, 500, 'internal error\n');
@@ -123,4 +130,32 @@ export function listen(server: Server, port: number, host?: string): Promise<num
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * Stops accepting connections, lets the requests in progress finish, and closes keep-alive
+ * connections as soon as they are idle. Resolves true once every connection has ended, or false
+ * at `timeoutMs`, when whatever is still open is cut.
+ */
+export async function closeServer(server: Server, timeoutMs: number): Promise<boolean> {
+  if (!server.listening) return true;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  // A connection whose response goes out after close() turns idle later: close it then.
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const inTime = await Promise.race([
+      closed.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, timeoutMs)))),
+    ]);
+    if (!inTime) {
+      server.closeAllConnections();
+      await closed;
+    }
+    return inTime;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(timer);
+  }
 }

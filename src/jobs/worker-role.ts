@@ -1,7 +1,10 @@
 /**
  * Everything the worker role runs: the BullMQ workers and Job Schedulers, each group on a Redis
  * connection this module opens and quits (see runtime.ts). Jobs reach people only through the
- * ports they are given; what is not given is not started.
+ * ports they are given; what is not given is not started. The grants, reconcile and hygiene
+ * workers can be released at the shutdown deadline (their running jobs go back to `wait` at
+ * once); the approvals, notify and audit-anchor jobs are short Slack/S3 calls and are left to
+ * BullMQ's stalled check if one is ever cut off.
  */
 import type { WorkerOptions } from 'bullmq';
 import type { AccountClients } from '../aws/account-clients.js';
@@ -22,7 +25,7 @@ import { startHygieneWorkers } from './hygiene-workers.js';
 import { startNotifyWorker } from './notify-worker.js';
 import { QueueName } from './queues.js';
 import { startReconcileWorker } from './reconcile.js';
-import { closeAll, onWorkerConnection, type Closable } from './runtime.js';
+import { closeAll, onWorkerConnection, releasable, type Closable } from './runtime.js';
 
 export interface WorkerRoleContext {
   env: EnvOptions;
@@ -90,7 +93,9 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
                 },
               })
             : undefined;
-        return closeAll([grantWorker, reconcile]);
+        // Revocations must not wait out a stalled-job check after a deploy: jobs still running at
+        // the shutdown deadline are handed back (runtime.ts, `release`).
+        return releasable(closeAll([grantWorker, reconcile]), [grantWorker.worker, reconcile?.worker]);
       }),
     );
   }
@@ -110,8 +115,8 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
   const { accountClients, hygieneSlack } = context;
   if (accountClients && hygieneSlack) {
     workers.push(
-      await onWorkerConnection(env.redisUrl, (connection) =>
-        startHygieneWorkers({
+      await onWorkerConnection(env.redisUrl, async (connection) => {
+        const hygiene = await startHygieneWorkers({
           ...hygieneSlack,
           config: loaded.config,
           logger,
@@ -121,8 +126,9 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
           listAccountIds: context.listAccountIds,
           clock,
           metrics,
-        }),
-      ),
+        });
+        return releasable(hygiene, [hygiene.worker]);
+      }),
     );
   }
   const anchor = context.auditAnchor;

@@ -14,6 +14,40 @@ export interface SlackApp {
   /** Socket Mode connects here; HTTP mode is served by our own server. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Slack events being processed now, the work after the ack included. */
+  inFlight(): number;
+  /** Resolves once no Slack event is being processed (shutdown waits for it, bounded). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Counts the Slack events being processed. With `processBeforeResponse: false` a listener acks
+ * first and goes on working (store the request, post to the approvers) after the HTTP response
+ * has gone out, so a finished HTTP connection does not mean finished work: shutdown waits here
+ * too. Installed as the first global middleware; Bolt resolves `next()` once every listener has
+ * settled.
+ */
+export function inFlightTracker() {
+  let count = 0;
+  let waiters: Array<() => void> = [];
+  const middleware = async ({ next }: { next: () => Promise<void> }): Promise<void> => {
+    count += 1;
+    try {
+      await next();
+    } finally {
+      count -= 1;
+      if (count === 0) {
+        const woken = waiters;
+        waiters = [];
+        woken.forEach((wake) => wake());
+      }
+    }
+  };
+  return {
+    middleware,
+    inFlight: () => count,
+    idle: () => (count === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+  };
 }
 
 export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
@@ -29,8 +63,12 @@ export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
       logger: log,
       clientOptions,
     });
+    const tracker = inFlightTracker();
+    app.use(tracker.middleware);
     return {
       app,
+      inFlight: tracker.inFlight,
+      idle: tracker.idle,
       start: async () => {
         await app.start();
       },
@@ -53,9 +91,13 @@ export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
     bodyLimit: SLACK_BODY_LIMIT_BYTES,
   });
   const app = new App({ token: env.slackBotToken, receiver, logger: log, clientOptions });
+  const tracker = inFlightTracker();
+  app.use(tracker.middleware);
   app.use(ackWhenNoListenerDid(logger));
   return {
     app,
+    inFlight: tracker.inFlight,
+    idle: tracker.idle,
     requestListener: receiver.requestListener,
     start: async () => undefined,
     stop: async () => undefined,

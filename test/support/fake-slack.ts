@@ -51,6 +51,7 @@ export class FakeSlack {
   readonly users = new Map<string, FakeSlackUser>();
   readonly usergroups = new Map<string, string[]>();
   private readonly failures = new Map<string, Failure[]>();
+  private readonly delays = new Map<string, number>();
   private server?: Server;
   private tsCounter = 0;
   private waiters: Array<() => void> = [];
@@ -80,6 +81,12 @@ export class FakeSlack {
     const queue = this.failures.get(method) ?? [];
     for (let i = 0; i < times; i++) queue.push(failure);
     this.failures.set(method, queue);
+    return this;
+  }
+
+  /** Every later call to `method` is answered `ms` late (a slow Slack; 0 removes the delay). */
+  delay(method: string, ms: number): this {
+    this.delays.set(method, ms);
     return this;
   }
 
@@ -162,6 +169,8 @@ export class FakeSlack {
       return;
     }
     const method = url.pathname.replace(/^\/api\//, '');
+    const delayMs = this.delays.get(method) ?? 0;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const call: RecordedCall = { method, args, token, at: Date.now() };
 
     const failure = this.failures.get(method)?.shift();

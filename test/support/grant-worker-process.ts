@@ -6,7 +6,9 @@
  * Prints READY when the workers run and DELETE_ROLE_REACHED when a revoke gets there.
  *
  * Env: REDIS_URL, AWS_ENDPOINT_URL, SLACK_API_URL, SLACK_BOT_TOKEN, TEST_REDIS_PREFIX,
- * TEST_TEMPLATES_DIR, SLOW_DELETE_ROLE_MS (optional), LOCK_MS (BullMQ lock duration).
+ * TEST_TEMPLATES_DIR, SLOW_DELETE_ROLE_MS (optional), LOCK_MS (BullMQ lock duration),
+ * SHUTDOWN_TIMEOUT_MS (optional: the service's shutdown deadline; test/e2e/graceful-shutdown.spec.ts).
+ * Prints STOPPED before it exits on SIGTERM.
  */
 import { systemClock } from '../../src/clock.js';
 import { readFileSync } from 'node:fs';
@@ -29,6 +31,9 @@ const env = { ...readEnvOptions(), port: 0, logLevel: process.env.LOG_LEVEL ?? '
 const logger = createLogger({ level: env.logLevel });
 const slowMs = Number(process.env.SLOW_DELETE_ROLE_MS ?? '0');
 const lockMs = Number(process.env.LOCK_MS ?? '2000');
+const shutdownTimeoutMs = process.env.SHUTDOWN_TIMEOUT_MS
+  ? Number(process.env.SHUTDOWN_TIMEOUT_MS)
+  : undefined;
 
 const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: 2 });
 const aws = await createAwsServices({
@@ -66,11 +71,13 @@ const service = await startService({
   scheduleReconcile: false,
   // Short locks so a killed worker's job is found stalled within seconds.
   workerOptions: { lockDuration: lockMs, stalledInterval: Math.max(500, lockMs / 2) },
+  ...(shutdownTimeoutMs ? { shutdown: { timeoutMs: shutdownTimeoutMs } } : {}),
 });
 process.stdout.write('READY\n');
 process.on('SIGTERM', () => {
   void service
     .stop()
     .then(() => redis.quit())
+    .then(() => process.stdout.write('STOPPED\n'))
     .finally(() => process.exit(0));
 });

@@ -200,7 +200,15 @@ spec:
     - name: {{ .role }}
       image: {{ include "aws-access-bot.image" $root }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-      args: ["start", "--role", {{ .role | quote }}]
+      {{- /* The app's shutdown deadline sits 5 s inside the grace period, so it exits on its own
+      before the kubelet's SIGKILL; the web drain (serve with /readyz at 503 while the endpoint
+      removal reaches kube-proxy and the load balancer) is part of that deadline. */}}
+      {{- $timeout := sub (int .values.terminationGracePeriodSeconds) 5 }}
+      {{- $drain := int (.values.shutdownDrainSeconds | default 0) }}
+      {{- if le $timeout $drain }}
+      {{- fail (printf "%s.terminationGracePeriodSeconds must exceed %s.shutdownDrainSeconds by more than 5" .role .role) }}
+      {{- end }}
+      args: ["start", "--role", {{ .role | quote }}, "--shutdown-timeout", {{ $timeout | quote }}, "--drain", {{ $drain | quote }}]
       ports:
         - name: http
           containerPort: 3000

@@ -56,7 +56,8 @@ describe('the Helm chart as helm renders it', () => {
   it('starts each Deployment with its own --role', () => {
     for (const role of ['web', 'worker']) {
       const deployment = find(defaults, 'Deployment', `aws-access-bot-${role}`)!;
-      expect(container(deployment).args).toEqual(['start', '--role', role]);
+      // Then the shutdown deadline flags (test/unit/deploy/helm-shutdown.spec.ts).
+      expect(container(deployment).args.slice(0, 3)).toEqual(['start', '--role', role]);
       expect(deployment.spec.selector.matchLabels).toEqual(
         expect.objectContaining({ 'app.kubernetes.io/component': role }),
       );
