@@ -44,7 +44,7 @@ import { createSlackClient } from './slack/slack-client.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
 import { SlackPeople } from './slack/slack-people.js';
 import { RedisAuditLog } from './store/audit-log.js';
-import { createRedis, pingWithTimeout } from './store/redis-connection.js';
+import { createRedis, pingWithTimeout, redisTarget } from './store/redis-connection.js';
 import { hmacRecordSigner } from './store/record-signer.js';
 import { RedisRequestStore, type RequestStoreOptions } from './store/request-store.js';
 
@@ -174,11 +174,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (!env.slackBotToken) throw new MissingSettingError('SLACK_BOT_TOKEN', 'requests are announced in Slack');
   const keys = hmacKeysFrom(env.hmacKey);
   const metrics = createMetrics();
-  const redis = createRedis(env.redisUrl);
+  const target = redisTarget(env, config.redis);
+  const redis = createRedis(target);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   // Producers get their own connection without an offline queue: an enqueue while Redis is
   // away fails at once instead of hanging a Slack ack.
-  const producer = createRedis(env.redisUrl, 'client', producerConnectionOptions);
+  const producer = createRedis(target, 'client', producerConnectionOptions);
   producer.on('error', (error) => logger.warn({ err: error }, 'redis producer connection error'));
   const queues = new Queues(producer, config.redis.prefix);
 

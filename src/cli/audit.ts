@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/schema.js';
 import { tryParseDuration } from '../domain/duration.js';
 import { AppError, ErrorCode, UsageError } from '../errors.js';
 import { RedisAuditLog, type AuditAnchor } from '../store/audit-log.js';
-import { createRedis } from '../store/redis-connection.js';
+import { createRedis, redisTarget } from '../store/redis-connection.js';
 import type { CliIo } from './io.js';
 
 export const AUDIT_HELP = `Usage: aws-access-bot audit verify [--config FILE]
@@ -69,7 +69,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
     throw error;
   }
   const loaded = await loadConfig(values.config ?? io.env.configPath);
-  const redis = createRedis(io.env.redisUrl);
+  const redis = createRedis(redisTarget(io.env, loaded.config.redis));
   try {
     const log = new RedisAuditLog(redis, loaded.config.redis.prefix, { chainKey: keys.auditChain });
     if (action === 'verify') return await verify(log, loaded.config, keys, io);

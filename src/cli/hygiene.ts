@@ -13,7 +13,7 @@ import { sweepAccount } from '../jobs/hygiene-sweep.js';
 import { createLogger } from '../logger.js';
 import { slackHygieneAdapters } from '../slack/hygiene/adapters.js';
 import { createSlackClient } from '../slack/slack-client.js';
-import { createRedis } from '../store/redis-connection.js';
+import { createRedis, redisTarget } from '../store/redis-connection.js';
 import type { CliIo } from './io.js';
 
 export const HYGIENE_HELP = `Usage: aws-access-bot hygiene --account ID [--dry-run] [--config FILE]
@@ -83,7 +83,7 @@ export function createHygieneCommand(overrides: HygieneCommandOverrides = {}) {
     const { config } = loaded;
     const accounts =
       overrides.accounts ?? createBrokerSessions({ env: io.env, config, clock: overrides.clock ?? io.clock });
-    const connection = createRedis(io.env.redisUrl);
+    const connection = createRedis(redisTarget(io.env, config.redis));
     try {
       // Logs go to stderr so the printed findings stay clean on stdout.
       const logger = createLogger({

@@ -9,6 +9,8 @@ export interface EnvOptions {
   /** Slack Web API base URL (tests and proxies), e.g. http://127.0.0.1:4000/api/ */
   slackApiUrl?: string;
   redisUrl: string;
+  /** `REDIS_SENTINEL_PASSWORD`: the Sentinels' own password (`redis.sentinel`); none when unset. */
+  redisSentinelPassword?: string;
   awsRegion: string;
   /** The AWS SDK's own endpoint override (moto in tests). */
   awsEndpointUrl?: string;
@@ -35,6 +37,7 @@ export function readEnvOptions(env: NodeJS.ProcessEnv = process.env): EnvOptions
     slackAppToken: nonEmpty(env.SLACK_APP_TOKEN),
     slackApiUrl: nonEmpty(env.SLACK_API_URL),
     redisUrl: nonEmpty(env.REDIS_URL) ?? 'redis://127.0.0.1:6379',
+    redisSentinelPassword: nonEmpty(env.REDIS_SENTINEL_PASSWORD),
     awsRegion: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
     awsEndpointUrl: nonEmpty(env.AWS_ENDPOINT_URL),
     configPath: nonEmpty(env.AWS_ACCESS_CONFIG) ?? 'config/aws-access.yaml',

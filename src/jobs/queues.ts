@@ -9,10 +9,14 @@
  *   connection has no offline queue (`producerConnectionOptions`), so an add while Redis is away
  *   is an error at once, not a command parked until reconnect.
  * - The prefix is `<redis.prefix>:bull`; with a hash tag such as `{aab}` every queue key lands in
- *   one Redis Cluster slot, as BullMQ requires.
+ *   one Redis Cluster slot, as BullMQ requires. BullMQ takes the prefix as given (it does not add
+ *   a tag), so on a Cluster connection a prefix without a hash tag is refused here, before any
+ *   queue or worker would fail on CROSSSLOT (validate already refuses such a config).
  */
 import { Queue, type DefaultJobOptions, type QueueOptions, type WorkerOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
+import { hashTagOf } from '../config/schema/redis.js';
+import { isCluster } from '../store/redis-connection.js';
 
 export const QueueName = {
   /** revoke-<id> at the grant's end, warn-<id> before it. */
@@ -50,6 +54,16 @@ export function queuePrefix(redisPrefix: string): string {
   return `${redisPrefix}:bull`;
 }
 
+/** The queue prefix for this connection; on a Redis Cluster only a hash-tagged one. */
+function prefixFor(connection: Redis, redisPrefix: string): string {
+  if (isCluster(connection) && hashTagOf(redisPrefix) === undefined) {
+    throw new Error(
+      `redis.prefix "${redisPrefix}" has no hash tag: on Redis Cluster it must contain one such as "{${redisPrefix}}", so every BullMQ key of a queue is in one slot`,
+    );
+  }
+  return queuePrefix(redisPrefix);
+}
+
 /** Connection options for a producer: fail fast while Redis is unreachable. */
 export const producerConnectionOptions: RedisOptions = {
   enableOfflineQueue: false,
@@ -58,7 +72,7 @@ export const producerConnectionOptions: RedisOptions = {
 };
 
 export function queueOptions(connection: Redis, redisPrefix: string): QueueOptions {
-  return { connection, prefix: queuePrefix(redisPrefix), defaultJobOptions };
+  return { connection, prefix: prefixFor(connection, redisPrefix), defaultJobOptions };
 }
 
 export function workerOptions(
@@ -66,7 +80,7 @@ export function workerOptions(
   redisPrefix: string,
   extra: Partial<WorkerOptions> = {},
 ): WorkerOptions {
-  return { connection, prefix: queuePrefix(redisPrefix), concurrency: 4, ...extra };
+  return { connection, prefix: prefixFor(connection, redisPrefix), concurrency: 4, ...extra };
 }
 
 /** Producer-side queues, created once per process and shared. */

@@ -11,7 +11,7 @@
  */
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedis } from '../store/redis-connection.js';
+import { createRedis, type RedisTarget } from '../store/redis-connection.js';
 
 /** What every worker, scheduler and queue the worker role starts gives back: a way to stop it. */
 export interface Closable {
@@ -84,10 +84,10 @@ export function trackActiveJobs(worker: Worker): { release(): Promise<string[]> 
  * `start` on it, and returns a Closable that closes what was started and then quits the connection.
  */
 export async function onWorkerConnection(
-  redisUrl: string,
+  target: RedisTarget | string,
   start: (connection: Redis) => Closable | Promise<Closable>,
 ): Promise<Closable> {
-  const connection = createRedis(redisUrl, 'worker');
+  const connection = createRedis(target, 'worker');
   let started: Closable;
   try {
     started = await start(connection);

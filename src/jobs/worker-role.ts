@@ -25,6 +25,7 @@ import { startHygieneWorkers } from './hygiene-workers.js';
 import { startNotifyWorker } from './notify-worker.js';
 import { QueueName } from './queues.js';
 import { startReconcileWorker } from './reconcile.js';
+import { redisTarget } from '../store/redis-connection.js';
 import { closeAll, onWorkerConnection, releasable, type Closable } from './runtime.js';
 
 export interface WorkerRoleContext {
@@ -57,16 +58,17 @@ export interface WorkerRoleContext {
 export async function startWorkerRole(context: WorkerRoleContext): Promise<Closable[]> {
   const { env, loaded, logger, metrics, clock } = context;
   const prefix = loaded.config.redis.prefix;
+  const target = redisTarget(env, loaded.config.redis);
   const workers: Closable[] = [];
   const requests = context.requests;
   if (requests) {
     workers.push(
-      await onWorkerConnection(env.redisUrl, (connection) =>
+      await onWorkerConnection(target, (connection) =>
         startApprovalWorker({ connection, redisPrefix: prefix, requests, logger, metrics }),
       ),
     );
     workers.push(
-      await onWorkerConnection(env.redisUrl, async (connection) => {
+      await onWorkerConnection(target, async (connection) => {
         const grantWorker = startGrantWorker({
           connection,
           redisPrefix: prefix,
@@ -102,7 +104,7 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
   const notify = context.notify;
   if (notify) {
     workers.push(
-      await onWorkerConnection(env.redisUrl, (connection) =>
+      await onWorkerConnection(target, (connection) =>
         startNotifyWorker({
           connection,
           deps: { ...notify, redisPrefix: prefix, clock },
@@ -115,7 +117,7 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
   const { accountClients, hygieneSlack } = context;
   if (accountClients && hygieneSlack) {
     workers.push(
-      await onWorkerConnection(env.redisUrl, async (connection) => {
+      await onWorkerConnection(target, async (connection) => {
         const hygiene = await startHygieneWorkers({
           ...hygieneSlack,
           config: loaded.config,
@@ -134,7 +136,7 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
   const anchor = context.auditAnchor;
   if (anchor) {
     workers.push(
-      await onWorkerConnection(env.redisUrl, (connection) =>
+      await onWorkerConnection(target, (connection) =>
         startAuditAnchorWorker({
           connection,
           intervalSeconds: anchor.intervalSeconds,

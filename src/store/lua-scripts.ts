@@ -1,6 +1,10 @@
 /**
  * The Lua scripts kept as files next to this module (copied into dist/ by the build), loaded
  * once and registered on a connection as custom commands (EVALSHA with EVAL fallback).
+ *
+ * Every key a script writes is passed in KEYS (the number varies per call: the caller passes
+ * what it has), so Redis Cluster routes the call to the node of their slot; all of them carry
+ * the hash tag of `redis.prefix`, which puts them in one slot.
  */
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -10,10 +14,10 @@ function script(name: string): string {
 }
 
 const SCRIPTS = {
-  createRequest: { file: 'create-request', keys: 4 },
-  transitionRequest: { file: 'transition-request', keys: 4 },
-  approveRequest: { file: 'approve-request', keys: 2 },
-  appendAudit: { file: 'append-audit', keys: 2 },
+  createRequest: { file: 'create-request' },
+  transitionRequest: { file: 'transition-request' },
+  approveRequest: { file: 'approve-request' },
+  appendAudit: { file: 'append-audit' },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -36,7 +40,8 @@ export async function runScript(
       lua = script(spec.file);
       loaded.set(name, lua);
     }
-    redis.defineCommand(command, { numberOfKeys: spec.keys, lua });
+    // No fixed numberOfKeys: each call says how many keys it passes.
+    redis.defineCommand(command, { lua });
   }
-  return target[command]!.call(redis, ...keys, ...args);
+  return target[command]!.call(redis, keys.length, ...keys, ...args);
 }

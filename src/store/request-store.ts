@@ -120,6 +120,9 @@ export class RedisRequestStore implements RequestStore {
   private get stateIndexPrefix(): string {
     return `${this.prefix}:requests:state:`;
   }
+  private stateIndexKey(state: RequestState): string {
+    return `${this.stateIndexPrefix}${state}`;
+  }
   private requesterKey(userId: string): string {
     return `${this.prefix}:requests:requester:${userId}`;
   }
@@ -215,16 +218,24 @@ export class RedisRequestStore implements RequestStore {
     change: Omit<TransitionChange, 'from' | 'to'> | AnnotateChange,
   ): Promise<TransitionOutcome> {
     const retain = this.options.retainFinishedSeconds;
+    // The indexes the script may move the request between, declared as keys.
+    const indexed = [...new Set<RequestState>(to ? [...from, to] : from)];
     const reply = (await runScript(
       this.redis,
       'transitionRequest',
-      [this.key(id), this.expiryKey, this.approvalsKey(id), this.approvalProofsKey(id)],
+      [
+        this.key(id),
+        this.expiryKey,
+        this.approvalsKey(id),
+        this.approvalProofsKey(id),
+        ...indexed.map((state) => this.stateIndexKey(state)),
+      ],
       [
         ` ${from.join(' ')} `,
         to,
         change.expectedVersion === undefined ? '' : String(change.expectedVersion),
         String(this.clock.now()),
-        this.stateIndexPrefix,
+        indexed.join(' '),
         JSON.stringify(encodePatch(change.patch ?? {})),
         change.notExpiredAt === undefined ? '' : String(change.notExpiredAt),
         retain === undefined ? '' : String(retain),
@@ -261,8 +272,8 @@ export class RedisRequestStore implements RequestStore {
     const reply = (await runScript(
       this.redis,
       'approveRequest',
-      [this.key(id), this.approvalsKey(id)],
-      [approverId, String(at), this.stateIndexPrefix],
+      [this.key(id), this.approvalsKey(id), this.stateIndexKey('pending'), this.stateIndexKey('approved')],
+      [approverId, String(at)],
     )) as [string, string?, number?, number?];
     const [result, state, , count] = reply;
     if (result === 'missing') return { result: 'missing' };

@@ -5,7 +5,7 @@
 import { systemClock } from '../../src/clock.js';
 import { fileURLToPath } from 'node:url';
 import { GetRoleCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/config/schema.js';
 import { createAwsServices, type AwsServices } from '../../src/aws/create-aws-services.js';
 import type { AccessRequest } from '../../src/domain/access-request.js';
@@ -17,7 +17,7 @@ import type { ServiceOptions } from '../../src/main.js';
 import { RedisAuditLog } from '../../src/store/audit-log.js';
 import { startTestApp, testEnv, type TestApp } from './app-harness.js';
 import { startFakeSlack } from './fake-slack.js';
-import { redisUrl, testConfig } from './services.js';
+import { connectRedis, testConfig } from './services.js';
 import {
   APPROVER1,
   approverMessage,
@@ -56,7 +56,7 @@ export async function startLifecycleApp(
     config.templates.directory = TEMPLATES_DIR;
     options.mutate?.(config);
   });
-  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 2 });
+  const redis = connectRedis();
   const env = testEnv(fake);
   const aws = await createAwsServices({
     env,

@@ -14,18 +14,22 @@ import { systemClock } from '../../src/clock.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { createAwsServices } from '../../src/aws/create-aws-services.js';
 import { readEnvOptions } from '../../src/config/env.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService } from '../../src/main.js';
+import { createRedis, type RedisTarget } from '../../src/store/redis-connection.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const configFile = path.join(fixtures, 'config.yaml');
 const config = parseConfigText(configFile, readFileSync(configFile, 'utf8'));
 config.redis.prefix = process.env.TEST_REDIS_PREFIX!;
 config.templates.directory = process.env.TEST_TEMPLATES_DIR!;
+// The test run's Redis topology (set by setup-env.ts): a cluster or Sentinels, or REDIS_URL alone.
+const target = JSON.parse(process.env.TEST_REDIS_TARGET ?? 'null') as RedisTarget | null;
+if (target?.cluster) config.redis.cluster = target.cluster;
+if (target?.sentinel) config.redis.sentinel = target.sentinel;
 const loaded = { file: configFile, baseDir: fixtures, config };
 const env = { ...readEnvOptions(), port: 0, logLevel: process.env.LOG_LEVEL ?? 'silent' };
 const logger = createLogger({ level: env.logLevel });
@@ -35,7 +39,7 @@ const shutdownTimeoutMs = process.env.SHUTDOWN_TIMEOUT_MS
   ? Number(process.env.SHUTDOWN_TIMEOUT_MS)
   : undefined;
 
-const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: 2 });
+const redis = createRedis(target ?? env.redisUrl);
 const aws = await createAwsServices({
   clock: systemClock,
   env,

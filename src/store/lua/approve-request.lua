@@ -6,9 +6,10 @@
 
   KEYS[1] request hash
   KEYS[2] approvals (sorted set: approver id by time)
+  KEYS[3] state index of pending requests
+  KEYS[4] state index of approved requests
   ARGV[1] approver id
   ARGV[2] now (ms, the service's clock)
-  ARGV[3] state index key prefix
   Returns {'counted'|'approved', state, version, count} or {'missing'} or
           {'not-pending'|'self'|'already', state, version} or {'expired', state, version, pendingUntil}
 ]]
@@ -40,8 +41,8 @@ if count >= required then
   local createdAt = redis.call('HGET', hash, 'createdAt')
   redis.call('HSET', hash, 'state', 'approved', 'version', version, 'updatedAt', ARGV[2],
     'decidedBy', ARGV[1], 'decidedAt', ARGV[2])
-  redis.call('ZREM', ARGV[3] .. 'pending', id)
-  redis.call('ZADD', ARGV[3] .. 'approved', createdAt, id)
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('ZADD', KEYS[4], createdAt, id)
   return {'approved', 'approved', version, count}
 end
 redis.call('HSET', hash, 'version', version, 'updatedAt', ARGV[2])

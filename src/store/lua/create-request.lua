@@ -10,7 +10,9 @@
   ARGV[1] request id
   ARGV[2] createdAt (ms; the index score)
   ARGV[3] maximum open requests of this requester, or '' for no limit
-  ARGV[4] request key prefix (the hash of request I is prefix .. I)
+  ARGV[4] request key prefix (the hash of request I is prefix .. I): the requester's other
+          requests, read to count the open ones. Which ones is known only inside, so they are not
+          declared; they share the declared keys' hash tag (same Redis Cluster slot).
   ARGV[5] open states, space-separated with leading and trailing spaces
   ARGV[6] '1' when the request is break-glass
   ARGV[7..] field, value, field, value, … of the hash

@@ -11,7 +11,6 @@ import {
   TagRoleCommand,
 } from '@aws-sdk/client-iam';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRequest } from '../../../src/domain/access-request.js';
 import { jobId, QueueName, queueOptions } from '../../../src/jobs/queues.js';
@@ -27,7 +26,7 @@ import {
   TEMPLATE,
   type LifecycleApp,
 } from '../../support/grant-lifecycle.js';
-import { redisUrl, resetMoto, testConfig } from '../../support/services.js';
+import { connectRedis, resetMoto, testConfig } from '../../support/services.js';
 import {
   APPROVER1,
   approverMessage,
@@ -61,7 +60,7 @@ describe('reconcile', () => {
 
   it('is a Job Scheduler on the configured cron, every 5 minutes UTC by default', async () => {
     const loaded = testConfig();
-    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const connection = connectRedis('worker');
     const queue = new Queue(QueueName.reconcile, queueOptions(connection, loaded.config.redis.prefix));
     try {
       await scheduleReconcile(queue, loaded.config);

@@ -31,6 +31,7 @@ import { anchorAuditHead } from '../../../src/jobs/audit-anchor.js';
 import { auditKeys, legacyChainHash, RedisAuditLog } from '../../../src/store/audit-log.js';
 import {
   awsEndpointUrl,
+  redisConfigYaml,
   redisUrl,
   resetMoto,
   TEST_CONFIG_FILE,
@@ -86,7 +87,7 @@ function configFile(anchor = true): string {
   const audit = anchor
     ? `audit:\n  anchor:\n    bucket: ${BUCKET}\n    prefix: ${settings.prefix}\n    interval: 1m\n    retention: 1d\n`
     : '';
-  writeFileSync(file, `${readFileSync(TEST_CONFIG_FILE, 'utf8')}\nredis:\n  prefix: ${prefix}\n${audit}`);
+  writeFileSync(file, `${readFileSync(TEST_CONFIG_FILE, 'utf8')}\n${redisConfigYaml(prefix)}${audit}`);
   return file;
 }
 
