@@ -30,10 +30,14 @@ export async function deactivateAccessKey(
   );
   const keys = listed.sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0));
   const createdAt = new Date(key.createdAt);
-  const candidates = keys.filter((k) => k.CreateDate && sameSecond(k.CreateDate, createdAt));
-  // Two keys created in the same second: the report's slot order is creation order.
+  // Two keys created in the same second cannot be told apart by the report (second precision):
+  // map its slots onto them in one order that IAM's list order and key status cannot change
+  // (by key id), so the report's two slots always name two different keys, call after call.
+  const candidates = keys
+    .filter((k) => k.CreateDate && sameSecond(k.CreateDate, createdAt))
+    .sort((a, b) => (a.AccessKeyId ?? '').localeCompare(b.AccessKeyId ?? ''));
   const match =
-    candidates.length === 1 ? candidates[0] : candidates.length > 1 ? keys[key.slot - 1] : undefined;
+    candidates.length === 1 ? candidates[0] : candidates.length > 1 ? candidates[key.slot - 1] : undefined;
   if (!match?.AccessKeyId || !match.CreateDate || !sameSecond(match.CreateDate, createdAt))
     return { outcome: 'not-found' };
   const suffix = keyIdSuffix(match.AccessKeyId);
