@@ -289,7 +289,12 @@ describe('SIGTERM on a worker while revoke jobs run', () => {
       expect(recoveredMs).toBeLessThan(15_000);
       for (const request of grants) {
         expect(await roleExists(app.iam, request.id)).toBe(false);
-        expect(revokedEvents(await auditEvents(app, request.id))).toHaveLength(1);
+        // The state turns revoked just before its audit event is appended: wait for the event.
+        const events = await waitUntil(async () => {
+          const revoked = revokedEvents(await auditEvents(app!, request.id));
+          return revoked.length > 0 ? revoked : undefined;
+        }, `the revoke audit event of ${request.id}`);
+        expect(events).toHaveLength(1);
       }
       second.child.kill('SIGTERM');
       expect((await second.exited).code).toBe(0);
