@@ -131,7 +131,7 @@ class FailoverFence {
   constructor(private readonly where: RedisTarget) {}
 
   holdLeftMs(): number {
-    return Math.max(0, this.holdUntil - Date.now());
+    return Math.max(0, this.holdUntil - performance.now());
   }
 
   register(connection: Redis): void {
@@ -188,7 +188,7 @@ class FailoverFence {
     if (about !== name) return;
     if (FAILOVER_STARTS.has(channel)) {
       const closing = this.holdLeftMs() === 0;
-      this.holdUntil = Date.now() + FAILOVER_FENCE_MAX_MS;
+      this.holdUntil = performance.now() + FAILOVER_FENCE_MAX_MS;
       if (closing) for (const connection of this.connections) connection.disconnect(true);
       return;
     }
