@@ -177,8 +177,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const target = redisTarget(env, config.redis);
   const redis = createRedis(target);
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-  // Producers get their own connection without an offline queue: an enqueue while Redis is
-  // away fails at once instead of hanging a Slack ack.
+  // Producers get their own connection: an enqueue waits out a failover's reconnect, bounded by
+  // the client command timeout (see producerConnectionOptions).
   const producer = createRedis(target, 'client', producerConnectionOptions);
   producer.on('error', (error) => logger.warn({ err: error }, 'redis producer connection error'));
   const queues = new Queues(producer, config.redis.prefix);

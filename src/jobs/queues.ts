@@ -5,9 +5,9 @@
  * - Job ids derive from the request id (`revoke-<id>`), so a retried or duplicated enqueue is a
  *   no-op. BullMQ forbids `:` in custom ids, hence `-`.
  * - Workers use connections with `maxRetriesPerRequest: null` (blocking commands must wait out a
- *   Redis blip); producers on the Slack path fail fast instead of hanging a 3-second ack: their
- *   connection has no offline queue (`producerConnectionOptions`), so an add while Redis is away
- *   is an error at once, not a command parked until reconnect.
+ *   Redis blip); producers run after the Slack ack and wait out a failover in bounded time:
+ *   queued while the connection reconnects, failed after the client command timeout or two
+ *   failed reconnects (`producerConnectionOptions`).
  * - The prefix is `<redis.prefix>:bull`; with a hash tag such as `{aab}` every queue key lands in
  *   one Redis Cluster slot, as BullMQ requires. BullMQ takes the prefix as given (it does not add
  *   a tag), so on a Cluster connection a prefix without a hash tag is refused here, before any
@@ -64,10 +64,14 @@ function prefixFor(connection: Redis, redisPrefix: string): string {
   return queuePrefix(redisPrefix);
 }
 
-/** Connection options for a producer: fail fast while Redis is unreachable. */
+/**
+ * Connection options for a producer: an add waits while the connection reconnects (a Sentinel
+ * failover, about 1-2 s), bounded by the client's command timeout and two failed reconnects,
+ * then fails.
+ */
 export const producerConnectionOptions: RedisOptions = {
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: 2,
   connectTimeout: 5000,
 };
 

@@ -2,6 +2,7 @@
  * Runs the real service (Bolt HTTP receiver, HTTP server, Redis, workers) on an ephemeral port
  * against the fake Slack Web API, real Redis and moto.
  */
+import { pino } from 'pino';
 import type { EnvOptions } from '../../src/config/env.js';
 import type { LoadedConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
@@ -70,7 +71,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     adapters: { templates: staticTemplateCatalog(TEST_TEMPLATES), ...options.adapters, grants },
     env,
     role: options.role ?? 'web',
-    logger: createLogger({ level: env.logLevel }),
+    // TEST_LOG_FILE: the app's log lines go to that file (vitest does not show the worker's stdout).
+    logger: createLogger({
+      level: env.logLevel,
+      ...(process.env.TEST_LOG_FILE
+        ? { destination: pino.destination({ dest: process.env.TEST_LOG_FILE, sync: true }) }
+        : {}),
+    }),
     loaded,
     host: '127.0.0.1',
   });

@@ -1,13 +1,17 @@
 /**
  * On the real local Sentinel set (`npm run test:sentinel`): a Sentinel failover in the middle of
  * a burst of grants (real Bolt, fake Slack, recording grant engine, role `all`) loses nothing:
- * every approval is kept; every request is active with exactly one grant and its revoke job, or
- * (its grant step met the switch) approved and awaiting reconcile's repair; the audit chain
- * verifies.
+ * the primary changes; every acknowledged click has its approval recorded (or its approver was
+ * told to click again); every approved request ends active with exactly one grant and its revoke
+ * job (after reconcile's repair if the switch cut its grant step off); the audit chain verifies.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { jobId, QueueName } from '../../../src/jobs/queues.js';
+import { systemClock } from '../../../src/clock.js';
+import { staticAccountDirectory } from '../../../src/domain/static-catalogs.js';
+import { runReconcile } from '../../../src/jobs/reconcile.js';
+import { createLogger } from '../../../src/logger.js';
 import { startTestApp, type TestApp } from '../../support/app-harness.js';
 import { redisTarget, redisTopology, testConfig } from '../../support/services.js';
 import {
@@ -15,6 +19,7 @@ import {
   approverMessage,
   click,
   command,
+  ephemeralsTo,
   seedPeople,
   waitUntil,
 } from '../../support/slack-flow.js';
@@ -88,46 +93,68 @@ describe.runIf(onSentinel)('a Sentinel failover during a grant storm', () => {
       await new Promise((r) => setTimeout(r, 150));
     }
     await failover;
-    await Promise.all(clicks);
+    const answers = await Promise.all(clicks);
     await waitUntil(async () => (await primaryPort()) !== before || undefined, 'the new primary', 20_000);
+    // Every click's work (after the ack, retried while Redis reconnects) has told the approver.
+    const toldApprover = (id: string) => ephemeralsTo(a.fake, APPROVER1).filter((text) => text.includes(id));
+    await waitUntil(
+      () => messages.every((m) => toldApprover(m.requestId).length > 0) || undefined,
+      'an answer to every click',
+      30_000,
+    );
 
-    // Settle on the new primary, then look at every request. A click is acknowledged before its
-    // work runs, so a click that met the switch may have recorded the approval and failed the
-    // grant step: such a request waits in `approved` for reconcile's repair (provisioningTimeout),
-    // which is the service's documented answer to a grant that did not finish. Lost would be an
-    // approval gone (pending), a grant made twice, or an active grant without its revoke job.
-    const stateOf = (id: string) => a.service.requests.get(id).then((r) => r?.state);
-    const grantsQueue = a.service.queues.get(QueueName.grants);
-    const awaitingRepair: string[] = [];
-    for (const m of messages) {
-      const state = await waitUntil(
-        async () => {
-          const s = await stateOf(m.requestId).catch(() => undefined);
-          return s === 'active' ? s : undefined;
-        },
-        `request ${m.requestId} active`,
-        5_000,
-      ).catch(() => stateOf(m.requestId));
-      const grants = a.grants.callsTo('grant').filter((c) => c.requestId === m.requestId);
-      expect(grants.length, `grants of ${m.requestId}`).toBeLessThanOrEqual(1);
-      if (state === 'approved') {
-        awaitingRepair.push(m.requestId);
-        continue;
+    // Every click Slack saw acknowledged has its approval recorded, or its approver was told that
+    // it failed and to click again. A request the switch left `approved` (approval recorded, grant
+    // step cut off) is repaired by reconcile once `durations.provisioningTimeout` has passed: the
+    // designed recovery, run here at once (stuck after 0 s) instead of waiting for its schedule.
+    const retryAsked: string[] = [];
+    for (const [i, m] of messages.entries()) {
+      expect(answers[i]?.status, `click on ${m.requestId}`).toBe(200);
+      const request = await a.service.requests.get(m.requestId);
+      const recorded = request?.approvals.some((x) => x.approverId === APPROVER1) ?? false;
+      const told = toldApprover(m.requestId);
+      if (!recorded) {
+        expect(told.join('\n'), `approver of ${m.requestId} told to retry`).toMatch(
+          /failed; please try again/,
+        );
+        retryAsked.push(m.requestId);
       }
-      expect(state, m.requestId).toBe('active');
-      expect(grants, m.requestId).toHaveLength(1);
+    }
+    const stuck = (await a.service.requests.listInState('approved')).map((r) => r.id);
+    if (stuck.length) {
+      const { config } = a.loaded;
+      const summary = await runReconcile({
+        requests: a.service.requests,
+        grants: a.grants,
+        accounts: staticAccountDirectory(config.aws.accounts),
+        redis: a.service.redis,
+        redisPrefix: config.redis.prefix,
+        clock: systemClock,
+        logger: createLogger({ level: 'silent' }),
+        stuckAfterSeconds: 0,
+      });
+      expect(summary.repaired.sort()).toEqual(expect.arrayContaining(stuck.sort()));
+    }
+
+    // Every request whose approval counted ends active with exactly one grant and its revoke job.
+    const grantsQueue = a.service.queues.get(QueueName.grants);
+    for (const m of messages) {
+      if (retryAsked.includes(m.requestId)) continue;
+      const request = await a.service.requests.get(m.requestId);
+      expect(request?.state, m.requestId).toBe('active');
+      const grants = a.grants.callsTo('grant').filter((c) => c.requestId === m.requestId);
+      expect(grants, `grants of ${m.requestId}`).toHaveLength(1);
       expect(
         await grantsQueue.getJob(jobId.revoke(m.requestId)),
         `revoke job of ${m.requestId}`,
       ).toBeDefined();
     }
-    expect(awaitingRepair.length).toBeLessThan(REQUESTS / 2);
-    const verified = await a.service.audit.verify();
-    expect(verified).toMatchObject({ ok: true });
+    expect(retryAsked.length, 'clicks answered with "try again"').toBeLessThan(REQUESTS / 2);
+    expect(await a.service.audit.verify()).toMatchObject({ ok: true });
     expect(await primaryPort()).not.toBe(before);
-    // Visible in the test output: how many approvers had to click again.
+    // Visible in the test output: what the switch cost.
     console.info(
-      `failover: ${REQUESTS} approvals, ${REQUESTS - awaitingRepair.length} active, ${awaitingRepair.length} approved awaiting reconcile`,
+      `failover: ${REQUESTS} approvals, ${stuck.length} repaired by reconcile, ${retryAsked.length} approvers asked to click again`,
     );
   }, 90_000);
 });

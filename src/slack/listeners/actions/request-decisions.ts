@@ -5,6 +5,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { GrantOperationError } from '../../../domain/request-service.js';
+import type { ActionResult } from '../../../domain/requests/types.js';
 import { escapeMrkdwn, escapeMrkdwnKeepingMentions } from '../../mrkdwn.js';
 import { parseExtensionButtonValue } from '../../views/grant-messages.js';
 import { ActionId } from '../../views/request-message.js';
@@ -23,16 +24,64 @@ export async function tellClicker(client: WebClient, body: BlockAction, text: st
   }
 }
 
+/** Errors of a Redis connection that is reconnecting (a failover, a restart), not of the work. */
+export function isTransientRedisError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return /MaxRetriesPerRequest|Connection is closed|Command timed out|READONLY|NOREPLICAS|Stream isn't writeable|ECONNRESET|ECONNREFUSED/.test(
+    `${error.name} ${error.message}`,
+  );
+}
+
+/** Attempts of an Approve click's work, and the pause before each retry (ms). */
+export const APPROVE_RETRY_DELAYS_MS = [500, 1500, 3000];
+
+/**
+ * The work after an Approve ack, retried with backoff when Redis is reconnecting. Approving is
+ * atomic and idempotent per approver: if an earlier attempt was counted before it failed, the
+ * retry is refused as `already-approved` / `not-pending`, and the request, if it is still
+ * `approved`, is provisioned here (provisioning re-derives everything and is guarded), so the
+ * click does not leave it for reconcile.
+ */
+async function approveRetryingRedis(
+  context: FlowContext,
+  requestId: string,
+  userId: string,
+): Promise<ActionResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await context.requests.approve(requestId, userId);
+      if (attempt === 0 || result.ok) return result;
+      if (result.refusal.code !== 'already-approved' && result.refusal.code !== 'not-pending') return result;
+      const current = await context.requests.get(requestId);
+      if (current?.state !== 'approved') return result;
+      const final = (await context.requests.provision(requestId)) ?? current;
+      return { ok: true, request: final, message: `Approved request ${requestId}.` };
+    } catch (error) {
+      const delay = APPROVE_RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !isTransientRedisError(error)) throw error;
+      context.logger.warn(
+        { err: error, requestId, attempt: attempt + 1 },
+        'approve met a Redis reconnect; retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 export function register(app: App, context: FlowContext): void {
   app.action<BlockAction<ButtonAction>>(ActionId.approve, async ({ ack, body, action, client }) => {
     await ack();
     const requestId = action.value ?? '';
     try {
-      const result = await context.requests.approve(requestId, body.user.id);
+      const result = await approveRetryingRedis(context, requestId, body.user.id);
       await tellClicker(client, body, resultText(result));
     } catch (error) {
       context.logger.error({ err: error, requestId }, 'approve failed');
-      await tellClicker(client, body, ':warning: Approving failed; please try again.').catch(() => undefined);
+      await tellClicker(
+        client,
+        body,
+        `:warning: Approving request ${requestId} failed; please try again.`,
+      ).catch(() => undefined);
     }
   });
 
