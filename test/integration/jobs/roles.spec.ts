@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../support/app-harness.js';
 import { testConfig } from '../../support/services.js';
+import { REQUESTER } from '../../support/slack-flow.js';
+import { slashCommandBody } from '../../support/slack-request.js';
+
+/** A well-formed, signed `/aws-access help`: the web role answers it 200. */
+const helpCommand = () => slashCommandBody({ text: 'help', userId: REQUESTER });
 
 const fastBatches = () =>
   testConfig((c) => {
@@ -21,7 +26,8 @@ describe('what each role runs', () => {
   it('a worker-only process serves no Slack requests but posts audit batches', async () => {
     app = await startTestApp({ role: 'worker', loaded: fastBatches() });
     expect(app.service.slack).toBeUndefined();
-    expect((await app.post('command=%2Faws-access&text=help')).status).not.toBe(200);
+    // The same signed command the web role answers 200 (below) finds no Slack route here.
+    expect((await app.post(helpCommand())).status).toBe(404);
     await recordProbe(app, 'probe-worker');
     const posted = await app.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'C0AUDIT');
     expect(String(posted.args.text)).toContain('probe-worker');
@@ -30,6 +36,9 @@ describe('what each role runs', () => {
   it('a web-only process serves Slack but leaves audit batches to the workers', async () => {
     app = await startTestApp({ role: 'web', loaded: fastBatches() });
     expect(app.service.slack).toBeDefined();
+    const help = await app.post(helpCommand());
+    expect(help.status).toBe(200);
+    expect(help.text).toContain('/aws-access');
     await recordProbe(app, 'probe-web');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(app.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AUDIT')).toHaveLength(0);
