@@ -9,7 +9,7 @@ import { RedisAuditLog, type AuditAnchor } from '../store/audit-log.js';
 import { createRedis, redisTarget } from '../store/redis-connection.js';
 import type { CliIo } from './io.js';
 
-export const AUDIT_HELP = `Usage: aws-access-bot audit verify [--config FILE]
+export const AUDIT_HELP = `Usage: aws-access-bot audit verify [--config FILE] [--accept-unkeyed-prefix]
        aws-access-bot audit export --since TIME [--config FILE]
 
 verify   walks the keyed hash chain of the audit log and, with audit.anchor configured,
@@ -24,6 +24,9 @@ SDK's default credentials.
 Options:
   --config FILE   config file (for redis.prefix; default: $AWS_ACCESS_CONFIG)
   --since TIME    export: where to start
+  --accept-unkeyed-prefix
+                  verify: accept unkeyed entries from before the upgrade to the keyed chain
+                  when no anchor vouches for them yet (once, right after upgrading)
   -h, --help      show this help`;
 
 const EXIT_BROKEN = 1;
@@ -43,6 +46,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
     options: {
       config: { type: 'string' },
       since: { type: 'string' },
+      'accept-unkeyed-prefix': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -72,7 +76,9 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
   const redis = createRedis(redisTarget(io.env, loaded.config.redis));
   try {
     const log = new RedisAuditLog(redis, loaded.config.redis.prefix, { chainKey: keys.auditChain });
-    if (action === 'verify') return await verify(log, loaded.config, keys, io);
+    if (action === 'verify') {
+      return await verify(log, loaded.config, keys, io, values['accept-unkeyed-prefix'] === true);
+    }
     for await (const entry of log.since(since)) {
       io.out(JSON.stringify({ id: entry.id, hash: entry.hash, ...entry.event }));
     }
@@ -82,7 +88,13 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function verify(log: RedisAuditLog, config: AppConfig, keys: HmacKeys, io: CliIo): Promise<number> {
+async function verify(
+  log: RedisAuditLog,
+  config: AppConfig,
+  keys: HmacKeys,
+  io: CliIo,
+  acceptUnkeyedPrefix: boolean,
+): Promise<number> {
   const settings = config.audit.anchor;
   let anchor: AuditAnchor | undefined;
   let anchorNote: string;
@@ -120,6 +132,16 @@ async function verify(log: RedisAuditLog, config: AppConfig, keys: HmacKeys, io:
   if (!result.ok) {
     io.err(
       `audit log broken at entry ${result.entryId}: ${result.problem} (checked ${result.entries} entries)`,
+    );
+    return EXIT_BROKEN;
+  }
+  // Unkeyed entries carry no proof of who wrote them: anyone who can write Redis could have
+  // replaced the log with them before the bot's next keyed entry linked on. Only an anchor written
+  // since, or the operator's explicit word right after an upgrade, vouches for them.
+  const vouched = anchor !== undefined && anchor.entries >= (result.legacy ?? 0);
+  if (result.legacy && !vouched && !acceptUnkeyedPrefix) {
+    io.err(
+      `audit log not verified: the first ${result.legacy} of ${result.entries} entries are unkeyed, and no anchor vouches for them (anyone who can write Redis could have written them); right after upgrading to the keyed chain, run once with --accept-unkeyed-prefix, and turn on audit.anchor`,
     );
     return EXIT_BROKEN;
   }

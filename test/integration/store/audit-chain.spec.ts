@@ -92,7 +92,7 @@ function configFile(anchor = true): string {
 }
 
 async function verifyCli(
-  options: { anchor?: boolean; env?: Partial<EnvOptions> } = {},
+  options: { anchor?: boolean; env?: Partial<EnvOptions>; args?: string[] } = {},
 ): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
@@ -102,7 +102,10 @@ async function verifyCli(
     out: (l) => out.push(l),
     err: (l) => err.push(l),
   };
-  const code = await runCli(['audit', 'verify', '--config', configFile(options.anchor ?? true)], io);
+  const code = await runCli(
+    ['audit', 'verify', '--config', configFile(options.anchor ?? true), ...(options.args ?? [])],
+    io,
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -381,7 +384,11 @@ describe('the keyed audit chain with S3 anchors', () => {
     expect(before.code).toBe(1);
     expect(before.err).toContain('all 3 entries are unkeyed');
     await appendEvents(keyedLog(), 2, 3);
-    const after = await verifyCli({ anchor: false });
+    // Nothing but the operator's word (or an anchor) vouches for entries written without the key.
+    const unvouched = await verifyCli({ anchor: false });
+    expect(unvouched.code).toBe(1);
+    expect(unvouched.err).toContain('the first 3 of 5 entries are unkeyed, and no anchor vouches for them');
+    const after = await verifyCli({ anchor: false, args: ['--accept-unkeyed-prefix'] });
     expect(after.code).toBe(0);
     expect(after.out).toContain('intact: 5 entries; the first 3 are unkeyed entries from before the upgrade');
     // An unkeyed entry after keyed ones is a downgrade, not history.
