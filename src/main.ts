@@ -233,7 +233,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let webRequests: RequestService | undefined;
   if (role === 'web' || role === 'all') {
     slack = createSlackApp(env, logger);
-    const client = slack.app.client;
+    const client = slack.client;
     webRequests = requestService(notifier(client), new SlackPeople(client));
     registerListeners(slack.app, { config, requests: webRequests, accounts, templates, logger });
     registerHygieneListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });

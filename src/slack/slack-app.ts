@@ -1,14 +1,17 @@
-import { App, HTTPReceiver, type AnyMiddlewareArgs, type App as BoltApp } from '@slack/bolt';
+import { App, HTTPReceiver, type AnyMiddlewareArgs, type App as BoltApp, type Authorize } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { RequestListener } from 'node:http';
 import type { EnvOptions } from '../config/env.js';
 import { MissingSettingError } from '../errors.js';
 import { SLACK_BODY_LIMIT_BYTES } from '../http/slack-gate.js';
 import type { Logger } from '../logger.js';
 import { boltLogger } from './bolt-logger.js';
-import { slackClientOptions } from './slack-client.js';
+import { createSlackClient, slackClientOptions } from './slack-client.js';
 
 export interface SlackApp {
   app: BoltApp;
+  /** The request-path Web API client with the bot token (the web role's notifier uses it). */
+  client: WebClient;
   /** HTTP mode: the listener for POST /slack/events. Undefined in Socket Mode. */
   requestListener?: RequestListener;
   /** Socket Mode connects here; HTTP mode is served by our own server. */
@@ -67,6 +70,7 @@ export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
     app.use(tracker.middleware);
     return {
       app,
+      client: app.client,
       inFlight: tracker.inFlight,
       idle: tracker.idle,
       start: async () => {
@@ -90,12 +94,19 @@ export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
     // the same limit in case the receiver is ever mounted without it.
     bodyLimit: SLACK_BODY_LIMIT_BYTES,
   });
-  const app = new App({ token: env.slackBotToken, receiver, logger: log, clientOptions });
+  const client = createSlackClient(env, 'requests');
+  const app = new App({
+    authorize: botAuthorization(client, env.slackBotToken),
+    receiver,
+    logger: log,
+    clientOptions,
+  });
   const tracker = inFlightTracker();
   app.use(tracker.middleware);
   app.use(ackWhenNoListenerDid(logger));
   return {
     app,
+    client,
     inFlight: tracker.inFlight,
     idle: tracker.idle,
     requestListener: receiver.requestListener,
@@ -122,5 +133,25 @@ export function ackWhenNoListenerDid(logger: Logger) {
         );
       }
     }
+  };
+}
+
+/**
+ * Bolt's bot authorization for one token, checked with auth.test on first use and remembered
+ * only once it succeeded. Bolt's own check runs once at construction and keeps a failure (Slack
+ * unreachable for a moment while the pod starts) for the life of the process, answering every
+ * signed request 401 while /readyz says ready; this one tries again on the next request.
+ */
+export function botAuthorization(client: WebClient, token: string): Authorize<boolean> {
+  let verified: Promise<{ botId?: string; botUserId?: string; teamId?: string }> | undefined;
+  return async () => {
+    verified ??= client.auth
+      .test({ token })
+      .then((r) => ({ botId: r.bot_id, botUserId: r.user_id, teamId: r.team_id }))
+      .catch((error: unknown) => {
+        verified = undefined;
+        throw error;
+      });
+    return { botToken: token, ...(await verified) };
   };
 }

@@ -513,8 +513,7 @@ describe('hostile input on POST /slack/events (real receiver, 10,000 generated r
     process.on('uncaughtException', onException);
     app = await startTestApp();
     seedPeople(app.fake);
-    await app.fake.waitForCall('auth.test');
-    // One real pending request, so generated clicks can hit an existing id.
+    // One real pending request (its signed command also makes the bot's one token check), so generated clicks can hit an existing id.
     await command(app, 'sbx readonly 1h INC-0 seed for the hostile input run');
     requestIds[0] = (await approverMessage(app.fake)).requestId;
     await app.fake.waitForCall('response_url', (c) => String(c.args.text).includes('sent to the approvers'));

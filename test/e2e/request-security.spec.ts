@@ -78,7 +78,9 @@ describe('the /slack/events door: size, shape, replay and process survival', () 
   beforeAll(async () => {
     app = await startTestApp();
     seedPeople(app.fake);
-    // Bolt checks its token once at start; let that call land before counting calls.
+    // The bot's token is checked once, on the first signed request; let that call land before
+    // counting calls.
+    await command(app, 'help');
     await app.fake.waitForCall('auth.test');
   });
   afterAll(async () => app.stop());
