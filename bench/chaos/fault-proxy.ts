@@ -39,6 +39,8 @@ export class FaultProxy {
   constructor(
     private readonly target: string,
     public decide: Decide = () => undefined,
+    /** Called for every request with the fault (if any) and, once known, the target's status. */
+    private readonly trace?: (request: ProxiedRequest, fault: Fault | undefined, status?: number) => void,
   ) {}
 
   count(label: string): void {
@@ -61,6 +63,7 @@ export class FaultProxy {
           fault = undefined;
         }
         if (fault) this.count(fault.label);
+        this.trace?.(proxied, fault);
         if (fault?.kind === 'status') {
           res.writeHead(fault.status, { 'content-type': 'text/xml', ...fault.headers });
           res.end(fault.body ?? '');
@@ -84,6 +87,7 @@ export class FaultProxy {
               const parts: Buffer[] = [];
               up.on('data', (c: Buffer) => parts.push(c));
               up.on('end', () => {
+                this.trace?.(proxied, fault, up.statusCode);
                 if (fault?.kind === 'drop-after') {
                   req.socket.destroy();
                   return;

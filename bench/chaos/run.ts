@@ -11,7 +11,7 @@
  * Bounded: every wait has a deadline; everything started is stopped in `finally`, on SIGINT /
  * SIGTERM, and (SIGKILL of each process group) on exit.
  */
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ import { TEST_HMAC_KEY, TEST_SIGNING_SECRET } from '../../test/support/slack-req
 import { machineInfo } from '../support/infra.js';
 import { ResponseCollector, sendCommand } from '../support/slack-load.js';
 import { auditEvents, auditVerify, evaluate, motoRoles, storedRequests, type Invariants, type SentCommand } from './checks.js';
-import { awsFaults, FaultProxy, slackFaults } from './fault-proxy.js';
+import { awsAction, awsFaults, awsService, FaultProxy, slackFaults } from './fault-proxy.js';
 import { killAllNow, RedisProcess, ServiceProcess, startMoto } from './processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -203,7 +203,19 @@ async function main(): Promise<number> {
     const moto = await startMoto(await freePort(), path.join(dir, 'moto.log'));
     cleanups.push({ what: 'moto_server', run: () => moto.stop() });
     let awsFaultsOn = false;
-    const awsProxy = await new FaultProxy(moto.url, awsFaults({ enabled: () => awsFaultsOn, rate: 0.3, delayRate: 0.05 })).start();
+    // Every IAM/STS call through the proxy, with its fault and moto's status: the fault sequence
+    // behind any finding is in aws-proxy.log.
+    const proxyLog = path.join(dir, 'aws-proxy.log');
+    const awsProxy = await new FaultProxy(
+      moto.url,
+      awsFaults({ enabled: () => awsFaultsOn, rate: 0.3, delayRate: 0.05 }),
+      (request, fault, status) => {
+        const params = new URLSearchParams(request.body.toString('utf8'));
+        const subject = params.get('RoleName') ?? params.get('RoleArn') ?? params.get('PolicyArn') ?? '';
+        const line = `${new Date().toISOString()} ${awsService(request) ?? '?'} ${awsAction(request) ?? request.method} ${subject} ${status === undefined ? `-> ${fault?.label ?? 'forward'}` : `<- moto ${status}${fault ? ` (${fault.label})` : ''}`}`;
+        appendFileSync(proxyLog, `${line}\n`);
+      },
+    ).start();
     cleanups.push({ what: 'aws fault proxy', run: () => awsProxy.stop() });
     const fake = await startFakeSlack();
     cleanups.push({ what: 'fake Slack', run: () => fake.stop() });
