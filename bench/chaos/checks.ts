@@ -67,15 +67,26 @@ export async function auditEvents(redis: Redis, prefix: string): Promise<AuditEv
 
 /** `/aws-access/` roles in `accountId`, asked of moto itself (credentials of that account). */
 export async function motoRoles(motoUrl: string, accountId: string): Promise<MotoRole[]> {
-  const base = { region: 'us-east-1', endpoint: motoUrl, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const base = {
+    region: 'us-east-1',
+    endpoint: motoUrl,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
   const sts = new STSClient(base);
   const assumed = await sts.send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/chaos-checker`, RoleSessionName: 'chaos-checker' }),
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${accountId}:role/chaos-checker`,
+      RoleSessionName: 'chaos-checker',
+    }),
   );
   const c = assumed.Credentials!;
   const iam = new IAMClient({
     ...base,
-    credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken },
+    credentials: {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken,
+    },
   });
   const roles: Role[] = [];
   let marker: string | undefined;
@@ -137,6 +148,8 @@ export interface Invariants {
   lostRequests: string[];
   auditVerify: { code: number; output: string };
   rolesLeft: number;
+  /** Failed grants whose role reconcile had to remove later (the grant's own rollback missed it). */
+  failedGrantRolesLeft: string[];
   /** Grants revoked before their end by more than the clock skew allows (reported, not a miss). */
   revokedEarly: string[];
 }
@@ -167,7 +180,9 @@ export function evaluate(input: {
     eventsBy.set(e.requestId, list);
   }
   const grantEvents = (id: string) =>
-    (eventsBy.get(id) ?? []).filter((e) => e.action === 'grant' && e.outcome === 'ok' && e.stateAfter === 'active');
+    (eventsBy.get(id) ?? []).filter(
+      (e) => e.action === 'grant' && e.outcome === 'ok' && e.stateAfter === 'active',
+    );
   const states: Record<string, number> = {};
   for (const r of requests) states[r.state] = (states[r.state] ?? 0) + 1;
 
@@ -176,14 +191,19 @@ export function evaluate(input: {
   for (const cmd of sent) {
     const reason = `${input.reasonPrefix}${cmd.tag}`;
     const found = byReason.get(reason) ?? [];
-    if (found.length > 1) lost.push(`${cmd.tag}: ${found.length} requests for one command (${found.map((r) => r.id).join(', ')})`);
+    if (found.length > 1)
+      lost.push(
+        `${cmd.tag}: ${found.length} requests for one command (${found.map((r) => r.id).join(', ')})`,
+      );
     if (found.length) continue;
     const toldNo = cmd.replies.some((t) => /not created|could not|try again|went wrong|error/i.test(t));
     if ((cmd.status !== undefined && cmd.status !== 200) || cmd.error || toldNo) {
       refused += 1;
       continue;
     }
-    lost.push(`${cmd.tag}: acked (HTTP ${cmd.status}) but no request in Redis; replies: ${JSON.stringify(cmd.replies)}`);
+    lost.push(
+      `${cmd.tag}: acked (HTTP ${cmd.status}) but no request in Redis; replies: ${JSON.stringify(cmd.replies)}`,
+    );
   }
   for (const r of requests) {
     const evs = eventsBy.get(r.id) ?? [];
@@ -191,7 +211,8 @@ export function evaluate(input: {
       lost.push(`${r.id}: still ${r.state}`);
       continue;
     }
-    if (!evs.some((e) => e.action === 'request' && e.outcome === 'ok')) lost.push(`${r.id}: no "request" audit event`);
+    if (!evs.some((e) => e.action === 'request' && e.outcome === 'ok'))
+      lost.push(`${r.id}: no "request" audit event`);
     // A failed grant's event has outcome `failed`; what matters is that the final state is audited.
     if (!evs.some((e) => e.outcome !== 'refused' && e.stateAfter === r.state)) {
       lost.push(`${r.id}: no audit event for its final state ${r.state}`);
@@ -213,7 +234,10 @@ export function evaluate(input: {
     }
     const stillValid = request.state === 'active' && (request.expiresAt ?? 0) > Date.now();
     if (stillValid) continue;
-    if (grantEvents(id).length) missed.push(`${where} (request ${request.state}, ended ${request.expiresAt ? new Date(request.expiresAt).toISOString() : '?'})`);
+    if (grantEvents(id).length)
+      missed.push(
+        `${where} (request ${request.state}, ended ${request.expiresAt ? new Date(request.expiresAt).toISOString() : '?'})`,
+      );
     else orphans.push(`${where} (request ${request.state}, never granted)`);
   }
   const doubles: string[] = [];
@@ -225,12 +249,24 @@ export function evaluate(input: {
   const early: string[] = [];
   for (const r of requests) {
     if (r.state !== 'revoked' || r.expiresAt === undefined) continue;
-    const revokedEvent = (eventsBy.get(r.id) ?? []).find((e) => e.stateAfter === 'revoked' && e.outcome === 'ok');
+    const revokedEvent = (eventsBy.get(r.id) ?? []).find(
+      (e) => e.stateAfter === 'revoked' && e.outcome === 'ok',
+    );
     if (!revokedEvent) continue;
     const at = Date.parse(revokedEvent.at);
-    if (at < r.expiresAt - input.maxSkewMs - 1000) early.push(`${r.id}: ${Math.round((r.expiresAt - at) / 1000)} s early (${revokedEvent.actor}, ${revokedEvent.reason ?? ''})`);
+    if (at < r.expiresAt - input.maxSkewMs - 1000)
+      early.push(
+        `${r.id}: ${Math.round((r.expiresAt - at) / 1000)} s early (${revokedEvent.actor}, ${revokedEvent.reason ?? ''})`,
+      );
   }
+  const failedLeft = requests
+    .filter((r) => r.state === 'failed')
+    .filter((r) =>
+      (eventsBy.get(r.id) ?? []).some((e) => e.action === 'reconcile-revoke' && e.outcome === 'ok'),
+    )
+    .map((r) => r.id);
   return {
+    failedGrantRolesLeft: failedLeft,
     commandsSent: sent.length,
     refusedAtDoor: refused,
     requests: requests.length,

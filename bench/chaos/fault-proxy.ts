@@ -55,7 +55,12 @@ export class FaultProxy {
       req.on('error', () => undefined);
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        const proxied: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body };
+        const proxied: ProxiedRequest = {
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          headers: req.headers,
+          body,
+        };
         let fault: Fault | undefined;
         try {
           fault = this.decide(proxied);
@@ -185,7 +190,8 @@ export function awsFaults(options: {
           return { kind: 'drop-after', label: `${service} connection dropped (after moto acted)` };
       }
     }
-    if (roll < options.rate + options.delayRate) return { kind: 'delay', label: `${service} delayed 2 s`, ms: 2000 };
+    if (roll < options.rate + options.delayRate)
+      return { kind: 'delay', label: `${service} delayed 2 s`, ms: 2000 };
     return undefined;
   };
 }
@@ -212,6 +218,12 @@ export function slackFaults(options: {
         body: JSON.stringify({ ok: false, error: 'ratelimited', method }),
       };
     }
-    return { kind: 'status', label: 'slack 500', status: 500, headers: { 'content-type': 'text/plain' }, body: 'chaos' };
+    return {
+      kind: 'status',
+      label: 'slack 500',
+      status: 500,
+      headers: { 'content-type': 'text/plain' },
+      body: 'chaos',
+    };
   };
 }

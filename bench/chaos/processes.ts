@@ -94,7 +94,9 @@ export class ServiceProcess {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`${this.spec.name} did not start within ${timeoutMs} ms (log: ${this.spec.logFile})`));
+        reject(
+          new Error(`${this.spec.name} did not start within ${timeoutMs} ms (log: ${this.spec.logFile})`),
+        );
       }, timeoutMs);
       const onMessage = (m: { type?: string; message?: string }) => {
         if (m.type === 'ready') {
@@ -107,7 +109,11 @@ export class ServiceProcess {
       };
       const onExit = (code: number | null, signal: string | null) => {
         cleanup();
-        reject(new Error(`${this.spec.name} exited (${code ?? signal}) while starting (log: ${this.spec.logFile})`));
+        reject(
+          new Error(
+            `${this.spec.name} exited (${code ?? signal}) while starting (log: ${this.spec.logFile})`,
+          ),
+        );
       };
       const cleanup = () => {
         clearTimeout(timer);
@@ -177,8 +183,13 @@ export class RedisProcess {
     this.child = child;
     const deadline = Date.now() + 20_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}); see ${this.logFile}`);
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      if (child.exitCode !== null)
+        throw new Error(`redis-server exited (${child.exitCode}); see ${this.logFile}`);
+      const probe = new Redis(this.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -208,7 +219,10 @@ export class RedisProcess {
 }
 
 /** moto_server on a free loopback port, in its own process group. */
-export async function startMoto(port: number, logFile: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startMoto(
+  port: number,
+  logFile: string,
+): Promise<{ url: string; stop(): Promise<void> }> {
   const binary = findBinary('moto_server');
   if (!binary) throw new MissingBinaryError('moto_server');
   const log = openSync(logFile, 'a');
@@ -224,7 +238,13 @@ export async function startMoto(port: number, logFile: string): Promise<{ url: s
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}); see ${logFile}`);
-    if (await fetch(`${url}/moto-api/`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/moto-api/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) {
       await stopChild(child, 2000);
       throw new Error('moto_server did not answer within 60 s');

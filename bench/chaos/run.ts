@@ -24,7 +24,15 @@ import { startFakeSlack } from '../../test/support/fake-slack.js';
 import { TEST_HMAC_KEY, TEST_SIGNING_SECRET } from '../../test/support/slack-request.js';
 import { machineInfo } from '../support/infra.js';
 import { ResponseCollector, sendCommand } from '../support/slack-load.js';
-import { auditEvents, auditVerify, evaluate, motoRoles, storedRequests, type Invariants, type SentCommand } from './checks.js';
+import {
+  auditEvents,
+  auditVerify,
+  evaluate,
+  motoRoles,
+  storedRequests,
+  type Invariants,
+  type SentCommand,
+} from './checks.js';
 import { awsAction, awsFaults, awsService, FaultProxy, slackFaults } from './fault-proxy.js';
 import { killAllNow, RedisProcess, ServiceProcess, startMoto } from './processes.js';
 
@@ -104,7 +112,12 @@ const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const say = (text: string) => console.error(`[chaos ${elapsed()}] ${text}`);
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 1000): Promise<boolean> {
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 1000,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return true;
@@ -120,7 +133,13 @@ function requesterId(i: number): string {
 
 /** The test config with the chaos rule first, the chaos requesters mapped, reconcile shortened. */
 function writeConfig(dir: string, profile: Profile): string {
-  const base = YAML.parse(readFileSync(path.join(ROOT, 'test/fixtures/config.yaml'), 'utf8')) as Record<string, any>;
+  // The YAML as written (durations as text such as 5s), edited and written back for the service.
+  const base = YAML.parse(readFileSync(path.join(ROOT, 'test/fixtures/config.yaml'), 'utf8')) as {
+    durations?: Record<string, unknown>;
+    identities: { map: Record<string, unknown> };
+    approval: { rules: unknown[] };
+    [key: string]: unknown;
+  };
   base.redis = { prefix: PREFIX };
   base.templates = { directory: path.join(ROOT, 'templates') };
   base.durations = { ...base.durations, min: '5s', expiryWarning: '10s', provisioningTimeout: '30s' };
@@ -149,7 +168,10 @@ function writeConfig(dir: string, profile: Profile): string {
 // make this function `SENTINEL FAILOVER <master>` and wait for the new primary. Until then it is
 // reported as skipped in the fault table and does not fail the run.
 async function sentinelFailover(): Promise<{ done: boolean; detail: string }> {
-  return { done: false, detail: 'skipped: Sentinel support not in this build (hook: CHAOS-SENTINEL-HOOK in bench/chaos/run.ts)' };
+  return {
+    done: false,
+    detail: 'skipped: Sentinel support not in this build (hook: CHAOS-SENTINEL-HOOK in bench/chaos/run.ts)',
+  };
 }
 
 function formatTable(header: string[], rows: Array<Array<string | number>>): string {
@@ -160,7 +182,11 @@ function formatTable(header: string[], rows: Array<Array<string | number>>): str
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { profile: { type: 'string', default: 'full' }, out: { type: 'string' }, keep: { type: 'boolean' } },
+    options: {
+      profile: { type: 'string', default: 'full' },
+      out: { type: 'string' },
+      keep: { type: 'boolean' },
+    },
     strict: true,
   });
   const profile = PROFILES[values.profile as Profile['name']];
@@ -169,7 +195,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aws-access-chaos-'));
-  say(`profile ${profile.name}: ${profile.grants} grants of ${profile.minGrantSeconds}-${profile.maxGrantSeconds} s over ${profile.loadSeconds} s; logs in ${dir}`);
+  say(
+    `profile ${profile.name}: ${profile.grants} grants of ${profile.minGrantSeconds}-${profile.maxGrantSeconds} s over ${profile.loadSeconds} s; logs in ${dir}`,
+  );
   const machine = machineInfo();
   const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
   let interrupted = false;
@@ -222,10 +250,22 @@ async function main(): Promise<number> {
     for (let i = 0; i < profile.requesters; i++) {
       fake.addUser({ id: requesterId(i), email: `chaos${i}@example.com`, real_name: `Chaos ${i}` });
     }
-    for (const id of ['U0REQUESTER', 'U0APPROVER1', 'U0APPROVER2', 'U0PROD1', 'U0PROD2', 'U0PROD3', 'U0ADMIN']) fake.addUser({ id });
+    for (const id of [
+      'U0REQUESTER',
+      'U0APPROVER1',
+      'U0APPROVER2',
+      'U0PROD1',
+      'U0PROD2',
+      'U0PROD3',
+      'U0ADMIN',
+    ])
+      fake.addUser({ id });
     fake.setUsergroup('S0PRODAPPR', ['U0PROD1', 'U0PROD2', 'U0PROD3']).setUsergroup('S0ADMINS', ['U0ADMIN']);
     let slackMode: 'off' | 'rate-limited' | 'erroring' = 'off';
-    const slackProxy = await new FaultProxy(fake.origin, slackFaults({ window: () => slackMode, rate: 0.5, retryAfterSeconds: 2 })).start();
+    const slackProxy = await new FaultProxy(
+      fake.origin,
+      slackFaults({ window: () => slackMode, rate: 0.5, retryAfterSeconds: 2 }),
+    ).start();
     cleanups.push({ what: 'slack fault proxy', run: () => slackProxy.stop() });
     const responses = await new ResponseCollector().start();
     cleanups.push({ what: 'response collector', run: () => responses.stop() });
@@ -247,10 +287,31 @@ async function main(): Promise<number> {
       AWS_ACCESS_HMAC_KEY: TEST_HMAC_KEY,
       LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
     };
-    const web = new ServiceProcess({ name: 'web', role: 'web', clockOffsetMs: 0, port: await freePort(), env: serviceEnv, logFile: path.join(dir, 'web.log') });
+    const web = new ServiceProcess({
+      name: 'web',
+      role: 'web',
+      clockOffsetMs: 0,
+      port: await freePort(),
+      env: serviceEnv,
+      logFile: path.join(dir, 'web.log'),
+    });
     const workers = [
-      new ServiceProcess({ name: 'worker-a', role: 'worker', clockOffsetMs: +SKEW_MS, port: await freePort(), env: serviceEnv, logFile: path.join(dir, 'worker-a.log') }),
-      new ServiceProcess({ name: 'worker-b', role: 'worker', clockOffsetMs: -SKEW_MS, port: await freePort(), env: serviceEnv, logFile: path.join(dir, 'worker-b.log') }),
+      new ServiceProcess({
+        name: 'worker-a',
+        role: 'worker',
+        clockOffsetMs: +SKEW_MS,
+        port: await freePort(),
+        env: serviceEnv,
+        logFile: path.join(dir, 'worker-a.log'),
+      }),
+      new ServiceProcess({
+        name: 'worker-b',
+        role: 'worker',
+        clockOffsetMs: -SKEW_MS,
+        port: await freePort(),
+        env: serviceEnv,
+        logFile: path.join(dir, 'worker-b.log'),
+      }),
     ];
     for (const s of [web, ...workers]) cleanups.push({ what: s.spec.name, run: () => s.stop() });
     await Promise.all([web.start(), ...workers.map((w) => w.start())]);
@@ -301,7 +362,9 @@ async function main(): Promise<number> {
     timeline(profile.redisRestartAt, 'Redis: restart (SIGTERM, down 3 s, AOF reloaded)', async () => {
       const started = Date.now();
       await redis.restart(3000);
-      redisDetail.push(`at ${((started - loadStart) / 1000).toFixed(0)} s, back after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      redisDetail.push(
+        `at ${((started - loadStart) / 1000).toFixed(0)} s, back after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     });
     let sentinel = { done: false, detail: '' };
     timeline(profile.sentinelAt, 'Redis: primary failover (Sentinel hook)', async () => {
@@ -314,12 +377,17 @@ async function main(): Promise<number> {
     profile.workerKills.forEach((fraction, i) => {
       const worker = workers[i % workers.length]!;
       timeline(fraction, `SIGKILL ${worker.spec.name}`, async () => {
-        const [active, delayed] = await Promise.all([grantsQueue.getActiveCount(), grantsQueue.getDelayedCount()]);
+        const [active, delayed] = await Promise.all([
+          grantsQueue.getActiveCount(),
+          grantsQueue.getDelayedCount(),
+        ]);
         const pid = worker.pid;
         await worker.kill();
         await sleep(5000);
         await worker.start();
-        killDetail.push(`${worker.spec.name} (pid ${pid}) at ${((Date.now() - loadStart) / 1000 - 5).toFixed(0)} s with ${active} grants-queue jobs running, ${delayed} delayed; restarted after 5 s`);
+        killDetail.push(
+          `${worker.spec.name} (pid ${pid}) at ${((Date.now() - loadStart) / 1000 - 5).toFixed(0)} s with ${active} grants-queue jobs running, ${delayed} delayed; restarted after 5 s`,
+        );
         say(`${worker.spec.name} restarted`);
       });
     });
@@ -332,11 +400,19 @@ async function main(): Promise<number> {
         (async () => {
           await until(at(fraction));
           if (interrupted) return;
-          const delayed = (await grantsQueue.getDelayed(0, 500).catch(() => [])).filter((j) => j.id?.startsWith('revoke-'));
+          const delayed = (await grantsQueue.getDelayed(0, 500).catch(() => [])).filter((j) =>
+            j.id?.startsWith('revoke-'),
+          );
           const victim = delayed[Math.floor(Math.random() * delayed.length)];
           if (!victim?.id) return;
           // Job.remove refuses a locked job; a delayed one is not locked.
-          if (await victim.remove().then(() => true, () => false)) deletedJobs.push(victim.id);
+          if (
+            await victim.remove().then(
+              () => true,
+              () => false,
+            )
+          )
+            deletedJobs.push(victim.id);
         })(),
       );
     }
@@ -346,11 +422,24 @@ async function main(): Promise<number> {
     for (let i = 0; i < profile.grants; i++) {
       await until(loadStart + (i * L) / profile.grants);
       if (interrupted) break;
-      const durationSeconds = profile.minGrantSeconds + Math.floor(Math.random() * (profile.maxGrantSeconds - profile.minGrantSeconds + 1));
-      const cmd: SentCommand = { tag: `c${i}`, requester: requesterId(i % profile.requesters), durationSeconds, sentAt: Date.now(), replies: [] };
+      const durationSeconds =
+        profile.minGrantSeconds +
+        Math.floor(Math.random() * (profile.maxGrantSeconds - profile.minGrantSeconds + 1));
+      const cmd: SentCommand = {
+        tag: `c${i}`,
+        requester: requesterId(i % profile.requesters),
+        durationSeconds,
+        sentAt: Date.now(),
+        replies: [],
+      };
       sent.push(cmd);
       pending.push(
-        sendCommand(web.baseUrl, `sbx ${TEMPLATE} ${durationSeconds}s ${REASON_PREFIX}${cmd.tag}`, responses.url(cmd.tag), cmd.requester).then(
+        sendCommand(
+          web.baseUrl,
+          `sbx ${TEMPLATE} ${durationSeconds}s ${REASON_PREFIX}${cmd.tag}`,
+          responses.url(cmd.tag),
+          cmd.requester,
+        ).then(
           (r) => {
             cmd.status = r.status;
           },
@@ -364,7 +453,9 @@ async function main(): Promise<number> {
     await Promise.all(pending);
     await Promise.all(events);
     const lastEnd = Math.max(...sent.map((c) => c.sentAt + c.durationSeconds * 1000));
-    say(`load sent; grants end by ${Math.round((lastEnd - Date.now()) / 1000)} s from now; AWS faults stay on until then`);
+    say(
+      `load sent; grants end by ${Math.round((lastEnd - Date.now()) / 1000)} s from now; AWS faults stay on until then`,
+    );
     await until(lastEnd);
     awsFaultsOn = false;
     slackMode = 'off';
@@ -399,15 +490,37 @@ async function main(): Promise<number> {
     const requests = await storedRequests(check, PREFIX);
     const audit = await auditEvents(check, PREFIX);
     const verify = await auditVerify({ ...serviceEnv, AWS_ENDPOINT_URL: moto.url, LOG_LEVEL: 'silent' });
-    result = evaluate({ sent, requests, events: audit, roles, verify, reasonPrefix: REASON_PREFIX, maxSkewMs: 2 * SKEW_MS });
+    result = evaluate({
+      sent,
+      requests,
+      events: audit,
+      roles,
+      verify,
+      reasonPrefix: REASON_PREFIX,
+      maxSkewMs: 2 * SKEW_MS,
+    });
 
     // The fault table.
-    for (const [label, count] of [...awsProxy.injected].sort()) faults.push({ fault: `AWS ${label}`, count, detail: 'fault proxy in front of moto' });
-    faults.push({ fault: 'AWS calls forwarded to moto', count: awsProxy.forwarded, detail: 'IAM, STS and S3 through the proxy' });
-    for (const [label, count] of [...slackProxy.injected].sort()) faults.push({ fault: label, count, detail: 'fault proxy in front of the fake Web API' });
+    for (const [label, count] of [...awsProxy.injected].sort())
+      faults.push({ fault: `AWS ${label}`, count, detail: 'fault proxy in front of moto' });
+    faults.push({
+      fault: 'AWS calls forwarded to moto',
+      count: awsProxy.forwarded,
+      detail: 'IAM, STS and S3 through the proxy',
+    });
+    for (const [label, count] of [...slackProxy.injected].sort())
+      faults.push({ fault: label, count, detail: 'fault proxy in front of the fake Web API' });
     faults.push({ fault: 'Redis restart (AOF on)', count: redis.restarts, detail: redisDetail.join('; ') });
-    faults.push({ fault: 'Redis primary failover (Sentinel)', count: sentinel.done ? 1 : 0, detail: sentinel.detail });
-    faults.push({ fault: 'worker SIGKILL + restart', count: killDetail.length, detail: killDetail.join('; ') });
+    faults.push({
+      fault: 'Redis primary failover (Sentinel)',
+      count: sentinel.done ? 1 : 0,
+      detail: sentinel.detail,
+    });
+    faults.push({
+      fault: 'worker SIGKILL + restart',
+      count: killDetail.length,
+      detail: killDetail.join('; '),
+    });
     faults.push({ fault: 'revoke job deleted', count: deletedJobs.length, detail: deletedJobs.join(' ') });
     faults.push({ fault: 'clock skew', count: 3, detail: 'web +0 s, worker-a +5 s, worker-b −5 s' });
 
@@ -416,15 +529,26 @@ async function main(): Promise<number> {
       ['slash commands sent', grantCalls],
       ['refused at the door (user told, or HTTP error)', result.refusedAtDoor],
       ['requests in Redis', result.requests],
-      ['… by state', Object.entries(result.states).map(([s, n]) => `${s} ${n}`).join(', ')],
+      [
+        '… by state',
+        Object.entries(result.states)
+          .map(([s, n]) => `${s} ${n}`)
+          .join(', '),
+      ],
       ['granted (a `grant` audit event)', result.granted],
       ['`/aws-access/` roles left in moto', result.rolesLeft],
+      ['failed grants whose role reconcile removed later (info)', result.failedGrantRolesLeft.length],
       ['revoked more than the skew early (info)', result.revokedEarly.length],
       ['**missed revocations**', result.missedRevocations.length],
       ['**orphaned roles**', result.orphanedRoles.length],
       ['**double grants**', result.doubleGrants.length],
       ['**lost requests**', result.lostRequests.length],
-      ['**audit verify**', result.auditVerify.code === 0 ? `exit 0 (${result.auditVerify.output.split('\n')[0]})` : `exit ${result.auditVerify.code}`],
+      [
+        '**audit verify**',
+        result.auditVerify.code === 0
+          ? `exit 0 (${result.auditVerify.output.split('\n')[0]})`
+          : `exit ${result.auditVerify.code}`,
+      ],
     ];
     const duration = (Date.now() - t0) / 1000;
     const report = [
@@ -433,7 +557,10 @@ async function main(): Promise<number> {
       `${machine.date}, ${machine.nproc} cores (${machine.cpu}), load average ${machine.loadAverage} at start, Node ${machine.node}, redis ${machine.redis}, moto ${machine.moto}. ` +
         `${profile.grants} grants of ${profile.minGrantSeconds}–${profile.maxGrantSeconds} s over ${profile.loadSeconds} s, ${profile.requesters} requesters, reconcile every ${profile.reconcileSeconds} s; run took ${duration.toFixed(0)} s.`,
       '',
-      formatTable(['fault injected', 'count', 'detail'], faults.map((f) => [f.fault, f.count, f.detail || '–'])),
+      formatTable(
+        ['fault injected', 'count', 'detail'],
+        faults.map((f) => [f.fault, f.count, f.detail || '–']),
+      ),
       '',
       formatTable(['invariant', 'value'], rows),
     ].join('\n');
@@ -444,15 +571,29 @@ async function main(): Promise<number> {
       ['double grants', result.doubleGrants],
       ['lost requests', result.lostRequests],
       ['revoked early', result.revokedEarly],
+      ['failed grants whose role reconcile removed', result.failedGrantRolesLeft],
     ];
     for (const [what, list] of details) {
-      if (list.length) console.log(`\n${what}:\n${list.slice(0, 50).map((l) => `  - ${l}`).join('\n')}`);
+      if (list.length)
+        console.log(
+          `\n${what}:\n${list
+            .slice(0, 50)
+            .map((l) => `  - ${l}`)
+            .join('\n')}`,
+        );
     }
     if (result.auditVerify.code !== 0) console.log(`\naudit verify:\n${result.auditVerify.output}`);
-    writeFileSync(path.join(dir, 'result.json'), JSON.stringify({ profile, faults, result, duration, machine }, null, 2));
+    writeFileSync(
+      path.join(dir, 'result.json'),
+      JSON.stringify({ profile, faults, result, duration, machine }, null, 2),
+    );
     if (values.out) writeFileSync(values.out, `${report}\n`);
     const failed =
-      result.missedRevocations.length + result.orphanedRoles.length + result.doubleGrants.length + result.lostRequests.length > 0 ||
+      result.missedRevocations.length +
+        result.orphanedRoles.length +
+        result.doubleGrants.length +
+        result.lostRequests.length >
+        0 ||
       result.auditVerify.code !== 0 ||
       !settled;
     if (failed) {
@@ -463,7 +604,9 @@ async function main(): Promise<number> {
     console.log(`\nchaos ${profile.name}: all invariants hold (${duration.toFixed(0)} s)`);
     return 0;
   } catch (error) {
-    console.error(`chaos run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nlogs kept in ${dir}`);
+    console.error(
+      `chaos run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nlogs kept in ${dir}`,
+    );
     process.exitCode = 1;
     return 1;
   } finally {
