@@ -377,6 +377,11 @@ async function main(): Promise<number> {
     profile.workerKills.forEach((fraction, i) => {
       const worker = workers[i % workers.length]!;
       timeline(fraction, `SIGKILL ${worker.spec.name}`, async () => {
+        // In the middle of revokes: wait (at most 15 s) for a grants-queue job being worked on.
+        const busyBy = Date.now() + 15_000;
+        while (Date.now() < busyBy && (await grantsQueue.getActiveCount().catch(() => 0)) === 0) {
+          await sleep(100);
+        }
         const [active, delayed] = await Promise.all([
           grantsQueue.getActiveCount(),
           grantsQueue.getDelayedCount(),
@@ -585,7 +590,7 @@ async function main(): Promise<number> {
     if (result.auditVerify.code !== 0) console.log(`\naudit verify:\n${result.auditVerify.output}`);
     writeFileSync(
       path.join(dir, 'result.json'),
-      JSON.stringify({ profile, faults, result, duration, machine }, null, 2),
+      JSON.stringify({ profile, faults, result, duration, machine, sent }, null, 2),
     );
     if (values.out) writeFileSync(values.out, `${report}\n`);
     const failed =
