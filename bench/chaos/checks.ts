@@ -148,6 +148,8 @@ export interface Invariants {
   lostRequests: string[];
   auditVerify: { code: number; output: string };
   rolesLeft: number;
+  /** Grants that failed and could not remove their role (approved → revoke-failed). */
+  rollbackFailed: number;
   /** Failed grants whose role reconcile had to remove later (the grant's own rollback missed it). */
   failedGrantRolesLeft: string[];
   /** Grants revoked before their end by more than the clock skew allows (reported, not a miss). */
@@ -248,7 +250,8 @@ export function evaluate(input: {
   }
   const early: string[] = [];
   for (const r of requests) {
-    if (r.state !== 'revoked' || r.expiresAt === undefined) continue;
+    // Only grants that stood: a failed grant whose role reconcile removed has no access to cut.
+    if (r.state !== 'revoked' || r.expiresAt === undefined || !grantEvents(r.id).length) continue;
     const revokedEvent = (eventsBy.get(r.id) ?? []).find(
       (e) => e.stateAfter === 'revoked' && e.outcome === 'ok',
     );
@@ -265,7 +268,11 @@ export function evaluate(input: {
       (eventsBy.get(r.id) ?? []).some((e) => e.action === 'reconcile-revoke' && e.outcome === 'ok'),
     )
     .map((r) => r.id);
+  const rollbackFailed = requests.filter((r) =>
+    (eventsBy.get(r.id) ?? []).some((e) => e.action === 'grant' && e.stateAfter === 'revoke-failed'),
+  ).length;
   return {
+    rollbackFailed,
     failedGrantRolesLeft: failedLeft,
     commandsSent: sent.length,
     refusedAtDoor: refused,

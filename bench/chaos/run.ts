@@ -541,6 +541,10 @@ async function main(): Promise<number> {
           .join(', '),
       ],
       ['granted (a `grant` audit event)', result.granted],
+      [
+        'grants that failed and whose rollback also failed (revoke-failed, then revoked)',
+        result.rollbackFailed,
+      ],
       ['`/aws-access/` roles left in moto', result.rolesLeft],
       ['failed grants whose role reconcile removed later (info)', result.failedGrantRolesLeft.length],
       ['revoked more than the skew early (info)', result.revokedEarly.length],
