@@ -148,6 +148,8 @@ export interface Invariants {
   lostRequests: string[];
   auditVerify: { code: number; output: string };
   rolesLeft: number;
+  /** Commands whose reply said nothing was created although the request exists. */
+  misleadingReplies: string[];
   /** Grants that failed and could not remove their role (approved → revoke-failed). */
   rollbackFailed: number;
   /** Failed grants whose role reconcile had to remove later (the grant's own rollback missed it). */
@@ -189,6 +191,7 @@ export function evaluate(input: {
   for (const r of requests) states[r.state] = (states[r.state] ?? 0) + 1;
 
   const lost: string[] = [];
+  const misleading: string[] = [];
   let refused = 0;
   for (const cmd of sent) {
     const reason = `${input.reasonPrefix}${cmd.tag}`;
@@ -197,7 +200,14 @@ export function evaluate(input: {
       lost.push(
         `${cmd.tag}: ${found.length} requests for one command (${found.map((r) => r.id).join(', ')})`,
       );
-    if (found.length) continue;
+    if (found.length) {
+      if (cmd.replies.some((t) => /nothing was changed|not created/i.test(t))) {
+        misleading.push(
+          `${cmd.tag}: told ${JSON.stringify(cmd.replies[0])} but ${found[0]!.id} exists (${found[0]!.state})`,
+        );
+      }
+      continue;
+    }
     const toldNo = cmd.replies.some((t) => /not created|could not|try again|went wrong|error/i.test(t));
     if ((cmd.status !== undefined && cmd.status !== 200) || cmd.error || toldNo) {
       refused += 1;
@@ -272,6 +282,7 @@ export function evaluate(input: {
     (eventsBy.get(r.id) ?? []).some((e) => e.action === 'grant' && e.stateAfter === 'revoke-failed'),
   ).length;
   return {
+    misleadingReplies: misleading,
     rollbackFailed,
     failedGrantRolesLeft: failedLeft,
     commandsSent: sent.length,

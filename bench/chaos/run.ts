@@ -533,6 +533,7 @@ async function main(): Promise<number> {
     const rows: Array<[string, string | number]> = [
       ['slash commands sent', grantCalls],
       ['refused at the door (user told, or HTTP error)', result.refusedAtDoor],
+      ['told "nothing was changed" although the request exists', result.misleadingReplies.length],
       ['requests in Redis', result.requests],
       [
         '… by state',
@@ -580,6 +581,7 @@ async function main(): Promise<number> {
       ['double grants', result.doubleGrants],
       ['lost requests', result.lostRequests],
       ['revoked early', result.revokedEarly],
+      ['misleading replies', result.misleadingReplies],
       ['failed grants whose role reconcile removed', result.failedGrantRolesLeft],
     ];
     for (const [what, list] of details) {
