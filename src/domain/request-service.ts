@@ -66,8 +66,8 @@ export class RequestService {
   cancel(requestId: string, actorId: string): Promise<ActionResult> {
     return decide.cancel(this.ctx, requestId, actorId);
   }
-  provision(requestId: string): Promise<AccessRequest | undefined> {
-    return provisioning.provision(this.ctx, requestId);
+  provision(requestId: string, options?: provisioning.ProvisionOptions): Promise<AccessRequest | undefined> {
+    return provisioning.provision(this.ctx, requestId, options);
   }
   revokeGrant(
     requestId: string,

@@ -106,9 +106,12 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
   // 1. Requests stuck between approval and grant.
   const stuckBefore = clock.now() - (deps.stuckAfterSeconds ?? DEFAULT_STUCK_AFTER_SECONDS) * 1000;
   for (const request of await requests.listInState('approved')) {
-    if ((request.decidedAt ?? request.updatedAt) > stuckBefore) continue;
+    // updatedAt: the approval, or a provisioner's claim (provision sets it), whichever is later.
+    if (Math.max(request.decidedAt ?? 0, request.updatedAt) > stuckBefore) continue;
     try {
-      const after = await requests.provision(request.id);
+      const after = await requests.provision(request.id, { staleBefore: stuckBefore });
+      // Claimed by another run or provisioner meanwhile: not repaired by this run.
+      if (after?.state === 'approved') continue;
       summary.repaired.push(request.id);
       logger.warn({ requestId: request.id, state: after?.state }, 'repaired a request stuck in approved');
     } catch (error) {

@@ -118,23 +118,29 @@ export async function createGrantRole(
       }),
     );
 
-  await awsCall(`creating role ${roleName} in ${accountId}`, async () => {
-    try {
-      await createRole();
-    } catch (error) {
-      if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
-      // A retried grant (a crash left the role): it must be ours and this request's; it is
-      // removed and made again, so every grant starts from a role with only deny statements.
-      const existing = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-      if (existing.Role?.Path !== ROLE_PATH || tagValue(existing.Role?.Tags, TAG.requestId) !== requestId) {
-        throw new AppError(ErrorCode.Conflict, `role ${roleName} exists and belongs to another request`);
-      }
-      await removeRole(options, iam, accountId, roleName);
-      await createRole();
-    }
-  });
-
+  // Set when the name is taken by a role this grant must not touch: nothing to roll back then.
+  let foreign = false;
   try {
+    // Inside the rollback: a CreateRole whose answer was lost (the SDK's retry then meets
+    // EntityAlreadyExists) leaves a role even when this step fails afterwards (chaos run, #13).
+    await awsCall(`creating role ${roleName} in ${accountId}`, async () => {
+      try {
+        await createRole();
+      } catch (error) {
+        if (!isAwsError(error, 'EntityAlreadyExists')) throw error;
+        // A retried grant (a crash left the role, or a CreateRole answer was lost): it must be
+        // ours and this request's; it is removed and made again, so every grant starts from a
+        // role with only deny statements.
+        const existing = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+        if (existing.Role?.Path !== ROLE_PATH || tagValue(existing.Role?.Tags, TAG.requestId) !== requestId) {
+          foreign = true;
+          throw new AppError(ErrorCode.Conflict, `role ${roleName} exists and belongs to another request`);
+        }
+        await removeRole(options, iam, accountId, roleName);
+        await createRole();
+      }
+    });
+
     await awsCall(`adding policies to ${roleName}`, async () => {
       // Denies first: from the moment the role can do anything, IAM ends it on time.
       await putInline(iam, roleName, INLINE.expiry, expiryPolicy(request.expiresAt));
@@ -152,6 +158,7 @@ export async function createGrantRole(
     const delivery = await deliver(options, request, template, roleArn, roleName, values);
     return { roleArn, roleName, delivery };
   } catch (error) {
+    if (foreign) throw error;
     // Nobody may read "nothing was granted" while the role is still there.
     try {
       await awsCall(`removing role ${roleName} after a failed grant`, () =>

@@ -169,7 +169,15 @@ export async function open(ctx: RequestContext, prepared: PreparedRequest): Prom
       const ref = await safely(ctx, 'break-glass alert', () => ctx.notifier.breakGlass(moved.request, rule));
       if (ref) await ctx.store.setMessage(request.id, ref);
     }
-    return (await provision(ctx, request.id)) ?? moved.request;
+    try {
+      return (await provision(ctx, request.id)) ?? moved.request;
+    } catch (error) {
+      // The request stands, approved: reconcile grants it after the provisioning timeout (or
+      // fails it, saying why). Throwing here told the requester "nothing was changed" about a
+      // request that was then granted (chaos run, #13: users.info rate-limited, Redis restart).
+      ctx.onError(error, 'granting an approved request; reconcile retries it');
+      return (await ctx.store.get(request.id).catch(() => undefined)) ?? moved.request;
+    }
   }
 
   const ref = await safely(ctx, 'approval message', () => ctx.notifier.approvalRequested(request, rule));

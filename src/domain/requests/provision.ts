@@ -22,10 +22,40 @@ import {
 } from './context.js';
 import { SYSTEM_ACTOR } from './types.js';
 
-/** approved → active (grant, schedule the end, deliver by DM) or → failed (alert). */
-export async function provision(ctx: RequestContext, requestId: string): Promise<AccessRequest | undefined> {
-  const request = await ctx.store.get(requestId);
-  if (!request || request.state !== 'approved') return request;
+export interface ProvisionOptions {
+  /**
+   * Reconcile's repair of a request stuck in `approved`: act only when nobody approved or claimed
+   * it after this time (ms). Its list of stuck requests may be older than another run's claim.
+   */
+  staleBefore?: number;
+}
+
+/**
+ * approved → active (grant, schedule the end, deliver by DM) or → failed (alert).
+ *
+ * One provisioner at a time: the caller first claims the request (compare-and-set on its version,
+ * which also sets `updatedAt`), and reconcile's repair leaves a request claimed within the
+ * provisioning timeout alone. Two provisioners of one request would share its one role name: the
+ * second takes the first's live role over (remove and create again), writes a second `grant`
+ * event, and its "the request changed meanwhile" clean-up deletes the role the active grant
+ * needs (found by the chaos run, #13: two overlapping reconcile runs after a worker SIGKILL).
+ */
+export async function provision(
+  ctx: RequestContext,
+  requestId: string,
+  options: ProvisionOptions = {},
+): Promise<AccessRequest | undefined> {
+  const current = await ctx.store.get(requestId);
+  if (!current || current.state !== 'approved') return current;
+  if (options.staleBefore !== undefined && current.updatedAt > options.staleBefore) return current;
+  const claim = await ctx.store.annotate(requestId, {
+    states: ['approved'],
+    expectedVersion: current.version,
+    patch: {},
+  });
+  // Someone else claimed it, or it moved on: theirs to finish.
+  if (!claim.ok) return ctx.store.get(requestId);
+  const request = claim.request;
   const refused = await grantableNow(ctx, request);
   if (refused) return refuseGrant(ctx, request, refused);
   const startsAt = ctx.clock.now();

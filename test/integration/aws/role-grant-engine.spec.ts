@@ -495,6 +495,32 @@ describe('RoleGrantEngine against moto', () => {
     expect(report.orphaned).toEqual([]);
   });
 
+  it('a CreateRole whose answer was lost, then a failed take-over, leaves no role (chaos run, #13)', async () => {
+    kit = await makeKit();
+    const iam = await kit.services.accountClients.iam(ACCOUNT);
+    // The first CreateRole reaches IAM but its answer is lost: the SDK retries and meets
+    // EntityAlreadyExists, so the engine takes the role over (remove and create again) ...
+    let lost = false;
+    (iam as unknown as { middlewareStack: { add: (...a: unknown[]) => void } }).middlewareStack.add(
+      (next: (args: unknown) => Promise<unknown>, ctx: { commandName?: string }) => async (args: unknown) => {
+        const out = await next(args);
+        if (ctx.commandName === 'CreateRoleCommand' && !lost) {
+          lost = true;
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+        }
+        return out;
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'loseCreateRoleAnswer' },
+    );
+    // ... and the take-over fails.
+    failBelowRetry(iam, 'ListRolePolicies', () => awsError('LimitExceeded', 409, 'injected'), 1);
+    const error = await grantFor(kit, 'req-0031', HOUR).catch((e: unknown) => e);
+    expect(lost).toBe(true);
+    expect(error).toMatchObject({ code: ErrorCode.AwsFatal, awsCode: 'LimitExceeded' });
+    // Before the fix the role stayed (the request ended `failed` with it) until reconcile.
+    expect(await roleGone(iam, 'aws-access-req-0031')).toBe(true);
+  });
+
   it('throttling is retried by the SDK and the call succeeds', async () => {
     kit = await makeKit(undefined, 4);
     const iam = await kit.services.accountClients.iam(ACCOUNT);

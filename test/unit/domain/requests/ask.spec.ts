@@ -110,6 +110,30 @@ describe('asking for access', () => {
     expect(world.notifier.of('approvalRequested')).toEqual([]);
   });
 
+  it('an auto-approved request whose grant cannot start now stays approved and says so (chaos run, #13)', async () => {
+    const world = requestWorld();
+    // Slack answers users.info with 429 just after the approval: the grant-time check cannot run.
+    const transition = world.store.transition.bind(world.store);
+    const person = world.people.person.bind(world.people);
+    let down = false;
+    world.store.transition = async (...args) => {
+      const out = await transition(...args);
+      if (out.ok && out.request.state === 'approved') down = true;
+      return out;
+    };
+    world.people.person = async (id) => {
+      if (down) throw new Error('A rate limit was exceeded (users.info)');
+      return person(id);
+    };
+    const request = await ask(world, { account: SANDBOX.id, reason: '' });
+    // Not an error ("nothing was changed" would be false): the request exists, reconcile grants it.
+    expect(request).toMatchObject({ state: 'approved', autoApproved: true });
+    expect(world.grants.callsTo('grant')).toEqual([]);
+    expect(world.audit.trail(request.id)).toEqual(['request:ok', 'auto-approve:ok']);
+    down = false;
+    expect((await world.service.provision(request.id))!.state).toBe('active');
+  });
+
   it('grants break-glass at once to a member of the allowance, paging security', async () => {
     const world = requestWorld();
     const request = await ask(world, { template: BREAKGLASS.name });

@@ -69,6 +69,56 @@ describe('provisioning a grant', () => {
     expect(world.notifier.of('alertSecurity', request.id)[0]!.text).toContain('could not be removed');
   });
 
+  it('two overlapping reconcile repairs of one stuck request: one grant, one grant event (chaos run, #13)', async () => {
+    const world = requestWorld();
+    world.grants.delayMs = 20;
+    const request = await ask(world);
+    await world.service.approve(request.id, BOB);
+    // The provisioner dies after the Nth approval (Slack down at grant time here): stuck in approved.
+    const storeApprove = world.store.approve.bind(world.store);
+    const person = world.people.person.bind(world.people);
+    let down = false;
+    world.store.approve = async (...args) => {
+      const out = await storeApprove(...args);
+      down = true;
+      return out;
+    };
+    world.people.person = async (id) => {
+      if (down) throw new Error('Slack is down');
+      return person(id);
+    };
+    await world.service.approve(request.id, CAROL).catch(() => undefined);
+    down = false;
+    expect((await world.store.get(request.id))!.state).toBe('approved');
+    // Two reconcile runs (a stalled one re-run after a worker crash, and the scheduled one) both
+    // list it as stuck and repair it at the same moment.
+    world.clock.advance(3_600_000);
+    const staleBefore = world.clock.now() - 600_000;
+    await Promise.all([
+      world.service.provision(request.id, { staleBefore }),
+      world.service.provision(request.id, { staleBefore }),
+    ]);
+    expect((await world.store.get(request.id))!.state).toBe('active');
+    expect(world.grants.callsTo('grant')).toHaveLength(1);
+    expect(world.grants.callsTo('revoke')).toHaveLength(0);
+    const grants = world.audit.events.filter((e) => e.requestId === request.id && e.action === 'grant');
+    expect(grants).toMatchObject([{ outcome: 'ok', stateAfter: 'active' }]);
+  });
+
+  it('reconcile leaves a request claimed within the provisioning timeout alone', async () => {
+    const world = requestWorld();
+    world.grants.delayMs = 20;
+    const request = await ask(world);
+    await world.service.approve(request.id, BOB);
+    const first = world.service.approve(request.id, CAROL);
+    // Listed as stuck before the claim; provision re-reads and sees the fresh claim.
+    await new Promise((r) => setTimeout(r, 5));
+    const repair = await world.service.provision(request.id, { staleBefore: world.clock.now() - 1 });
+    expect(repair?.state).toBe('approved');
+    await first;
+    expect(world.grants.callsTo('grant')).toHaveLength(1);
+  });
+
   it('a grant the audit log cannot take is removed again and the request fails', async () => {
     const world = requestWorld();
     const next = await ask(world);
