@@ -30,14 +30,19 @@ export async function deactivateAccessKey(
   );
   const keys = listed.sort((a, b) => (a.CreateDate?.getTime() ?? 0) - (b.CreateDate?.getTime() ?? 0));
   const createdAt = new Date(key.createdAt);
-  // Two keys created in the same second cannot be told apart by the report (second precision):
-  // map its slots onto them in one order that IAM's list order and key status cannot change
-  // (by key id), so the report's two slots always name two different keys, call after call.
-  const candidates = keys
-    .filter((k) => k.CreateDate && sameSecond(k.CreateDate, createdAt))
-    .sort((a, b) => (a.AccessKeyId ?? '').localeCompare(b.AccessKeyId ?? ''));
+  // The report names a key by slot and creation second only. Two keys created in the same second:
+  // a finding is always about an active key, so an active one is meant; only when both are
+  // active does the slot decide (the report's slot order is creation order, as IAM lists them).
+  const sameSecondKeys = keys.filter((k) => k.CreateDate && sameSecond(k.CreateDate, createdAt));
+  const active = sameSecondKeys.filter((k) => k.Status === 'Active');
   const match =
-    candidates.length === 1 ? candidates[0] : candidates.length > 1 ? candidates[key.slot - 1] : undefined;
+    sameSecondKeys.length <= 1
+      ? sameSecondKeys[0]
+      : active.length === 1
+        ? active[0]
+        : active.length > 1
+          ? sameSecondKeys[key.slot - 1]
+          : sameSecondKeys[0];
   if (!match?.AccessKeyId || !match.CreateDate || !sameSecond(match.CreateDate, createdAt))
     return { outcome: 'not-found' };
   const suffix = keyIdSuffix(match.AccessKeyId);

@@ -46,6 +46,22 @@ describe('deactivating the key a report row names', () => {
     expect(new Set(updated)).toEqual(new Set(['AKIAEXAMPLEAAAA', 'AKIAEXAMPLEBBBB']));
   });
 
+  it('an active and an inactive key created in the same second: the active one is deactivated, whatever the slot', async () => {
+    const second = new Date('2026-08-01T10:00:00Z');
+    for (const slot of [1, 2] as const) {
+      const { iam, updated } = fakeIam([
+        { AccessKeyId: 'AKIAEXAMPLEOLD1', CreateDate: second, Status: 'Inactive' },
+        { AccessKeyId: 'AKIAEXAMPLENEW1', CreateDate: second, Status: 'Active' },
+      ]);
+      expect(await deactivateAccessKey(iam, 'finn', { slot, createdAt: second.toISOString() })).toMatchObject(
+        {
+          outcome: 'deactivated',
+        },
+      );
+      expect(updated).toEqual(['AKIAEXAMPLENEW1']);
+    }
+  });
+
   it('a key the report names but IAM no longer has is not found; an inactive one is left alone', async () => {
     const { iam, updated } = fakeIam([
       { AccessKeyId: 'AKIAEXAMPLECCCC', CreateDate: new Date('2026-08-02T10:00:00Z'), Status: 'Inactive' },
