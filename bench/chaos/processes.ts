@@ -252,7 +252,7 @@ export async function ask(port: number, ...command: string[]): Promise<unknown> 
 /** The monitored primary's name of the chaos run's Sentinel set. */
 export const SENTINEL_NAME = 'chaos-primary';
 /** Sentinel's `down-after-milliseconds`: short, but longer than a restart's outage (see run.ts). */
-export const SENTINEL_DOWN_AFTER_MS = 3000;
+export const SENTINEL_DOWN_AFTER_MS = 5000;
 
 /**
  * A Sentinel-managed Redis: a primary and one replica (both `RedisProcess`, AOF on, each in a

@@ -1,6 +1,7 @@
 /**
  * `npm run chaos [-- --profile full|ci] [--out FILE]`: the real service (one web and two worker
- * processes, each `startService` with its own skewed clock) against moto and redis-server on
+ * processes, each `startService` with its own skewed clock) against moto and a Sentinel-managed
+ * Redis (primary + replica with AOF, 3 Sentinels; services, checks and the CLI use `redis.sentinel`) on
  * loopback, driven by signed Slack slash commands that an auto-approve rule turns into real
  * grants (the real engine and AWS SDK, through a fault proxy in front of moto), while faults are
  * injected on a fixed timeline. At the end, after a reconcile run that started once everything
