@@ -368,6 +368,8 @@ async function main(): Promise<number> {
     cleanups.push({ what: 'check redis client', run: async () => check.disconnect() });
     const grantsQueue = new Queue('grants', { connection: check, prefix: `${PREFIX}:bull` });
     const reconcileQueue = new Queue('reconcile', { connection: check, prefix: `${PREFIX}:bull` });
+    // Connection errors while the primary restarts are expected; BullMQ would print each one.
+    for (const q of [grantsQueue, reconcileQueue]) q.on('error', () => undefined);
     cleanups.push({ what: 'queues', run: () => Promise.all([grantsQueue.close(), reconcileQueue.close()]) });
 
     // The timeline.
