@@ -1,12 +1,12 @@
 /**
  * The processes a chaos run starts, each in its own process group so that stopping it (or
  * SIGKILLing it as a fault) takes everything it spawned: the service processes
- * (service-entry.ts through tsx) and a redis-server with AOF in a temp dir on a fixed port,
- * restartable on that port. Every process is registered in `started` so the harness's `finally`
+ * (service-entry.ts through tsx) and a Sentinel-managed Redis (primary and replica with AOF,
+ * each restartable on its port, and three Sentinels). Every process is registered in `started` so the harness's `finally`
  * (and its signal handlers) can stop whatever is still running.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -139,7 +139,12 @@ export class ServiceProcess {
   }
 }
 
-/** redis-server with AOF on, its files in `dir`, on a fixed port so a restart comes back there. */
+/**
+ * redis-server with AOF on, its files (and its config file) in `dir`, on a fixed port so a restart
+ * comes back there. It runs from a config file (`redis.conf` in `dir`) so that what Sentinel
+ * rewrites there (`REPLICAOF`, `CONFIG REWRITE` on a failover) survives a restart, as it does on
+ * a real host: a promoted replica restarts as a primary, a demoted primary as a replica.
+ */
 export class RedisProcess {
   child?: ChildProcess;
   restarts = 0;
@@ -147,36 +152,41 @@ export class RedisProcess {
     readonly port: number,
     readonly dir: string,
     readonly logFile: string,
+    /** Start as a replica of this port (first start only; the config file decides later). */
+    readonly replicaOf?: number,
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  private configFile(): string {
+    const file = path.join(this.dir, 'redis.conf');
+    if (existsSync(file)) return file;
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(
+      file,
+      [
+        `port ${this.port}`,
+        'bind 127.0.0.1',
+        `dir ${this.dir}`,
+        'save ""',
+        'appendonly yes',
+        'appendfsync everysec',
+        'maxmemory-policy noeviction',
+        ...(this.replicaOf === undefined ? [] : [`replicaof 127.0.0.1 ${this.replicaOf}`]),
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
   async start(): Promise<void> {
     const binary = findBinary('redis-server');
     if (!binary) throw new MissingBinaryError('redis-server');
+    const conf = this.configFile();
     const log = openSync(this.logFile, 'a');
-    const child = spawn(
-      binary,
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        this.dir,
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'everysec',
-        '--maxmemory-policy',
-        'noeviction',
-      ],
-      { detached: true, stdio: ['ignore', log, log] },
-    );
+    const child = spawn(binary, [conf], { detached: true, stdio: ['ignore', log, log] });
     closeSync(log);
     started.add(child);
     child.once('exit', () => started.delete(child));
@@ -215,6 +225,178 @@ export class RedisProcess {
 
   async stop(): Promise<void> {
     if (this.child) await stopChild(this.child, 15_000);
+  }
+}
+
+/** Sends one command to 127.0.0.1:port on a fresh connection (no retries) and returns the reply. */
+export async function ask(port: number, ...command: string[]): Promise<unknown> {
+  const probe = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableReadyCheck: false,
+    connectTimeout: 2000,
+    commandTimeout: 5000,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return await probe.call(command[0]!, ...command.slice(1));
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** The monitored primary's name of the chaos run's Sentinel set. */
+export const SENTINEL_NAME = 'chaos-primary';
+/** Sentinel's `down-after-milliseconds`: short, but longer than a restart's outage (see run.ts). */
+export const SENTINEL_DOWN_AFTER_MS = 5000;
+
+/**
+ * A Sentinel-managed Redis: a primary and one replica (both `RedisProcess`, AOF on, each in a
+ * directory of its own) and three Sentinels (quorum 2, `down-after-milliseconds`
+ * SENTINEL_DOWN_AFTER_MS), every process in its own group, logged to `dir`.
+ */
+export class RedisSentinelSet {
+  readonly nodes: RedisProcess[] = [];
+  readonly sentinels: number[] = [];
+  private readonly sentinelChildren: ChildProcess[] = [];
+  constructor(readonly dir: string) {}
+
+  static async start(dir: string, ports: () => Promise<number>): Promise<RedisSentinelSet> {
+    const set = new RedisSentinelSet(dir);
+    try {
+      await set.startAll(ports);
+    } catch (error) {
+      await set.stop();
+      throw error;
+    }
+    return set;
+  }
+
+  private async startAll(ports: () => Promise<number>): Promise<void> {
+    const binary = findBinary('redis-server');
+    if (!binary) throw new MissingBinaryError('redis-server');
+    const primaryPort = await ports();
+    const primary = new RedisProcess(
+      primaryPort,
+      path.join(this.dir, `redis-${primaryPort}`),
+      path.join(this.dir, `redis-${primaryPort}.log`),
+    );
+    this.nodes.push(primary);
+    await primary.start();
+    const replicaPort = await ports();
+    const replica = new RedisProcess(
+      replicaPort,
+      path.join(this.dir, `redis-${replicaPort}`),
+      path.join(this.dir, `redis-${replicaPort}.log`),
+      primaryPort,
+    );
+    this.nodes.push(replica);
+    await replica.start();
+    await this.waitFor('the replica in sync', async () =>
+      String(await ask(replicaPort, 'INFO', 'replication')).includes('master_link_status:up'),
+    );
+    for (let i = 0; i < 3; i++) {
+      const port = await ports();
+      this.sentinels.push(port);
+      const conf = path.join(this.dir, `sentinel-${port}.conf`);
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${this.dir}`,
+          `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${SENTINEL_NAME} ${SENTINEL_DOWN_AFTER_MS}`,
+          `sentinel failover-timeout ${SENTINEL_NAME} 10000`,
+          `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
+          '',
+        ].join('\n'),
+      );
+      const log = openSync(path.join(this.dir, `sentinel-${port}.log`), 'a');
+      const child = spawn(binary, [conf, '--sentinel'], { detached: true, stdio: ['ignore', log, log] });
+      closeSync(log);
+      started.add(child);
+      child.once('exit', () => started.delete(child));
+      this.sentinelChildren.push(child);
+    }
+    for (const port of this.sentinels) {
+      await this.waitFor(`sentinel :${port} sees the replica and the other sentinels`, async () => {
+        const info = (await ask(port, 'SENTINEL', 'MASTER', SENTINEL_NAME)) as string[];
+        const field = (name: string) => info[info.indexOf(name) + 1];
+        return field('num-slaves') === '1' && field('num-other-sentinels') === '2';
+      });
+    }
+  }
+
+  private async waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check().catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+  }
+
+  /** What the services and the harness connect with (`redis.sentinel` in the config). */
+  get config(): { sentinels: Array<{ host: string; port: number }>; name: string } {
+    return { name: SENTINEL_NAME, sentinels: this.sentinels.map((port) => ({ host: '127.0.0.1', port })) };
+  }
+
+  /** The primary's port as each Sentinel names it (undefined: that Sentinel did not answer). */
+  async primaryPorts(): Promise<Array<number | undefined>> {
+    return Promise.all(
+      this.sentinels.map(async (port) => {
+        const addr = (await ask(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_NAME).catch(
+          () => null,
+        )) as string[] | null;
+        return addr ? Number(addr[1]) : undefined;
+      }),
+    );
+  }
+
+  /** The node every Sentinel names as primary, if they agree and it says it is one. */
+  async currentPrimary(): Promise<RedisProcess | undefined> {
+    const ports = await this.primaryPorts();
+    if (ports[0] === undefined || ports.some((p) => p !== ports[0])) return undefined;
+    const node = this.nodes.find((n) => n.port === ports[0]);
+    if (!node) return undefined;
+    const role = (await ask(node.port, 'ROLE').catch(() => null)) as unknown[] | null;
+    return role?.[0] === 'master' ? node : undefined;
+  }
+
+  /**
+   * Settled: every Sentinel names the same primary, it says it is one, and every other node is
+   * its replica with the link up (so the next fault does not land on a half-done failover).
+   */
+  async settled(): Promise<RedisProcess | undefined> {
+    const primary = await this.currentPrimary();
+    if (!primary) return undefined;
+    for (const node of this.nodes) {
+      if (node === primary) continue;
+      const info = String(await ask(node.port, 'INFO', 'replication').catch(() => ''));
+      if (!info.includes(`master_port:${primary.port}`) || !info.includes('master_link_status:up'))
+        return undefined;
+    }
+    return primary;
+  }
+
+  async waitSettled(timeoutMs: number): Promise<RedisProcess> {
+    let primary: RedisProcess | undefined;
+    await this.waitFor(
+      'the Sentinel set settled (one primary named by all, its replica in sync)',
+      async () => (primary = await this.settled()) !== undefined,
+      timeoutMs,
+    );
+    return primary!;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.sentinelChildren.map((c) => stopChild(c, 5000)));
+    await Promise.all(this.nodes.map((n) => n.stop()));
   }
 }
 

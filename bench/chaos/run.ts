@@ -1,6 +1,7 @@
 /**
  * `npm run chaos [-- --profile full|ci] [--out FILE]`: the real service (one web and two worker
- * processes, each `startService` with its own skewed clock) against moto and redis-server on
+ * processes, each `startService` with its own skewed clock) against moto and a Sentinel-managed
+ * Redis (primary + replica with AOF, 3 Sentinels; services, checks and the CLI use `redis.sentinel`) on
  * loopback, driven by signed Slack slash commands that an auto-approve rule turns into real
  * grants (the real engine and AWS SDK, through a fault proxy in front of moto), while faults are
  * injected on a fixed timeline. At the end, after a reconcile run that started once everything
@@ -17,7 +18,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import YAML from 'yaml';
 import { freePort } from '../../test/support/local-servers.js';
 import { startFakeSlack } from '../../test/support/fake-slack.js';
@@ -34,7 +34,16 @@ import {
   type SentCommand,
 } from './checks.js';
 import { awsAction, awsFaults, awsService, FaultProxy, slackFaults } from './fault-proxy.js';
-import { killAllNow, RedisProcess, ServiceProcess, startMoto } from './processes.js';
+import {
+  ask,
+  killAllNow,
+  RedisSentinelSet,
+  SENTINEL_DOWN_AFTER_MS,
+  SENTINEL_NAME,
+  ServiceProcess,
+  startMoto,
+} from './processes.js';
+import { createRedis } from '../../src/store/redis-connection.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PREFIX = 'chaos';
@@ -57,8 +66,10 @@ interface Profile {
   reconcileSeconds: number;
   /** When (fraction of the load phase) each fault happens. */
   workerKills: number[];
-  redisRestartAt: number;
+  /** The planned failover (`SENTINEL FAILOVER`); the restart of the then primary follows it. */
   sentinelAt: number;
+  /** Restart of the current primary; waits until the failover has settled if that is later. */
+  redisRestartAt: number;
   slack429: [number, number];
   slack500: [number, number];
   /** Revoke jobs deleted: how many, spread over the load phase. */
@@ -76,8 +87,8 @@ const PROFILES: Record<Profile['name'], Profile> = {
     reconcileCron: '*/20 * * * * *',
     reconcileSeconds: 20,
     workerKills: [0.35, 0.75],
-    redisRestartAt: 0.5,
-    sentinelAt: 0.6,
+    sentinelAt: 0.45,
+    redisRestartAt: 0.6,
     slack429: [0.15, 0.3],
     slack500: [0.62, 0.72],
     revokeJobDeletes: 20,
@@ -92,8 +103,8 @@ const PROFILES: Record<Profile['name'], Profile> = {
     reconcileCron: '*/15 * * * * *',
     reconcileSeconds: 15,
     workerKills: [0.55],
-    redisRestartAt: 0.4,
-    sentinelAt: 0.6,
+    sentinelAt: 0.4,
+    redisRestartAt: 0.6,
     slack429: [0.1, 0.3],
     slack500: [0.65, 0.8],
     revokeJobDeletes: 6,
@@ -132,7 +143,7 @@ function requesterId(i: number): string {
 }
 
 /** The test config with the chaos rule first, the chaos requesters mapped, reconcile shortened. */
-function writeConfig(dir: string, profile: Profile): string {
+function writeConfig(dir: string, profile: Profile, sentinel: RedisSentinelSet['config']): string {
   // The YAML as written (durations as text such as 5s), edited and written back for the service.
   const base = YAML.parse(readFileSync(path.join(ROOT, 'test/fixtures/config.yaml'), 'utf8')) as {
     durations?: Record<string, unknown>;
@@ -140,7 +151,7 @@ function writeConfig(dir: string, profile: Profile): string {
     approval: { rules: unknown[] };
     [key: string]: unknown;
   };
-  base.redis = { prefix: PREFIX };
+  base.redis = { prefix: PREFIX, sentinel };
   base.templates = { directory: path.join(ROOT, 'templates') };
   base.durations = { ...base.durations, min: '5s', expiryWarning: '10s', provisioningTimeout: '30s' };
   base.requests = { maxOpenPerRequester: 20 };
@@ -162,15 +173,41 @@ function writeConfig(dir: string, profile: Profile): string {
   return file;
 }
 
-/** Hook for issue #13's primary failover. Needs the Sentinel support being added in parallel. */
-// CHAOS-SENTINEL-HOOK: when REDIS_URL can name a Sentinel set (redis-sentinel://…), start a
-// replica and three sentinels next to the primary here, give the services the Sentinel URL, and
-// make this function `SENTINEL FAILOVER <master>` and wait for the new primary. Until then it is
-// reported as skipped in the fault table and does not fail the run.
-async function sentinelFailover(): Promise<{ done: boolean; detail: string }> {
+/** Outage of a restart of the primary: well under Sentinel's down-after, so it stays a restart. */
+const RESTART_DOWN_MS = 1000;
+
+/**
+ * The planned primary failover: wait until the set is settled, `SENTINEL FAILOVER <name>` on one
+ * Sentinel, wait until a Sentinel names the new primary, then until all three agree and the old
+ * primary replicates from it (so the restart that follows hits a settled set).
+ */
+async function sentinelFailover(
+  set: RedisSentinelSet,
+  loadStart: number,
+): Promise<{ done: boolean; detail: string }> {
+  const before = await set.waitSettled(30_000);
+  const started = Date.now();
+  const reply = await ask(set.sentinels[0]!, 'SENTINEL', 'FAILOVER', SENTINEL_NAME);
+  if (reply !== 'OK') return { done: false, detail: `SENTINEL FAILOVER answered ${String(reply)}` };
+  let named: number | undefined;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ports = await set.primaryPorts();
+    if (ports.some((p) => p !== undefined && p !== before.port)) {
+      named = Date.now();
+      break;
+    }
+    await sleep(50);
+  }
+  if (named === undefined)
+    return { done: false, detail: `no Sentinel named a new primary within 30 s (primary :${before.port})` };
+  const after = await set.waitSettled(60_000);
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   return {
-    done: false,
-    detail: 'skipped: Sentinel support not in this build (hook: CHAOS-SENTINEL-HOOK in bench/chaos/run.ts)',
+    done: after.port !== before.port,
+    detail:
+      `\`SENTINEL FAILOVER ${SENTINEL_NAME}\` at ${s(started - loadStart)}: primary :${before.port} → :${after.port}, ` +
+      `named by a Sentinel after ${s(named - started)}, settled (3 Sentinels agree, old primary in sync as replica) after ${s(Date.now() - started)}`,
   };
 }
 
@@ -225,9 +262,14 @@ async function main(): Promise<number> {
   let result: Invariants | undefined;
   try {
     // Infrastructure.
-    const redis = new RedisProcess(await freePort(), dir, path.join(dir, 'redis.log'));
-    await redis.start();
-    cleanups.push({ what: 'redis-server', run: () => redis.stop() });
+    const redisSet = await RedisSentinelSet.start(dir, freePort);
+    cleanups.push({ what: 'redis (primary, replica, 3 sentinels)', run: () => redisSet.stop() });
+    say(
+      `redis: primary :${redisSet.nodes[0]!.port}, replica :${redisSet.nodes[1]!.port}, sentinels ${redisSet.sentinels.map((p) => `:${p}`).join(' ')}`,
+    );
+    // Credentials only (none): with redis.sentinel the primary is whichever the Sentinels name.
+    const redisUrl = redisSet.nodes[0]!.url;
+    const redisTarget = { url: redisUrl, sentinel: redisSet.config };
     const moto = await startMoto(await freePort(), path.join(dir, 'moto.log'));
     cleanups.push({ what: 'moto_server', run: () => moto.stop() });
     let awsFaultsOn = false;
@@ -270,7 +312,7 @@ async function main(): Promise<number> {
     const responses = await new ResponseCollector().start();
     cleanups.push({ what: 'response collector', run: () => responses.stop() });
 
-    const configFile = writeConfig(dir, profile);
+    const configFile = writeConfig(dir, profile, redisSet.config);
     const serviceEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -278,7 +320,7 @@ async function main(): Promise<number> {
       SLACK_BOT_TOKEN: 'xoxb-chaos-0000-bot-token',
       SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
       SLACK_API_URL: `${slackProxy.origin}/api/`,
-      REDIS_URL: redis.url,
+      REDIS_URL: redisUrl,
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL: awsProxy.origin,
       AWS_ACCESS_KEY_ID: 'testing',
@@ -317,11 +359,17 @@ async function main(): Promise<number> {
     await Promise.all([web.start(), ...workers.map((w) => w.start())]);
     say(`service up: web ${web.baseUrl} (clock +0 s), worker-a (+5 s), worker-b (−5 s)`);
 
-    const check = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
+    // Through the Sentinels (and the service's failover fence), like the services and the CLI.
+    const check = createRedis(redisTarget, 'client', {
+      maxRetriesPerRequest: null,
+      retryStrategy: () => 200,
+    });
     check.on('error', () => undefined);
     cleanups.push({ what: 'check redis client', run: async () => check.disconnect() });
     const grantsQueue = new Queue('grants', { connection: check, prefix: `${PREFIX}:bull` });
     const reconcileQueue = new Queue('reconcile', { connection: check, prefix: `${PREFIX}:bull` });
+    // Connection errors while the primary restarts are expected; BullMQ would print each one.
+    for (const q of [grantsQueue, reconcileQueue]) q.on('error', () => undefined);
     cleanups.push({ what: 'queues', run: () => Promise.all([grantsQueue.close(), reconcileQueue.close()]) });
 
     // The timeline.
@@ -357,20 +405,41 @@ async function main(): Promise<number> {
     slackWindow('429 Retry-After 2 s for half the calls', 'rate-limited', profile.slack429);
     slackWindow('500 for half the calls', 'erroring', profile.slack500);
 
-    // Redis restart.
-    const redisDetail: string[] = [];
-    timeline(profile.redisRestartAt, 'Redis: restart (SIGTERM, down 3 s, AOF reloaded)', async () => {
-      const started = Date.now();
-      await redis.restart(3000);
-      redisDetail.push(
-        `at ${((started - loadStart) / 1000).toFixed(0)} s, back after ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
-    });
+    // Redis: the planned failover first, then (once it has settled) a restart of the new primary
+    // (the promoted replica) with its AOF, on its port, down for less than Sentinel's down-after.
     let sentinel = { done: false, detail: '' };
-    timeline(profile.sentinelAt, 'Redis: primary failover (Sentinel hook)', async () => {
-      sentinel = await sentinelFailover();
-      say(sentinel.detail);
+    let failoverEnded!: () => void;
+    const failoverOver = new Promise<void>((resolve) => (failoverEnded = resolve));
+    timeline(profile.sentinelAt, 'Redis: primary failover (SENTINEL FAILOVER)', async () => {
+      try {
+        sentinel = await sentinelFailover(redisSet, loadStart);
+        say(sentinel.detail);
+      } finally {
+        failoverEnded();
+      }
     });
+    const redisDetail: string[] = [];
+    let autoFailovers = 0;
+    timeline(
+      profile.redisRestartAt,
+      'Redis: restart of the current primary (SIGTERM, AOF reloaded)',
+      async () => {
+        await failoverOver;
+        const primary = await redisSet.waitSettled(30_000);
+        const started = Date.now();
+        await primary.restart(RESTART_DOWN_MS);
+        const back = Date.now();
+        const after = await redisSet.waitSettled(60_000);
+        if (after.port !== primary.port) autoFailovers += 1;
+        redisDetail.push(
+          `primary :${primary.port} at ${((started - loadStart) / 1000).toFixed(0)} s, answering again after ${((back - started) / 1000).toFixed(1)} s (down-after ${SENTINEL_DOWN_AFTER_MS / 1000} s), ` +
+            (after.port === primary.port
+              ? `still the primary, replica back in sync after ${((Date.now() - started) / 1000).toFixed(1)} s`
+              : `Sentinel failed over to :${after.port} meanwhile`),
+        );
+        say(redisDetail[redisDetail.length - 1]!);
+      },
+    );
 
     // Worker SIGKILLs, alternating, each restarted 5 s later.
     const killDetail: string[] = [];
@@ -515,12 +584,22 @@ async function main(): Promise<number> {
     });
     for (const [label, count] of [...slackProxy.injected].sort())
       faults.push({ fault: label, count, detail: 'fault proxy in front of the fake Web API' });
-    faults.push({ fault: 'Redis restart (AOF on)', count: redis.restarts, detail: redisDetail.join('; ') });
+    faults.push({
+      fault: 'Redis restart of the primary (AOF on)',
+      count: redisSet.nodes.reduce((n, node) => n + node.restarts, 0),
+      detail: redisDetail.join('; '),
+    });
     faults.push({
       fault: 'Redis primary failover (Sentinel)',
       count: sentinel.done ? 1 : 0,
       detail: sentinel.detail,
     });
+    if (autoFailovers)
+      faults.push({
+        fault: 'Redis failover by Sentinel itself (unplanned)',
+        count: autoFailovers,
+        detail: 'the restart outlasted down-after-milliseconds',
+      });
     faults.push({
       fault: 'worker SIGKILL + restart',
       count: killDetail.length,
