@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load-config.js';
-import { ConfigError } from '../../../src/errors.js';
+import { issuesOf } from '../../support/config-issues.js';
 
 const minimal = [
   'slack:',
@@ -14,16 +14,6 @@ const minimal = [
   '      approvers: { users: [U0ALICE01] }',
   '',
 ].join('\n');
-
-function issuesOf(text: string): string[] {
-  try {
-    parseConfigText('bad.yaml', text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected the config to be rejected');
-}
 
 describe('defaults of the config file', () => {
   it('a section left out gets the default of every field in it, nested objects included', () => {

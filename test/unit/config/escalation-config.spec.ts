@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { breakGlassIssues } from '../../../src/config/break-glass-checks.js';
 import { parseConfigText } from '../../../src/config/load-config.js';
-import { ConfigError } from '../../../src/errors.js';
+import { issuesOf } from '../../support/config-issues.js';
 
 const example = readFileSync('config/example.yaml', 'utf8');
 const templates = [
@@ -15,16 +15,6 @@ const templates = [
   { name: 'developer', breakGlass: false },
   { name: 'admin-breakglass', breakGlass: true },
 ];
-
-function issuesOf(text: string): string[] {
-  try {
-    parseConfigText('bad.yaml', text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected the config to be rejected');
-}
 
 describe('break-glass in the config (finding 1)', () => {
   it('the shipped example is valid and allows break-glass to a named group only', () => {

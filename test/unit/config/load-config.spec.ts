@@ -1,19 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load-config.js';
-import { ConfigError } from '../../../src/errors.js';
+import { issuesOf } from '../../support/config-issues.js';
 
 const example = readFileSync('config/example.yaml', 'utf8');
-
-function issuesOf(text: string): string[] {
-  try {
-    parseConfigText('bad.yaml', text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('expected the config to be rejected');
-}
 
 describe('configuration', () => {
   it('accepts the example and turns durations into seconds', () => {
