@@ -13,7 +13,6 @@ import type { Metrics } from './metrics.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { createSlackGate } from './slack-gate.js';
 
-export { isFutureTimestamp, MAX_CLOCK_SKEW_SECONDS } from './slack-gate.js';
 
 /** Timeouts against slow clients (slowloris): headers, and the whole request. */
 export interface ServerTimeouts {

@@ -55,7 +55,7 @@ export function inFlightTracker() {
 
 export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
   if (!env.slackBotToken) throw new MissingSettingError('SLACK_BOT_TOKEN', 'the web role talks to Slack');
-  // app.client is the request-path client of the process: the notifier on the web role uses it.
+  // SlackApp.client is the request-path client of the process: the notifier on the web role uses it.
   const clientOptions = slackClientOptions(env, 'requests');
   const log = boltLogger(logger);
   if (env.slackAppToken) {

@@ -8,9 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/schema.js';
 import type { AccessRequest } from '../../src/domain/access-request.js';
 import { encodeRequest } from '../../src/store/request-store.js';
-import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { type TestApp } from '../support/app-harness.js';
 import { testRule } from '../support/rules.js';
-import { testConfig } from '../support/services.js';
 import {
   APPROVER1,
   approverMessage,
@@ -21,7 +20,8 @@ import {
   ONCALL_GROUP,
   PROD_APPROVERS,
   REQUESTER,
-  seedPeople,
+  startWithPeople,
+  stateOf,
   waitUntil,
 } from '../support/slack-flow.js';
 import { storeAsTheBot } from '../support/stored-requests.js';
@@ -33,12 +33,10 @@ afterEach(async () => {
 });
 
 async function start(mutate?: (config: AppConfig) => void): Promise<TestApp> {
-  app = await startTestApp({ loaded: testConfig(mutate) });
-  seedPeople(app.fake);
+  app = await startWithPeople(mutate);
   return app;
 }
 
-const stateOf = (a: TestApp, id: string) => a.service.requests.get(id).then((r) => r?.state);
 const securityAlerts = (a: TestApp) =>
   a.fake
     .callsTo('chat.postMessage')

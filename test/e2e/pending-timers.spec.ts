@@ -1,8 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/schema.js';
-import { startTestApp, type TestApp } from '../support/app-harness.js';
-import { testConfig } from '../support/services.js';
-import { approverMessage, command, dmsTo, seedPeople, updatesOf, waitUntil } from '../support/slack-flow.js';
+import { type TestApp } from '../support/app-harness.js';
+import {
+  approverMessage,
+  command,
+  dmsTo,
+  startWithPeople,
+  updatesOf,
+  waitUntil,
+} from '../support/slack-flow.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -10,9 +16,8 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function start(mutate: (config: AppConfig) => void): Promise<TestApp> {
-  app = await startTestApp({ loaded: testConfig(mutate), role: 'all' });
-  seedPeople(app.fake);
+async function start(mutate?: (config: AppConfig) => void): Promise<TestApp> {
+  app = await startWithPeople(mutate, { role: 'all' });
   return app;
 }
 

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/schema.js';
 import { jobId, QueueName } from '../../src/jobs/queues.js';
-import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { type TestApp } from '../support/app-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { testRule } from '../support/rules.js';
-import { testConfig } from '../support/services.js';
 import { blockSuggestionBody, slashCommandBody, viewSubmissionBody } from '../support/slack-request.js';
 import {
   APPROVER1,
@@ -18,7 +17,8 @@ import {
   ONCALL_GROUP,
   PROD_APPROVERS,
   REQUESTER,
-  seedPeople,
+  startWithPeople,
+  stateOf,
   STRANGER,
   updatesOf,
   waitUntil,
@@ -31,13 +31,8 @@ afterEach(async () => {
 });
 
 async function start(mutate?: (config: AppConfig) => void): Promise<TestApp> {
-  app = await startTestApp({ loaded: testConfig(mutate) });
-  seedPeople(app.fake);
+  app = await startWithPeople(mutate);
   return app;
-}
-
-function stateOf(a: TestApp, id: string) {
-  return a.service.requests.get(id).then((r) => r?.state);
 }
 
 function responses(a: TestApp): string[] {

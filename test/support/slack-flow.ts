@@ -1,6 +1,9 @@
 /** Helpers for e2e tests of the request flow: people, commands, clicks, and waiting on effects. */
+import type { AppConfig } from '../../src/config/schema.js';
+import type { RequestState } from '../../src/domain/model/state.js';
 import type { FakeSlack, RecordedCall } from './fake-slack.js';
-import type { TestApp } from './app-harness.js';
+import { startTestApp, type TestApp, type TestAppOptions } from './app-harness.js';
+import { testConfig } from './services.js';
 import { blockActionsBody, slashCommandBody } from './slack-request.js';
 
 export const REQUESTER = 'U0REQUESTER';
@@ -100,4 +103,18 @@ export function updatesOf(fake: FakeSlack, message: ApproverMessage): RecordedCa
   return fake
     .callsTo('chat.update')
     .filter((c) => c.args.ts === message.ts && c.args.channel === message.channel);
+}
+
+/** The app on the test config (adjusted by `mutate`), with the config's people in the fake Slack. */
+export async function startWithPeople(
+  mutate?: (config: AppConfig) => void,
+  options: Pick<TestAppOptions, 'role'> = {},
+): Promise<TestApp> {
+  const app = await startTestApp({ ...options, loaded: testConfig(mutate) });
+  seedPeople(app.fake);
+  return app;
+}
+
+export function stateOf(app: TestApp, requestId: string): Promise<RequestState | undefined> {
+  return app.service.requests.get(requestId).then((r) => r?.state);
 }
