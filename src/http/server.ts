@@ -13,7 +13,6 @@ import type { Metrics } from './metrics.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { createSlackGate } from './slack-gate.js';
 
-
 /** Timeouts against slow clients (slowloris): headers, and the whole request. */
 export interface ServerTimeouts {
   /** Headers must be complete within this (Node's `server.headersTimeout`). */
