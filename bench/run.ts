@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { accessBench } from './access.js';
 import { ackBench } from './ack.js';
 import { awsBench } from './aws.js';
 import { hygieneBench } from './hygiene.js';
@@ -31,6 +32,10 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   hygiene: {
     about: 'credential sweep time and IAM calls for 200 and 1,000 users on moto',
     run: hygieneBench,
+  },
+  access: {
+    about: 'approval click → delivery DM with a simulated IAM propagation delay (4–10 s); STS calls',
+    run: accessBench,
   },
 };
 

@@ -29,8 +29,16 @@ export interface ServiceProcessOptions {
   role: 'web' | 'worker' | 'all';
   /** Rules put before the test config's own (first match wins). */
   extraRules?: ApprovalRuleConfig[];
+  /** `requests.maxOpenPerRequester` (the test config's default is 5; benches open more). */
+  maxOpenPerRequester?: number;
   /** `recording`: test/support's RecordingGrantEngine; `moto`: createAwsServices on moto. */
   engine: 'recording' | 'moto';
+  /**
+   * Real engine: really pause between AssumeRole tries while a new role is not assumable yet
+   * (the access bench, whose proxy in front of moto refuses them for a while). Default: the
+   * pauses are skipped (moto makes a role assumable at once).
+   */
+  realAssumableWait?: boolean;
   /** Recording engine: how long each grant takes. */
   grantDelayMs?: number;
   logLevel?: string;
@@ -100,6 +108,7 @@ let cpuBase = process.cpuUsage();
 async function start(options: ServiceProcessOptions): Promise<number> {
   const loaded = benchConfig(options.prefix, (c) => {
     if (options.extraRules) c.approval.rules.unshift(...options.extraRules);
+    if (options.maxOpenPerRequester) c.requests.maxOpenPerRequester = options.maxOpenPerRequester;
   });
   const env: EnvOptions = {
     slackBotToken: BENCH_BOT_TOKEN,
@@ -117,14 +126,15 @@ async function start(options: ServiceProcessOptions): Promise<number> {
   let adapters: ServiceAdapters;
   if (options.engine === 'moto') {
     const redis = createRedis(env.redisUrl);
-    // Real engine, real SDK over HTTP to moto; IAM-consistency waits do not really sleep.
+    // Real engine, real SDK over HTTP to moto; IAM-consistency waits do not really sleep unless
+    // the bench simulates IAM's propagation delay.
     const aws = await createAwsServices({
       clock: systemClock,
       env,
       loaded,
       redis,
       logger,
-      sleep: async () => undefined,
+      ...(options.realAssumableWait ? {} : { sleep: async () => undefined }),
     });
     adapters = {
       grants: timed(aws.grants, calls),

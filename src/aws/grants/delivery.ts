@@ -18,8 +18,8 @@ import {
 } from '../../templates/grant-policies.js';
 import type { VariableValues } from '../../templates/policy-variables.js';
 import type { AccountClients } from '../account-clients.js';
-import { isAwsError, toAwsError } from '../aws-errors.js';
 import { consoleSignInUrl } from '../federation-sign-in.js';
+import { waitUntilAssumable } from './assumable-wait.js';
 import type { RoleGrantEngineOptions } from './grant-options.js';
 import { checkRequestId, grantTemplate, grantValues, roleArn as grantRoleArn } from './grant-names.js';
 import { findRole, tagValue } from './grant-role.js';
@@ -27,8 +27,6 @@ import { findRole, tagValue } from './grant-role.js';
 /** STS caps role-chained sessions at one hour; the broker session is a chain link. */
 const MAX_CHAINED_SESSION_SECONDS = 3600;
 const MIN_SESSION_SECONDS = 900;
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function deliver(
   options: RoleGrantEngineOptions,
@@ -41,7 +39,7 @@ export async function deliver(
   const { accountId } = request;
   const sts = await options.clients.sts(accountId);
   if (options.delivery === 'credentials') {
-    const credentials = await waitUntilAssumable(options, roleArn, () =>
+    const credentials = await assumable(options, roleArn, () =>
       mintSession(
         options,
         sts,
@@ -63,7 +61,7 @@ export async function deliver(
       values.region!,
     );
   }
-  await waitUntilAssumable(options, roleArn, async () => {
+  await assumable(options, roleArn, async () => {
     await sts.send(
       new AssumeRoleCommand({
         RoleArn: roleArn,
@@ -82,6 +80,22 @@ export async function deliver(
     template,
     values.region!,
   );
+}
+
+/** The wait of assumable-wait.ts with the engine's settings; logs how many tries it took. */
+async function assumable<T>(
+  options: RoleGrantEngineOptions,
+  roleArn: string,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  const { value, tries, waitedMs } = await waitUntilAssumable(roleArn, attempt, {
+    timeoutMs: options.assumableTimeoutMs,
+    sleep: options.sleep,
+  });
+  if (tries > 1) {
+    options.logger?.info({ roleArn, tries, waitedMs: Math.round(waitedMs) }, 'grant role became assumable');
+  }
+  return value;
 }
 
 export async function refreshDelivery(
@@ -133,38 +147,6 @@ export async function refreshDelivery(
     values,
   );
   return credentialsDelivery(options, accountId, roleArn, roleName, expiresAt, credentials, values.region!);
-}
-
-/**
- * IAM is eventually consistent: a new role or trust may not be assumable for some seconds.
- * Retries AccessDenied and NoSuchEntity with jittered backoff until the timeout.
- */
-async function waitUntilAssumable<T>(
-  options: RoleGrantEngineOptions,
-  roleArn: string,
-  attempt: () => Promise<T>,
-): Promise<T> {
-  const timeout = options.assumableTimeoutMs ?? 60_000;
-  const sleep = options.sleep ?? defaultSleep;
-  let waited = 0;
-  let delay = 500;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const pending = isAwsError(error, 'AccessDenied', 'AccessDeniedException', 'NoSuchEntity');
-      if (!pending || waited >= timeout) {
-        throw toAwsError(
-          error,
-          `assuming ${roleArn}${pending ? ` (still not assumable after ${Math.round(waited / 1000)} s)` : ''}`,
-        );
-      }
-      const pause = Math.min(delay * (0.5 + Math.random()), timeout - waited);
-      await sleep(pause);
-      waited += pause;
-      delay = Math.min(delay * 2, 8000);
-    }
-  }
 }
 
 async function mintSession(

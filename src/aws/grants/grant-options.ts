@@ -24,7 +24,10 @@ export interface RoleGrantEngineOptions {
   consoleUrl: string;
   clock: Clock;
   logger?: Logger;
-  /** How long to wait for IAM to make a new role assumable (default 60 s). */
+  /**
+   * How long to pause in all for IAM to make a new role assumable (default 60 s; the schedule of
+   * tries is in assumable-wait.ts).
+   */
   assumableTimeoutMs?: number;
   /** Injectable so tests do not really wait. */
   sleep?: (ms: number) => Promise<void>;
