@@ -11,7 +11,9 @@ import { ListRolesCommand, type Role } from '@aws-sdk/client-iam';
 import { Redis } from 'ioredis';
 import { countingBrokerSessions } from '../test/support/counting-account-clients.js';
 import { jobId, QueueName, queueOptions } from '../src/jobs/queues.js';
+import { hmacKeysFrom } from '../src/config/hmac-keys.js';
 import { RedisAuditLog } from '../src/store/audit-log.js';
+import { TEST_HMAC_KEY } from '../test/support/slack-request.js';
 import { testRule } from '../test/support/rules.js';
 import { Queue } from 'bullmq';
 import { startInfra } from './support/infra.js';
@@ -64,6 +66,8 @@ async function runStorm(options: {
     role: 'web',
     engine,
     grantDelayMs: options.grantDelayMs,
+    // One bench requester holds every request of the run (the test config allows 5 open).
+    maxOpenPerRequester: n + 1,
     extraRules: [
       testRule({
         name: 'crowd',
@@ -182,7 +186,8 @@ async function runStorm(options: {
         ids.every((id) => revokeJobs.filter((j) => j.id === jobId.revoke(id)).length === 1),
       detail: `${revokeJobs.length} revoke jobs for ${n} requests`,
     });
-    const audit = new RedisAuditLog(redis, prefix);
+    // The chain is keyed with the service's HMAC key (the bench service runs with TEST_HMAC_KEY).
+    const audit = new RedisAuditLog(redis, prefix, { chainKey: hmacKeysFrom(TEST_HMAC_KEY).auditChain });
     const approveEvents = { ok: 0, refused: 0 };
     for (let cursor = '-'; ;) {
       const page = await audit.read(cursor);
