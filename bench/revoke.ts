@@ -34,6 +34,7 @@ export async function revokeBench(): Promise<BenchResult> {
     prefix,
     role: 'all',
     engine: 'recording',
+    maxOpenPerRequester: GRANTS + 1,
   });
   const redis = new Redis(infra.redisUrl, { maxRetriesPerRequest: 2 });
   const checks: Check[] = [];
