@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ackBench } from './ack.js';
 import { awsBench } from './aws.js';
+import { fleetBench } from './fleet.js';
 import { hygieneBench } from './hygiene.js';
 import { revokeBench } from './revoke.js';
 import { stormBench } from './storm.js';
@@ -31,6 +32,10 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   hygiene: {
     about: 'credential sweep time and IAM calls for 200 and 1,000 users on moto',
     run: hygieneBench,
+  },
+  fleet: {
+    about: 'reconcile and hygiene across 1,000 accounts on a throttling AWS stand-in (about 3 min)',
+    run: fleetBench,
   },
 };
 

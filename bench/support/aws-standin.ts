@@ -12,9 +12,9 @@
  *   GetAccountAuthorizationDetails (users with tags, 1,000 a page), GetAccountSummary,
  *   GetAccountPasswordPolicy. Anything else answers 400 `InvalidAction` and is counted.
  *
- * Every call takes `latencyMs` (40 ms); IAM calls draw from a per-account token bucket
- * (`ratePerSecond` 10/s, burst of as many) and get HTTP 400 `Throttling` when it is empty, as IAM
- * does. STS and Organizations are not throttled here (their real quotas are per caller and far
+ * Every call takes `latencyMs` (40 ms); an IAM call arriving when its account has already had
+ * `ratePerSecond` (10) calls accepted within the last second gets HTTP 400 `Throttling`, as IAM
+ * answers (a sliding one-second window: stricter than a token bucket with a burst). STS and Organizations are not throttled here (their real quotas are per caller and far
  * above what one reconcile needs). Calls, throttles and the most calls in flight are counted per
  * account; `GET /__standin/stats` returns them, `POST /__standin/reset-stats` clears them.
  *
@@ -38,7 +38,7 @@ export interface StandinOptions {
   /** Roles under /aws-access/ per account no request accounts for (`r-<n>-o<k>`). */
   orphanRolesPerAccount: number;
   latencyMs: number;
-  /** IAM calls per second per account before `Throttling` (token bucket, burst of as many). */
+  /** IAM calls accepted per account in any one second before `Throttling`. */
   ratePerSecond: number;
   /** OUs under the root; account i sits in OU i mod ous. */
   ous: number;
@@ -101,8 +101,8 @@ interface AccountState {
   roles: Map<string, RoleState>;
   reportStartedAt?: number;
   reportGeneratedAt?: number;
-  tokens: number;
-  refilledAt: number;
+  /** Arrival times of the IAM calls accepted in the last second. */
+  accepted: number[];
   inFlight: number;
 }
 
@@ -131,32 +131,35 @@ function serve(options: StandinOptions): Promise<number> {
   const stats = new Map<string, AccountStats>();
   const global = { calls: 0, throttled: 0, invalid: 0, byAction: {} as Record<string, number> };
   const indexOf = new Map<string, number>();
-  for (let n = 0; n < options.accounts; n++) {
-    const id = fleetAccountId(n);
-    indexOf.set(id, n);
-    const roles = new Map<string, RoleState>();
-    const role = (requestId: string, expiresAt: number): [string, RoleState] => [
-      `aws-access-${requestId}`,
-      {
-        path: '/aws-access/',
-        tags: [
-          ['aws-access:request-id', requestId],
-          ['aws-access:requester', 'U0REQUESTER'],
-          ['aws-access:template', 'readonly'],
-          ['aws-access:expires-at', new Date(expiresAt).toISOString()],
-          ['managed-by', 'aws-access-bot'],
-        ],
-        attached: [],
-        inline: new Set(['expiry']),
-        created: iso(start - 3_600_000),
-      },
-    ];
-    for (let k = 0; k < options.activeRolesPerAccount; k++)
-      roles.set(...role(activeRequestId(n, k), start + 8 * 3_600_000));
-    for (let k = 0; k < options.orphanRolesPerAccount; k++)
-      roles.set(...role(orphanRequestId(n, k), start + 3_600_000));
-    accounts.set(id, { roles, tokens: options.ratePerSecond, refilledAt: start, inFlight: 0 });
-  }
+  const seed = () => {
+    for (let n = 0; n < options.accounts; n++) {
+      const id = fleetAccountId(n);
+      indexOf.set(id, n);
+      const roles = new Map<string, RoleState>();
+      const role = (requestId: string, expiresAt: number): [string, RoleState] => [
+        `aws-access-${requestId}`,
+        {
+          path: '/aws-access/',
+          tags: [
+            ['aws-access:request-id', requestId],
+            ['aws-access:requester', 'U0REQUESTER'],
+            ['aws-access:template', 'readonly'],
+            ['aws-access:expires-at', new Date(expiresAt).toISOString()],
+            ['managed-by', 'aws-access-bot'],
+          ],
+          attached: [],
+          inline: new Set(['expiry']),
+          created: iso(start - 3_600_000),
+        },
+      ];
+      for (let k = 0; k < options.activeRolesPerAccount; k++)
+        roles.set(...role(activeRequestId(n, k), start + 8 * 3_600_000));
+      for (let k = 0; k < options.orphanRolesPerAccount; k++)
+        roles.set(...role(orphanRequestId(n, k), start + 3_600_000));
+      accounts.set(id, { roles, accepted: [], inFlight: 0 });
+    }
+  };
+  seed();
 
   // One report and one user list, rendered once; only the account id differs between accounts.
   const ACCT = '@@ACCOUNT@@';
@@ -225,12 +228,12 @@ function serve(options: StandinOptions): Promise<number> {
     return m ? m[1]! : BOT_ACCOUNT;
   };
 
-  const takeToken = (state: AccountState, now: number): boolean => {
-    const rate = options.ratePerSecond;
-    state.tokens = Math.min(rate, state.tokens + ((now - state.refilledAt) / 1000) * rate);
-    state.refilledAt = now;
-    if (state.tokens < 1) return false;
-    state.tokens -= 1;
+  /** At most `ratePerSecond` accepted calls in any one-second window; throttled calls do not count. */
+  const admit = (state: AccountState, now: number): boolean => {
+    const window = state.accepted;
+    while (window.length && window[0]! <= now - 1000) window.shift();
+    if (window.length >= options.ratePerSecond) return false;
+    window.push(now);
     return true;
   };
 
@@ -451,6 +454,11 @@ function serve(options: StandinOptions): Promise<number> {
           }),
         });
       }
+      if (req.url === '/__standin/reseed') {
+        // Every account back to its first state: the seeded roles, no credential report.
+        seed();
+        return send({ status: 200, body: '{}', type: 'application/json' });
+      }
       if (req.url === '/__standin/reset-stats') {
         stats.clear();
         Object.assign(global, { calls: 0, throttled: 0, invalid: 0, byAction: {} });
@@ -469,7 +477,7 @@ function serve(options: StandinOptions): Promise<number> {
         action = p.get('Action') ?? '';
         const state = accounts.get(account);
         if (state && account !== BOT_ACCOUNT) {
-          throttle = !takeToken(state, Date.now());
+          throttle = !admit(state, Date.now());
           answer = () => iam(account, state, p, action);
         } else {
           answer = () => sts(account, p, action);
@@ -509,6 +517,8 @@ export interface AwsStandin {
   url: string;
   stats(): Promise<StandinStats>;
   resetStats(): Promise<void>;
+  /** Puts every account back as it started (seeded roles, no credential report). */
+  reseed(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -543,6 +553,9 @@ export async function startAwsStandin(options: Partial<StandinOptions> = {}): Pr
   return {
     url,
     stats: async () => (await (await fetch(`${url}/__standin/stats`)).json()) as StandinStats,
+    reseed: async () => {
+      await fetch(`${url}/__standin/reseed`, { method: 'POST' });
+    },
     resetStats: async () => {
       await fetch(`${url}/__standin/reset-stats`, { method: 'POST' });
     },
