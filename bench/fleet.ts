@@ -18,6 +18,7 @@
  *   BullMQ fan-out of 1,000 no-op jobs at the same concurrency.
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -204,6 +205,7 @@ function rateFloorMs(s: StandinStats, accountsAtOnce: number): number {
 
 export async function fleetBench(): Promise<BenchResult> {
   const started = performance.now();
+  const loadAtStart = os.loadavg()[0]!;
   const infra = await startInfra({ moto: false });
   const standin = await startAwsStandin({
     accounts: ACCOUNTS,
@@ -509,7 +511,7 @@ export async function fleetBench(): Promise<BenchResult> {
       title: 'Fleet: reconcile and hygiene across 1,000 accounts',
       started,
       sections: [
-        `${ACCOUNTS} accounts (Organizations: ${discovery.accounts} discovered in ${(discovery.ms / 1000).toFixed(1)} s, ${discovery.calls} calls, cached in Redis before the runs), ${ACCOUNTS * ACTIVE_PER_ACCOUNT} active grants and ${ACCOUNTS * ORPHANS_PER_ACCOUNT} orphaned roles, ${USERS} IAM users per account; stand-in: ${STANDIN_DEFAULTS.latencyMs} ms per call, IAM throttled above ${STANDIN_DEFAULTS.ratePerSecond} calls/s per account. Floor: the stand-in's limit, IAM calls answered ÷ (${STANDIN_DEFAULTS.ratePerSecond} calls/s × accounts at once).`,
+        `${ACCOUNTS} accounts (Organizations: ${discovery.accounts} discovered in ${(discovery.ms / 1000).toFixed(1)} s, ${discovery.calls} calls, cached in Redis before the runs), ${ACCOUNTS * ACTIVE_PER_ACCOUNT} active grants and ${ACCOUNTS * ORPHANS_PER_ACCOUNT} orphaned roles, ${USERS} IAM users per account; stand-in: ${STANDIN_DEFAULTS.latencyMs} ms per call, IAM throttled above ${STANDIN_DEFAULTS.ratePerSecond} calls/s per account. Load average at the start: ${loadAtStart.toFixed(2)} (2 cores shared with other work). Floor: the stand-in's limit, IAM calls answered ÷ (${STANDIN_DEFAULTS.ratePerSecond} calls/s × accounts at once).`,
         '',
         table(
           [
@@ -584,6 +586,7 @@ export async function fleetBench(): Promise<BenchResult> {
       data: {
         accounts: ACCOUNTS,
         users: USERS,
+        loadAtStart,
         discovery,
         noopReconcileMs,
         noopFanOutMs,
