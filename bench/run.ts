@@ -34,7 +34,7 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
     run: hygieneBench,
   },
   fleet: {
-    about: 'reconcile and hygiene across 1,000 accounts on a throttling AWS stand-in (about 3 min)',
+    about: 'reconcile and hygiene across 1,000 accounts on a throttling AWS stand-in (4–6 min)',
     run: fleetBench,
   },
 };
