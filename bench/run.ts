@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { accessBench } from './access.js';
 import { ackBench } from './ack.js';
 import { awsBench } from './aws.js';
+import { fleetBench } from './fleet.js';
 import { hygieneBench } from './hygiene.js';
 import { revokeBench } from './revoke.js';
 import { stormBench } from './storm.js';
@@ -36,6 +37,10 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   access: {
     about: 'approval click → delivery DM with a simulated IAM propagation delay (4–10 s); STS calls',
     run: accessBench,
+  },
+  fleet: {
+    about: 'reconcile and hygiene across 1,000 accounts on a throttling AWS stand-in (4–6 min)',
+    run: fleetBench,
   },
 };
 

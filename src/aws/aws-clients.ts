@@ -88,16 +88,36 @@ interface MiddlewareClient {
   };
 }
 
-/** Counts every call (each logical call once, whatever the retries) by service and operation. */
+/** How many HTTP attempts the SDK's retry middleware made for a call (output or error). */
+function attemptsOf(result: unknown): number {
+  const attempts = (result as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts;
+  return typeof attempts === 'number' && attempts > 0 ? attempts : 1;
+}
+
+/**
+ * Counts every call (each logical call once, whatever the retries) by service and operation, and
+ * the SDK's retries of it (`$metadata.attempts` less one), so throttling shows in /metrics.
+ */
 export function countCalls<T>(client: T, metrics: Metrics | undefined): T {
   if (!metrics) return client;
   (client as unknown as MiddlewareClient).middlewareStack.add(
     (next, context) => async (args) => {
-      metrics.awsCalls.inc({
+      const labels = {
         service: (context.clientName ?? 'unknown').replace(/Client$/, ''),
         operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
-      });
-      return next(args);
+      };
+      metrics.awsCalls.inc(labels);
+      let attempts = 1;
+      try {
+        const result = (await next(args)) as { output?: unknown };
+        attempts = attemptsOf(result?.output);
+        return result;
+      } catch (error) {
+        attempts = attemptsOf(error);
+        throw error;
+      } finally {
+        if (attempts > 1) metrics.awsRetries.inc(labels, attempts - 1);
+      }
     },
     { step: 'initialize', name: 'awsAccessCallCounter' },
   );

@@ -7,6 +7,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Clock } from '../domain/ports.js';
 import type { Metrics } from '../http/metrics.js';
+import type { AccountCallLimits } from './account-call-limits.js';
 import type { AccountClients } from './account-clients.js';
 import {
   clientConfig,
@@ -30,6 +31,8 @@ export interface BrokerSessionOptions {
   baseSts: STSClient;
   clock: Clock;
   metrics?: Metrics;
+  /** Per-account pace of IAM calls (`aws.concurrency`), shared with other sessions of the process. */
+  limits?: AccountCallLimits;
 }
 
 interface BrokerSession {
@@ -108,9 +111,13 @@ export class BrokerSessions implements AccountClients {
     };
     const expiresAt =
       c.Expiration?.getTime() ?? this.options.clock.now() + this.options.sessionSeconds * 1000;
+    const iam = countCalls(
+      new IAMClient(clientConfig(settings, { region: GLOBAL_REGION, credentials })),
+      metrics,
+    );
     return {
       expiresAt,
-      iam: countCalls(new IAMClient(clientConfig(settings, { region: GLOBAL_REGION, credentials })), metrics),
+      iam: this.options.limits ? this.options.limits.limit(iam, accountId) : iam,
       sts: countCalls(new STSClient(clientConfig(settings, { credentials })), metrics),
     };
   }

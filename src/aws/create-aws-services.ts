@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { BoundaryTemplateCatalog } from '../templates/load-templates.js';
 import { loadTemplates, templatesDirectory } from '../templates/load-templates.js';
 import { partitionOf } from '../templates/policy-variables.js';
+import { AccountCallLimits } from './account-call-limits.js';
 import { OrganizationsAccountDirectory } from './account-directory.js';
 import { clientConfig, countCalls, GLOBAL_REGION, type AwsSettings } from './aws-clients.js';
 import { BotIdentity } from './bot-identity.js';
@@ -57,6 +58,8 @@ export function createBrokerSessions(options: {
   maxAttempts?: number;
   /** Another role of the StackSet (the boundary writer); default the broker. */
   roleName?: string;
+  /** Shared by every session cache of the process; default one built from `aws.concurrency`. */
+  limits?: AccountCallLimits;
 }): BrokerSessions {
   const { env, config, metrics } = options;
   const settings = awsSettings(env, options.maxAttempts);
@@ -69,7 +72,14 @@ export function createBrokerSessions(options: {
     baseSts: countCalls(new STSClient(clientConfig(settings)), metrics),
     clock: options.clock,
     metrics,
+    limits: options.limits ?? accountCallLimits(config),
   });
+}
+
+/** The per-account IAM call limits of `aws.concurrency`. */
+export function accountCallLimits(config: LoadedConfig['config']): AccountCallLimits {
+  const { perAccount, callsPerSecond } = config.aws.concurrency;
+  return new AccountCallLimits({ perAccount, callsPerSecond });
 }
 
 /** Loads and validates the templates (throws ConfigError naming file and field) and builds the adapters. */
@@ -81,12 +91,15 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
   const partition = partitionOf(env.awsRegion);
   const templates = options.templates ?? (await loadTemplates(templatesDirectory(loaded)));
 
+  // One pace per account for both roles: IAM throttles the account, not the role.
+  const limits = accountCallLimits(config);
   const accountClients = createBrokerSessions({
     env,
     config,
     clock,
     metrics,
     maxAttempts: options.maxAttempts,
+    limits,
   });
 
   const boundaryClients = createBrokerSessions({
@@ -96,6 +109,7 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
     metrics,
     maxAttempts: options.maxAttempts,
     roleName: config.aws.boundaryWriterRoleName,
+    limits,
   });
   const botIdentity = new BotIdentity(countCalls(new STSClient(clientConfig(settings)), metrics));
   const hideBotAccount = !config.aws.allowGrantsInBotAccount;

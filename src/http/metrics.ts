@@ -58,6 +58,12 @@ export function createMetrics() {
     labelNames: ['service', 'operation'] as const,
     registers: [registry],
   });
+  const awsRetries = new Counter({
+    name: 'aws_access_aws_retries_total',
+    help: 'AWS API attempts beyond the first (SDK retries after throttling or 5xx), by service and operation',
+    labelNames: ['service', 'operation'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     slackRequests,
@@ -67,6 +73,7 @@ export function createMetrics() {
     revokeLateness,
     jobFailures,
     awsCalls,
+    awsRetries,
     /** Where the active-grants gauge reads its value at each scrape. */
     countActiveGrantsWith(source: () => Promise<number>): void {
       activeGrantsSource = source;

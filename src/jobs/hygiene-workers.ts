@@ -58,6 +58,7 @@ export interface HygieneWorkerDeps extends Omit<HygieneContextInput, 'store'> {
   connection: Redis;
   /** Default true: upsert the Job Schedulers. */
   schedule?: boolean;
+  /** Jobs at once (accounts swept side by side); default `aws.concurrency.accounts`. */
   concurrency?: number;
 }
 
@@ -120,7 +121,9 @@ export async function startHygieneWorkers(deps: HygieneWorkerDeps): Promise<Hygi
   const worker = new Worker(
     QueueName.hygiene,
     (job) => processHygieneJob(context, queue, job),
-    workerOptions(deps.connection, deps.config.redis.prefix, { concurrency: deps.concurrency ?? 2 }),
+    workerOptions(deps.connection, deps.config.redis.prefix, {
+      concurrency: deps.concurrency ?? deps.config.aws.concurrency.accounts,
+    }),
   );
   watchFailures(worker, QueueName.hygiene, deps.metrics, context.logger);
   return {

@@ -42,6 +42,11 @@ export interface ReconcileDeps {
   logger: Logger;
   metrics?: Metrics;
   stuckAfterSeconds?: number;
+  /**
+   * Accounts reconciled at once (`aws.concurrency.accounts`; 1 when not given). Calls inside each
+   * account are paced by the broker sessions (`aws.concurrency.perAccount`, `callsPerSecond`).
+   */
+  accountConcurrency?: number;
 }
 
 export interface ReconcileSummary {
@@ -68,6 +73,15 @@ async function accountIds(deps: ReconcileDeps, open: AccessRequest[]): Promise<s
     deps.logger.warn({ err: error }, 'listing accounts failed; reconciling accounts with open grants only');
   }
   return [...ids].sort();
+}
+
+/** Runs `each` over `items`, at most `limit` at a time, in order of start. */
+async function forEachBounded<T>(items: T[], limit: number, each: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await each(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
 }
 
 export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummary> {
@@ -125,7 +139,9 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
   const revokeFailed = await requests.listInState('revoke-failed');
   const accounts = await accountIds(deps, [...active, ...revokeFailed]);
   summary.accounts = accounts.length;
-  for (const accountId of accounts) {
+  // Accounts run side by side; one failing (listing, Redis, anything) is reported and retried
+  // by the next run without holding up the others.
+  const reconcileAccount = async (accountId: string) => {
     const grants = new Map(
       active
         .filter((r) => r.accountId === accountId && r.expiresAt !== undefined)
@@ -137,7 +153,7 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
     } catch (error) {
       summary.failed.push(accountId);
       logger.warn({ err: error, accountId }, 'reconcile could not list roles; next run retries');
-      continue;
+      return;
     }
     // Roles someone else put under /aws-access/ (sub-paths, foreign names): removed, reported.
     for (const role of report.foreign ?? []) {
@@ -208,7 +224,15 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
         });
       }
     }
-  }
+  };
+  await forEachBounded(accounts, deps.accountConcurrency ?? 1, async (accountId) => {
+    try {
+      await reconcileAccount(accountId);
+    } catch (error) {
+      summary.failed.push(accountId);
+      logger.warn({ err: error, accountId }, 'reconcile of an account failed; next run retries');
+    }
+  });
 
   // 3. revoke-failed requests reconcile did not meet above (their role is already gone).
   for (const request of revokeFailed) {

@@ -90,6 +90,7 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
                   redisPrefix: prefix,
                   clock,
                   stuckAfterSeconds: loaded.config.durations.provisioningTimeout,
+                  accountConcurrency: loaded.config.aws.concurrency.accounts,
                   logger: logger.child({ queue: QueueName.reconcile }),
                   metrics,
                 },

@@ -78,6 +78,40 @@ export const awsSchema = z
         })
         .strict(),
     ).describe('account discovery'),
+    concurrency: withFieldDefaults(
+      z
+        .object({
+          accounts: z
+            .number()
+            .int()
+            .min(1)
+            .max(500)
+            .default(50)
+            .describe(
+              'accounts reconcile and the hygiene sweep work on at once, per worker process (the overall bound)',
+            ),
+          perAccount: z
+            .number()
+            .int()
+            .min(1)
+            .max(50)
+            .default(4)
+            .describe(
+              'IAM calls in flight at once in one account, per process (grants and revokes included)',
+            ),
+          callsPerSecond: z
+            .number()
+            .min(0)
+            .max(1000)
+            .default(8)
+            .describe(
+              'IAM calls started per second in one account, per process, evenly spaced, retries included; keep it under IAM throttling (0: no rate limit, only `perAccount`)',
+            ),
+        })
+        .strict(),
+    ).describe(
+      'how hard the bot drives IAM across the fleet; IAM throttling past these limits is retried by the SDK with jittered backoff',
+    ),
     accounts: z
       .array(accountSchema)
       .default([])

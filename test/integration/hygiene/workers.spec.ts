@@ -49,6 +49,20 @@ describe('hygiene workers and schedulers', () => {
     await cleanup();
   });
 
+  it('sweeps as many accounts at once as aws.concurrency.accounts allows', async () => {
+    loaded.config.aws.concurrency.accounts = 7;
+    workers = await startHygieneWorkers({
+      clock: systemClock,
+      ...slackAdapters(fake, loaded.config),
+      config: loaded.config,
+      logger: createLogger({ level: 'silent' }),
+      connection,
+      accounts: countingAccountClients(),
+      schedule: false,
+    });
+    expect(workers.worker.concurrency).toBe(7);
+  });
+
   it('upserts the sweep, reminder and digest Job Schedulers with the configured cron and time zone', async () => {
     workers = await startHygieneWorkers({
       clock: systemClock,
