@@ -34,6 +34,11 @@ export interface ServiceProcessOptions {
   /** Recording engine: how long each grant takes. */
   grantDelayMs?: number;
   logLevel?: string;
+  /**
+   * Map requesters to AWS principals by their Slack e-mail (identities.byEmail), so a bench can
+   * send each request from its own person instead of running into the open-request limit.
+   */
+  requestersByEmail?: boolean;
 }
 
 export interface GrantCallTiming {
@@ -100,6 +105,13 @@ let cpuBase = process.cpuUsage();
 async function start(options: ServiceProcessOptions): Promise<number> {
   const loaded = benchConfig(options.prefix, (c) => {
     if (options.extraRules) c.approval.rules.unshift(...options.extraRules);
+    if (options.requestersByEmail) {
+      c.identities.byEmail = {
+        enabled: true,
+        principalTemplate: 'arn:aws:iam::${identity_account_id}:user/${email}',
+        identityAccountId: '123456789012',
+      };
+    }
   });
   const env: EnvOptions = {
     slackBotToken: BENCH_BOT_TOKEN,
