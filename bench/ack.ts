@@ -107,6 +107,8 @@ export async function ackBench(): Promise<BenchResult> {
   let svc: ServiceHandle | undefined;
   const cells: Cell[] = [];
   let sequential: Summary | undefined;
+  /** Answers on the response_url other than the confirmation, and how often (none expected). */
+  const otherAnswers = new Map<string, number>();
   const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
   generatorLoop.enable();
   try {
@@ -196,6 +198,15 @@ export async function ackBench(): Promise<BenchResult> {
           if (target === 'request') {
             const ids = [...sentAt.keys()];
             await waitFor(() => ids.every((id) => confirmed(id)), COMPLETION_MAX_MS, 20);
+            for (const id of ids) {
+              const reply = confirmed(id);
+              if (!reply?.text.includes('sent to the approvers')) {
+                otherAnswers.set(
+                  reply?.text ?? '(none)',
+                  (otherAnswers.get(reply?.text ?? '(none)') ?? 0) + 1,
+                );
+              }
+            }
             completions = ids.flatMap((id) => {
               const reply = responses.byId.get(id)?.find((r) => r.text.includes('sent to the approvers'));
               return reply ? [reply.at - sentAt.get(id)!] : [];
@@ -293,7 +304,7 @@ export async function ackBench(): Promise<BenchResult> {
     checks.push({
       what: `one-line request at concurrency ${r.concurrency}: every request confirmed on its response_url`,
       ok: r.completed === r.sent,
-      detail: `${r.completed}/${r.sent}`,
+      detail: `${r.completed}/${r.sent}${otherAnswers.size ? `; other answers: ${JSON.stringify(Object.fromEntries(otherAnswers)).slice(0, 400)}` : ''}`,
     });
   }
   for (const r of rows.filter((r) => r.target !== 'bare')) {
