@@ -29,8 +29,9 @@ import {
   type Check,
 } from './support/report.js';
 import { startServiceProcess, type ServiceHandle } from './support/service-client.js';
-import { sendCommand, startSlack } from './support/slack-load.js';
-import { ms, rate, runBounded, summarize, waitFor, type Summary } from './support/stats.js';
+import { startSlackProcess, type SlackHandle } from './support/slack-client.js';
+import { sendCommand } from './support/slack-load.js';
+import { ms, rate, runBounded, summarize, type Summary } from './support/stats.js';
 
 const CONCURRENCY = [1, 16, 64] as const;
 const ROUNDS = 3;
@@ -97,12 +98,9 @@ const person = (n: number) => `U0B${n.toString(36).toUpperCase().padStart(6, '0'
 export async function ackBench(): Promise<BenchResult> {
   const started = performance.now();
   const infra = await startInfra({ moto: false });
-  const { fake, responses } = await startSlack();
   const requestsNeeded =
     WARM_UP + SEQUENTIAL + ROUNDS * CONCURRENCY.reduce((sum, c) => sum + PER_CELL[c], 0) + 100;
-  for (let i = 0; i < requestsNeeded; i++) {
-    fake.addUser({ id: person(i), email: `bench-${i}@example.com`, real_name: `Bench Person ${i}` });
-  }
+  let slack: SlackHandle | undefined;
   let bare: ServiceHandle | undefined;
   let svc: ServiceHandle | undefined;
   const cells: Cell[] = [];
@@ -112,10 +110,18 @@ export async function ackBench(): Promise<BenchResult> {
   const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
   generatorLoop.enable();
   try {
+    slack = await startSlackProcess(
+      Array.from({ length: requestsNeeded }, (_, i) => ({
+        id: person(i),
+        email: `bench-${i}@example.com`,
+        real_name: `Bench Person ${i}`,
+      })),
+    );
+    const responses = slack;
     bare = await startBareBoltProcess();
     svc = await startServiceProcess({
       redisUrl: infra.redisUrl,
-      slackApiUrl: fake.apiUrl,
+      slackApiUrl: slack.apiUrl,
       prefix: `bench-ack-${randomBytes(4).toString('hex')}`,
       role: 'web',
       engine: 'recording',
@@ -128,7 +134,7 @@ export async function ackBench(): Promise<BenchResult> {
     const sendOne = async (target: Target, id: string): Promise<number> => {
       const text = target === 'request' ? `sbx readonly 1h bench load ${id}` : 'help';
       const userId = target === 'request' ? person(nextPerson++) : undefined;
-      const res = await sendCommand(urlOf(target), text, responses.url(id), userId);
+      const res = await sendCommand(urlOf(target), text, responses.responseUrl(id), userId);
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
       const ackText = String((res.json as { text?: string } | undefined)?.text ?? '');
       const expected = target === 'bare' ? '' : target === 'help' ? 'aws-access' : 'Checking';
@@ -137,8 +143,6 @@ export async function ackBench(): Promise<BenchResult> {
       }
       return res.elapsedMs;
     };
-    /** The one answer a request gets on its response_url (confirmation or refusal). */
-    const confirmed = (id: string) => responses.byId.get(id)?.[0];
 
     // Warm-up (JIT, connection pools, Lua script loading): every target, not measured.
     for (const target of TARGETS) {
@@ -153,7 +157,7 @@ export async function ackBench(): Promise<BenchResult> {
           return sendOne(target, id);
         },
       });
-      if (target === 'request') await waitFor(() => ids.every((id) => confirmed(id)), COMPLETION_MAX_MS, 50);
+      if (target === 'request') await responses.replies(ids, COMPLETION_MAX_MS);
     }
 
     // Unloaded end to end: one request at a time, each waiting for its confirmation.
@@ -165,7 +169,7 @@ export async function ackBench(): Promise<BenchResult> {
         const id = `seq-${i}`;
         const t0 = Date.now();
         await sendOne('request', id);
-        const reply = await waitFor(() => confirmed(id), 5000, 1);
+        const [reply] = await responses.replies([id], 5000);
         if (!reply) throw new Error(`no confirmation for ${id}`);
         return reply.at - t0;
       },
@@ -197,21 +201,18 @@ export async function ackBench(): Promise<BenchResult> {
           let completionSpanMs: number | undefined;
           if (target === 'request') {
             const ids = [...sentAt.keys()];
-            await waitFor(() => ids.every((id) => confirmed(id)), COMPLETION_MAX_MS, 20);
-            for (const id of ids) {
-              const reply = confirmed(id);
-              if (!reply?.text.includes('sent to the approvers')) {
-                otherAnswers.set(
-                  reply?.text ?? '(none)',
-                  (otherAnswers.get(reply?.text ?? '(none)') ?? 0) + 1,
-                );
+            // The one answer each request gets on its response_url (confirmation or refusal).
+            const replies = await responses.replies(ids, COMPLETION_MAX_MS);
+            completions = [];
+            replies.forEach((reply, i) => {
+              if (reply?.text.includes('sent to the approvers')) {
+                completions!.push(reply.at - sentAt.get(ids[i]!)!);
+              } else {
+                const text = reply?.text ?? '(none)';
+                otherAnswers.set(text, (otherAnswers.get(text) ?? 0) + 1);
               }
-            }
-            completions = ids.flatMap((id) => {
-              const reply = responses.byId.get(id)?.find((r) => r.text.includes('sent to the approvers'));
-              return reply ? [reply.at - sentAt.get(id)!] : [];
             });
-            const last = Math.max(...ids.map((id) => confirmed(id)?.at ?? 0));
+            const last = Math.max(...replies.map((r) => r?.at ?? 0));
             completionSpanMs = last - Math.min(...sentAt.values());
           }
           const stats = await handle.stats(true);
@@ -233,7 +234,7 @@ export async function ackBench(): Promise<BenchResult> {
           const s = summarize(result.latencies);
           console.error(
             `  ack round ${round + 1} c=${concurrency} ${target}: n=${result.completed} p50=${ms(s.p50)} p99=${ms(s.p99)} ` +
-              `req/s=${rate(result.completed, result.elapsedMs).toFixed(0)} cpu ms/req=${((stats.cpuUserMs + stats.cpuSystemMs) / Math.max(1, result.completed)).toFixed(2)} errors=${result.errors}`,
+              `req/s=${rate(result.completed, result.elapsedMs).toFixed(0)} cpu ms/req=${((stats.cpuUserMs + stats.cpuSystemMs) / Math.max(1, result.completed)).toFixed(2)} generator loop p99=${ms(generatorLoopP99Ms)} errors=${result.errors}`,
           );
         }
       }
@@ -242,8 +243,7 @@ export async function ackBench(): Promise<BenchResult> {
     generatorLoop.disable();
     await svc?.stop();
     await bare?.stop();
-    await responses.stop();
-    await fake.stop();
+    await slack?.stop();
     await infra.stop();
   }
 
