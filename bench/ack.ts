@@ -34,9 +34,9 @@ import { sendCommand } from './support/slack-load.js';
 import { ms, rate, runBounded, summarize, type Summary } from './support/stats.js';
 
 const CONCURRENCY = [1, 16, 64] as const;
-const ROUNDS = 3;
+const ROUNDS = 5;
 /** Commands per target per cell (one concurrency in one round). */
-const PER_CELL: Record<(typeof CONCURRENCY)[number], number> = { 1: 200, 16: 400, 64: 400 };
+const PER_CELL: Record<(typeof CONCURRENCY)[number], number> = { 1: 120, 16: 240, 64: 320 };
 const WARM_UP = 200;
 const SEQUENTIAL = 50;
 const CELL_MAX_MS = 30_000;

@@ -47,23 +47,43 @@ export const slackFetch: typeof fetch = async (input, init) => {
   const headers = headerRecord(init?.headers);
   if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
   const transport = protocol === 'https:' ? https : http;
-  return new Promise<Response>((resolve, reject) => {
-    const request = transport.request(url, { method, headers, agent: agents[protocol!] }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        try {
-          resolve(toResponse(url, res, Buffer.concat(chunks)));
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
+  const send = () =>
+    new Promise<Response>((resolve, reject) => {
+      const request = transport.request(url, { method, headers, agent: agents[protocol!] }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          try {
+            resolve(toResponse(url, res, Buffer.concat(chunks)));
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
       });
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed while idle fails on first use: the request
+        // never reached the server, so it is sent once more on a fresh connection (as Node's
+        // documentation advises for `reusedSocket`).
+        reject(
+          request.reusedSocket && STALE_SOCKET.has(error.code ?? '') ? new StaleSocketError(error) : error,
+        );
+      });
+      request.end(body);
     });
-    request.on('error', reject);
-    request.end(body);
+  return send().catch((error: unknown) => {
+    if (error instanceof StaleSocketError) return send();
+    throw error;
   });
 };
+
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
+
+class StaleSocketError extends Error {
+  constructor(readonly original: Error) {
+    super(original.message, { cause: original });
+  }
+}
 
 /** A standard Response (status outside 200-599 throws, as fetch would reject). */
 function toResponse(url: string, res: http.IncomingMessage, content: Buffer): Response {

@@ -103,6 +103,49 @@ describe('slackFetch, the keep-alive fetch of the Slack clients', () => {
     ).rejects.toThrow();
   });
 
+  it('sends again on a fresh connection when a kept-alive one turns out closed, and only then', async () => {
+    // Answers the first request of each connection; a second request on one is cut off unanswered,
+    // as when a server closes an idle keep-alive connection just as the client reuses it.
+    let received = 0;
+    const flaky = createServer((req, res) => {
+      received += 1;
+      const count = ((req.socket as { served?: number }).served ?? 0) + 1;
+      (req.socket as { served?: number }).served = count;
+      req.resume();
+      req.on('end', () => {
+        if (count > 1) {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/api/x`;
+    try {
+      expect((await slackFetch(url, { method: 'POST', body: 'a' })).status).toBe(200);
+      expect((await slackFetch(url, { method: 'POST', body: 'b' })).status).toBe(200);
+      expect(received).toBe(3);
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((resolve) => flaky.close(resolve));
+    }
+    // A fresh connection that is cut off is an error, not sent again.
+    const cut = createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => cut.listen(0, '127.0.0.1', resolve));
+    try {
+      await expect(
+        slackFetch(`http://127.0.0.1:${(cut.address() as AddressInfo).port}/x`, {
+          method: 'POST',
+          body: 'x',
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await new Promise((resolve) => cut.close(resolve));
+    }
+  });
+
   it('rejects when the server is not there', async () => {
     await expect(slackFetch('http://127.0.0.1:1/api/x', { method: 'POST', body: 'x' })).rejects.toThrow();
   });
