@@ -36,7 +36,24 @@ function simpleBody(body: RequestInit['body']): string | Uint8Array | undefined 
   return false;
 }
 
-export const slackFetch: typeof fetch = async (input, init) => {
+/**
+ * How long a call may wait for the answer, as undici (the global fetch) bounds it by default:
+ * a Slack that stops answering fails the call instead of holding it for ever.
+ */
+export const SLACK_ANSWER_TIMEOUT_MS = 300_000;
+
+export const slackFetch: typeof fetch = createSlackFetch(SLACK_ANSWER_TIMEOUT_MS);
+
+/** slackFetch with another answer timeout (tests). */
+export function createSlackFetch(answerTimeoutMs: number): typeof fetch {
+  return (input, init) => post(answerTimeoutMs, input, init);
+}
+
+async function post(
+  answerTimeoutMs: number,
+  input: Parameters<typeof fetch>[0],
+  init: Parameters<typeof fetch>[1],
+): Promise<Response> {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
   const method = (init?.method ?? 'GET').toUpperCase();
   const body = simpleBody(init?.body);
@@ -61,6 +78,9 @@ export const slackFetch: typeof fetch = async (input, init) => {
           }
         });
       });
+      request.setTimeout(answerTimeoutMs, () => {
+        request.destroy(new Error(`Slack did not answer within ${answerTimeoutMs} ms`));
+      });
       request.on('error', (error: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed while idle fails on first use: the request
         // never reached the server, so it is sent once more on a fresh connection (as Node's
@@ -75,7 +95,7 @@ export const slackFetch: typeof fetch = async (input, init) => {
     if (error instanceof StaleSocketError) return send();
     throw error;
   });
-};
+}
 
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackClient, slackClientOptions } from '../../../src/slack/slack-client.js';
-import { slackFetch } from '../../../src/slack/slack-fetch.js';
+import { createSlackFetch, slackFetch } from '../../../src/slack/slack-fetch.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 
 interface Seen {
@@ -143,6 +143,20 @@ describe('slackFetch, the keep-alive fetch of the Slack clients', () => {
       ).rejects.toThrow();
     } finally {
       await new Promise((resolve) => cut.close(resolve));
+    }
+  });
+
+  it('gives up on a server that does not answer', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/x`;
+      await expect(createSlackFetch(200)(url, { method: 'POST', body: 'x' })).rejects.toThrow(
+        /did not answer within 200 ms/,
+      );
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
