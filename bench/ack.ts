@@ -91,6 +91,8 @@ interface Row {
   completionRate?: number;
   /** p99 of each round divided by bare Bolt's p99 of the same round. */
   roundP99Ratios: number[];
+  /** Throughput of each round divided by bare Bolt's throughput in the same round. */
+  roundThroughputRatios: number[];
 }
 
 /**
@@ -332,6 +334,14 @@ export async function ackBench(): Promise<BenchResult> {
           );
           return floor ? summarize(c.latencies).p99 / summarize(floor.latencies).p99 : Number.NaN;
         }),
+        roundThroughputRatios: mine.map((c) => {
+          const floor = cells.find(
+            (b) => b.target === 'bare' && b.concurrency === concurrency && b.round === c.round,
+          );
+          return floor
+            ? rate(c.latencies.length, c.elapsedMs) / rate(floor.latencies.length, floor.elapsedMs)
+            : Number.NaN;
+        }),
       });
     }
   }
@@ -339,6 +349,7 @@ export async function ackBench(): Promise<BenchResult> {
   const p99Ratio = (r: Row) => r.ack.p99 / bareRow(r.concurrency).ack.p99;
   const tputRatio = (r: Row) => r.throughput / bareRow(r.concurrency).throughput;
   const x = (v: number) => `${v.toFixed(2)}×`;
+  const median = (values: number[]) => summarize(values).p50;
 
   const checks: Check[] = [];
   const floorMs = (bareMs: number, f: RoundTripFloor) =>
@@ -362,14 +373,14 @@ export async function ackBench(): Promise<BenchResult> {
     checks.push({
       what: `${LABEL[r.target]} at concurrency ${r.concurrency}: p99 ≤ ${GOAL.p99VsBare}× bare Bolt`,
       ok: p99Ratio(r) <= GOAL.p99VsBare,
-      detail: `${ms(r.ack.p99)} ms vs ${ms(bareRow(r.concurrency).ack.p99)} ms: ${x(p99Ratio(r))}; per round ${r.roundP99Ratios.map(x).join(', ')}`,
+      detail: `${ms(r.ack.p99)} ms vs ${ms(bareRow(r.concurrency).ack.p99)} ms: ${x(p99Ratio(r))}; per round ${r.roundP99Ratios.map(x).join(', ')} (median ${x(median(r.roundP99Ratios))})`,
     });
   }
   for (const r of rows.filter((r) => r.target === 'help')) {
     checks.push({
       what: `\`help\` at concurrency ${r.concurrency}: throughput ≥ ${GOAL.helpThroughputVsBare}× bare Bolt`,
       ok: tputRatio(r) >= GOAL.helpThroughputVsBare,
-      detail: `${r.throughput.toFixed(0)} vs ${bareRow(r.concurrency).throughput.toFixed(0)} req/s: ${x(tputRatio(r))}`,
+      detail: `${r.throughput.toFixed(0)} vs ${bareRow(r.concurrency).throughput.toFixed(0)} req/s: ${x(tputRatio(r))}; per round ${r.roundThroughputRatios.map(x).join(', ')} (median ${x(median(r.roundThroughputRatios))})`,
     });
   }
   for (const r of rows.filter((r) => r.target === 'request')) {
