@@ -22,7 +22,10 @@ const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
 const RESULTS = path.join(ROOT, 'bench', 'results');
 
 const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }> = {
-  ack: { about: 'slash-command ack latency (help, one-line request) at concurrency 1/10/50', run: ackBench },
+  ack: {
+    about: 'slash-command ack latency (help, one-line request) beside bare Bolt at concurrency 1/16/64',
+    run: ackBench,
+  },
   storm: { about: 'approval storm: 20 concurrent Approve clicks per pending request', run: stormBench },
   revoke: { about: 'revoke lateness: short grants revoked by the grants worker', run: revokeBench },
   aws: { about: 'grant / extend / revoke / reconcile latency on moto through the AWS SDK', run: awsBench },

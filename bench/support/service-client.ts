@@ -17,7 +17,8 @@ export interface ServiceHandle {
   stop(): Promise<void>;
 }
 
-function next(child: ChildProcess, type: FromChild['type'], timeoutMs: number, stderr: () => string) {
+/** The child's next message of `type` (its 'error' or exit rejects). */
+export function next(child: ChildProcess, type: FromChild['type'], timeoutMs: number, stderr: () => string) {
   return new Promise<FromChild>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();

@@ -42,6 +42,11 @@ export interface ServiceProcessOptions {
   /** Recording engine: how long each grant takes. */
   grantDelayMs?: number;
   logLevel?: string;
+  /**
+   * Map requesters to AWS principals by their Slack e-mail (identities.byEmail), so a bench can
+   * send each request from its own person instead of running into the open-request limit.
+   */
+  requestersByEmail?: boolean;
 }
 
 export interface GrantCallTiming {
@@ -109,6 +114,13 @@ async function start(options: ServiceProcessOptions): Promise<number> {
   const loaded = benchConfig(options.prefix, (c) => {
     if (options.extraRules) c.approval.rules.unshift(...options.extraRules);
     if (options.maxOpenPerRequester) c.requests.maxOpenPerRequester = options.maxOpenPerRequester;
+    if (options.requestersByEmail) {
+      c.identities.byEmail = {
+        enabled: true,
+        principalTemplate: 'arn:aws:iam::${identity_account_id}:user/${email}',
+        identityAccountId: '123456789012',
+      };
+    }
   });
   const env: EnvOptions = {
     slackBotToken: BENCH_BOT_TOKEN,

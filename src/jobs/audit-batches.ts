@@ -13,16 +13,24 @@ import { QueueName, type Queues } from './queues.js';
 export const AUDIT_BATCH_JOB = 'audit-batch';
 const PAGE = 40;
 
-/** The `forward` hook of RedisAuditLog: one delayed job per window collects that window's events. */
+/**
+ * The `forward` hook of RedisAuditLog: one delayed job per window collects that window's events.
+ * The job id already makes a second add in a window a no-op in Redis; the process also remembers
+ * the window it has scheduled, so only the first event of a window pays for the add (a BullMQ
+ * script run) and the rest none. The job is due when the window ends, so no event of the window
+ * can come after it ran.
+ */
 export function auditBatchScheduler(
   queues: Queues,
   batchSeconds: number,
   clock: Clock,
 ): (id: string) => Promise<void> {
   const windowMs = Math.max(100, Math.round(batchSeconds * 1000));
+  let scheduled: number | undefined;
   return async () => {
     const now = clock.now();
     const window = Math.floor(now / windowMs);
+    if (window === scheduled) return;
     await queues.get(QueueName.notify).add(
       AUDIT_BATCH_JOB,
       {},
@@ -33,6 +41,7 @@ export function auditBatchScheduler(
         removeOnFail: { count: 100 },
       },
     );
+    scheduled = window;
   };
 }
 

@@ -14,6 +14,8 @@ export function boltLogger(logger: Logger): SlackLogger {
   const write =
     (method: Method) =>
     (...msg: unknown[]) => {
+      // Bolt logs several debug lines per request: skip the formatting when they go nowhere.
+      if (!child.isLevelEnabled(method)) return;
       const err = msg.find((m) => m instanceof Error);
       const text = msg
         .filter((m) => m !== err)

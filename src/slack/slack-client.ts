@@ -16,6 +16,7 @@ import {
 import type { EnvOptions } from '../config/env.js';
 import { RetryLaterError } from '../domain/retry-later.js';
 import { MissingSettingError } from '../errors.js';
+import { slackFetch } from './slack-fetch.js';
 
 export type SlackClientUse = 'requests' | 'jobs';
 
@@ -24,12 +25,20 @@ const RETRIES: Record<SlackClientUse, Pick<WebClientOptions, 'retryConfig' | 're
   jobs: { rejectRateLimitedCalls: true, retryConfig: { retries: 0 } },
 };
 
-/** A fresh options object each call: Bolt writes its logger into the one it is given. */
+/**
+ * A fresh options object each call: Bolt writes its logger into the one it is given. `fetch` is
+ * slack-fetch.ts (keep-alive `node:http`), for the Web API calls and, through Bolt's
+ * `clientOptions`, for `respond()` to a response_url.
+ */
 export function slackClientOptions(
   env: Pick<EnvOptions, 'slackApiUrl'>,
   use: SlackClientUse,
 ): WebClientOptions {
-  return { ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}), ...RETRIES[use] };
+  return {
+    ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}),
+    ...RETRIES[use],
+    fetch: slackFetch,
+  };
 }
 
 export function createSlackClient(

@@ -74,6 +74,12 @@ type WalkResult =
 
 export class RedisAuditLog implements AuditLog {
   private tail: Promise<unknown> = Promise.resolve();
+  /**
+   * The chain head after this process's last append: the next append hashes against it without
+   * reading the head first (one round trip instead of two). If another writer moved the head
+   * meanwhile, the script refuses and returns the current head, as for any lost race.
+   */
+  private knownHead: string | undefined;
   private readonly keys: ReturnType<typeof auditKeys>;
 
   constructor(
@@ -119,15 +125,21 @@ export class RedisAuditLog implements AuditLog {
     const alg = this.options.chainKey ? KEYED_ALG : '';
     // A deadline, not a time of day: the monotonic clock.
     const deadline = performance.now() + APPEND_DEADLINE_MS;
-    let head = (await this.redis.get(this.keys.head)) ?? '';
+    let head = this.knownHead ?? (await this.redis.get(this.keys.head)) ?? '';
+    // Until this append is settled, the next one reads the head from Redis again.
+    this.knownHead = undefined;
     for (let attempt = 0; ; attempt++) {
+      const hash = this.link(head, json);
       const [ok, value] = (await runScript(
         this.redis,
         'appendAudit',
         [this.keys.stream, this.keys.head],
-        [head, this.link(head, json), json, alg],
+        [head, hash, json, alg],
       )) as [number, string];
-      if (ok === 1) return value;
+      if (ok === 1) {
+        this.knownHead = hash;
+        return value;
+      }
       head = value;
       if (performance.now() > deadline) {
         throw new Error('could not append to the audit log: the chain head kept moving');

@@ -1,5 +1,5 @@
 import { systemClock } from '../../../src/clock.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { AccessRequest } from '../../../src/domain/access-request.js';
 import { hmacKeysFrom } from '../../../src/config/hmac-keys.js';
@@ -304,6 +304,25 @@ describe('finished requests expire', () => {
   });
 });
 
+describe('the approver message of a request', () => {
+  it('is recorded in whatever state, with no read of the request after the write', async () => {
+    const request = await store.create(draft());
+    const get = vi.spyOn(store, 'get');
+    const hgetall = vi.spyOn(redis, 'hgetall');
+    await store.setMessage(request.id, { channel: 'C0APPROVALS', ts: '1700000000.000100' });
+    expect(get).not.toHaveBeenCalled();
+    expect(hgetall).not.toHaveBeenCalled();
+    get.mockRestore();
+    const stored = await store.get(request.id);
+    expect(stored?.message).toEqual({ channel: 'C0APPROVALS', ts: '1700000000.000100' });
+    // An annotation: neither the state nor the version moves.
+    expect(stored).toMatchObject({ state: 'pending', version: request.version });
+    // A request whose hash is gone is not recreated.
+    await store.setMessage('r-missing', { channel: 'C0APPROVALS', ts: '1.2' });
+    expect(await redis.exists(`${prefix}:request:r-missing`)).toBe(0);
+  });
+});
+
 describe('the chained audit log', () => {
   // Keyed as the service keys it (the key comes from the test setup's AWS_ACCESS_HMAC_KEY).
   const chainKey = hmacKeysFrom(process.env.AWS_ACCESS_HMAC_KEY).auditChain;
@@ -328,6 +347,29 @@ describe('the chained audit log', () => {
     await redis.xdel(`${prefix}:audit`, rows[5]![0]);
     const result = await log.verify();
     expect(result).toMatchObject({ ok: false, entryId: rows[6]![0] });
+  });
+
+  it('reads the chain head from Redis only for its first append, and still links onto a head another writer moved', async () => {
+    const log = new RedisAuditLog(redis, prefix, { chainKey });
+    const get = vi.spyOn(redis, 'get');
+    const event = (action: string) => ({
+      at: new Date().toISOString(),
+      actor: 'system',
+      action,
+      outcome: 'ok' as const,
+    });
+    await log.record(event('a1'));
+    await log.record(event('a2'));
+    await log.record(event('a3'));
+    expect(get.mock.calls.filter(([key]) => key === `${prefix}:audit:head`)).toHaveLength(1);
+    // Another replica appends: this process's remembered head is stale now.
+    const second = redis.duplicate();
+    await new RedisAuditLog(second, prefix, { chainKey }).record(event('b1'));
+    await second.quit();
+    await log.record(event('a4'));
+    expect(await log.verify()).toEqual({ ok: true, entries: 5 });
+    const rows = (await redis.xrange(`${prefix}:audit`, '-', '+')) as Array<[string, string[]]>;
+    expect(rows.map(([, fields]) => JSON.parse(fields[1]!).action)).toEqual(['a1', 'a2', 'a3', 'b1', 'a4']);
   });
 
   it('keeps every event and one linear chain when several replicas append at once', async () => {

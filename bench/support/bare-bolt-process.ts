@@ -1,0 +1,96 @@
+/**
+ * The floor of the `ack` bench: bare Bolt in its own Node process. A Bolt App on the same
+ * HTTPReceiver setup as the service (signing secret, `/slack/events`, `processBeforeResponse:
+ * false`, the same body limit) served by a plain `node:http` server on loopback, whose
+ * `/aws-access` listener does nothing but ack. No Redis, no replay guard, no logging: what any
+ * Bolt app costs per slash command on this machine. Driven over IPC by bare-bolt-client.ts with
+ * the same messages as service-process.ts.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { SLACK_BODY_LIMIT_BYTES } from '../../src/http/slack-gate.js';
+import { TEST_SIGNING_SECRET } from '../../test/support/slack-request.js';
+import type { FromChild, ProcessStats, ToChild } from './service-process.js';
+
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+let cpuBase = process.cpuUsage();
+let server: Server | undefined;
+
+async function start(command: string): Promise<number> {
+  const receiver = new HTTPReceiver({
+    signingSecret: TEST_SIGNING_SECRET,
+    endpoints: '/slack/events',
+    processBeforeResponse: false,
+    bodyLimit: SLACK_BODY_LIMIT_BYTES,
+    logLevel: LogLevel.ERROR,
+  });
+  const app = new App({
+    receiver,
+    authorize: async () => ({ botToken: 'xoxb-bench-0000-bot-token' }),
+    logLevel: LogLevel.ERROR,
+  });
+  app.command(command, async ({ ack }) => {
+    await ack();
+  });
+  server = createServer(receiver.requestListener);
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  loopDelay.enable();
+  cpuBase = process.cpuUsage();
+  return (server.address() as AddressInfo).port;
+}
+
+function stats(reset: boolean): ProcessStats {
+  const cpu = process.cpuUsage(cpuBase);
+  const out: ProcessStats = {
+    grantCalls: [],
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    eventLoopDelayMaxMs: loopDelay.max / 1e6,
+    grantsWorkers: 0,
+    approvalsWorkers: 0,
+  };
+  if (reset) {
+    loopDelay.reset();
+    cpuBase = process.cpuUsage();
+  }
+  return out;
+}
+
+function send(message: FromChild): void {
+  process.send?.(message);
+}
+
+async function stop(): Promise<void> {
+  loopDelay.disable();
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+}
+
+process.on('message', (message: ToChild | { type: 'start'; command: string }) => {
+  const run = async () => {
+    switch (message.type) {
+      case 'start':
+        send({ type: 'ready', port: await start('command' in message ? message.command : '/aws-access') });
+        return;
+      case 'stats':
+        send({ type: 'stats', stats: stats(Boolean(message.reset)) });
+        return;
+      case 'stop':
+        await stop();
+        send({ type: 'stopped' });
+        process.disconnect?.();
+        return;
+    }
+  };
+  run().catch((error: unknown) => {
+    send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  });
+});
+process.on('disconnect', () => {
+  // The parent went away: never linger.
+  void stop().finally(() => process.exit(0));
+});
