@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { breakGlassIssues } from '../config/break-glass-checks.js';
+import { grantBackendIssues } from '../config/grant-backends.js';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { formatDuration } from '../domain/duration.js';
@@ -41,7 +42,10 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const directory = templatesDirectory(loaded);
     const catalog = await loadTemplates(directory);
     io.out(`${directory}: ok (${catalog.templates.length} templates)`);
-    const ruleIssues = breakGlassIssues(file, loaded.config, catalog.templates);
+    const ruleIssues = [
+      ...breakGlassIssues(file, loaded.config, catalog.templates),
+      ...grantBackendIssues(file, loaded.config, catalog.templates),
+    ];
     if (ruleIssues.length) throw new ConfigError(ruleIssues);
     const actions = await loadIamActionCatalog();
     for (const t of catalog.templates) {
