@@ -85,6 +85,12 @@ export interface Delivery {
   roleArn: string;
   roleName: string;
   expiresAt: Date;
+  /**
+   * identity-center backend: the AWS access portal the requester signs in at; `roleArn` and
+   * `roleName` are then the permission set's, and `switchRoleUrl` is the portal's shortcut to
+   * the account and set.
+   */
+  accessPortalUrl?: string;
   /** assume mode */
   switchRoleUrl?: string;
   cliProfile?: string;
@@ -112,6 +118,12 @@ export interface ManagedRole {
   mismatchedTagRequestId?: string;
   /** IAM path, for roles that are not the bot's (`foreign`). */
   path?: string;
+  /**
+   * identity-center backend: the account assignment this entry stands for (`roleName` is then
+   * the permission set's name). A `foreign` one is an assignment of a bot-owned set that no
+   * request of the bot holds.
+   */
+  assignment?: { permissionSetArn: string; principalType: string; principalId: string };
 }
 
 export interface ReconcileReport {
@@ -143,6 +155,16 @@ export interface GrantEngine {
   /** credentials mode: a fresh session for a grant that is still active. */
   refreshDelivery(accountId: string, requestId: string, requester: Requester): Promise<Delivery>;
   reconcile(accountId: string, activeGrants: ReadonlyMap<string, Date>): Promise<ReconcileReport>;
+  /**
+   * Whether the engine can grant to this requester at all (identity-center: they have exactly
+   * one Identity Center user). A refusal in the requester's words, else undefined. Asked before
+   * approvers are, and again at grant time by the engine itself.
+   */
+  checkRequester?(
+    accountId: string,
+    templateName: string,
+    requester: { slackUserId: string; email?: string },
+  ): Promise<string | undefined>;
   /** Removes a `foreign` role reconcile reported (neutered first, then deleted). */
   removeForeignRole?(accountId: string, role: ManagedRole): Promise<{ removed: boolean }>;
 }

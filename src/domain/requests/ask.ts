@@ -94,6 +94,13 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
     );
   }
   if (refusals.length || !identity || typeof grantPath !== 'string') return refuse(refusals);
+  // The grant backend's own check (identity-center: exactly one Identity Center user), before
+  // any approver is asked; the engine checks again at grant time.
+  const unusable = await ctx.grants.checkRequester?.(account.id, template.name, {
+    slackUserId: requester.id,
+    ...(requester.email ? { email: requester.email } : {}),
+  });
+  if (unusable) return refuse([refusal('no-identity', unusable)]);
   return {
     ok: true,
     prepared: {

@@ -70,6 +70,7 @@ export async function provision(
         slackUserId: request.requesterId,
         principalArn: request.principalArn,
         ...(request.principalSessionName ? { principalSessionName: request.principalSessionName } : {}),
+        ...(request.requesterEmail ? { email: request.requesterEmail } : {}),
         displayName: request.requesterName,
       },
       startsAt: new Date(startsAt),
