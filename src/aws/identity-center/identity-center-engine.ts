@@ -167,6 +167,12 @@ export class IdentityCenterGrantEngine implements GrantEngine {
     if (outcome === 'deleted') {
       const template = options.templates.template(hold.templateName);
       if (template) await refreshSessionDenies(options, template);
+      // Sessions issued before the revoke keep working until the deny is provisioned: this is
+      // the window that remains (docs/aws-grants.md), logged so operators can watch it.
+      options.logger?.info(
+        { requestId, accountId: hold.accountId, sessionDenyAfterMs: options.clock.now() - revokedAt },
+        'identity center sessions denied',
+      );
     }
     return { removed: true };
   }
