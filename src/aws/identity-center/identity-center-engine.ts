@@ -43,6 +43,7 @@ const OWNED_SETS_TTL_MS = 60_000;
 
 export class IdentityCenterGrantEngine implements GrantEngine {
   private ownedCache?: { at: number; sets: Promise<OwnedPermissionSet[]> };
+  private deniesRefreshedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: IdentityCenterOptions) {}
 
@@ -238,10 +239,13 @@ export class IdentityCenterGrantEngine implements GrantEngine {
     }
     report.missing = [...activeGrants.keys()].filter((id) => !present.has(id)).sort();
     // Session denies past their sessions' end are dropped from the sets (and applied, should a
-    // revoke have failed after writing one).
-    for (const set of await this.ownedSets()) {
-      const template = options.templates.template(set.templateName);
-      if (template) await refreshSessionDenies(options, template);
+    // revoke have failed after writing one): once per minute, not once per account of a run.
+    if (now - this.deniesRefreshedAt > OWNED_SETS_TTL_MS) {
+      this.deniesRefreshedAt = now;
+      for (const set of await this.ownedSets()) {
+        const template = options.templates.template(set.templateName);
+        if (template) await refreshSessionDenies(options, template);
+      }
     }
     return report;
   }
