@@ -76,6 +76,11 @@ export interface GrantRequest {
   startsAt: Date;
   expiresAt: Date;
   region?: string;
+  /**
+   * The requester's Slack e-mail when they asked: how the identity-center backend finds their
+   * Identity Center user when the identity map does not name it.
+   */
+  requesterEmail?: string;
 }
 
 /** How the requester uses a grant. Holds secrets in credentials mode: never store or log it. */

@@ -71,7 +71,10 @@ export class IdentityCenterGrantEngine implements GrantEngine {
   async grant(request: GrantRequest): Promise<GrantResult> {
     const { options } = this;
     const template = this.template(request.templateName);
-    const lookup = await findIdentityCenterUser(options, request.requester);
+    const lookup = await findIdentityCenterUser(options, {
+      slackUserId: request.requester.slackUserId,
+      email: request.requester.email ?? request.requesterEmail,
+    });
     if (!lookup.found) throw new AppError(ErrorCode.Forbidden, lookup.message);
     const set = await ensurePermissionSet(options, template, request.accountId);
     const hold: AssignmentHold = {
