@@ -2,7 +2,7 @@
  * Who the requester is in IAM Identity Center: the identity map's `identityCenterUserName`
  * first, else their Slack e-mail through `GetUserId` on the unique `emails.value` attribute.
  * Nothing is granted to a user the bot cannot pin to exactly one Identity Center user: missing,
- * ambiguous (AWS refuses a non-unique e-mail as an alternate identifier), or a user whose
+ * ambiguous (GetUserId answers ConflictException or ValidationException), or a user whose
  * e-mails do not include the one asked for.
  */
 import {
