@@ -183,6 +183,24 @@ describe('aws-access-bot validate: grant backends', () => {
     );
   });
 
+  it('warns, exit 0, when a template granted through Identity Center allows less than its 1 h minimum session', async () => {
+    const file = configWith(withIc('  templateGrantBackends: { per-grant: identity-center }\n'), {
+      name: 'per-grant',
+      description: 'short',
+      boundary: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+      },
+      defaultDuration: '15m',
+      maxDuration: '30m',
+    });
+    const { cli, err } = io();
+    expect(await runCli(['validate', '--config', file], cli), err.join('\n')).toBe(0);
+    expect(err.join('\n')).toMatch(
+      /warning: .*per-grant\.yaml: per-grant: maxDuration 30m is below Identity Center's 1 h session minimum/,
+    );
+  });
+
   it('exits 0 for an identity-center account with the shipped templates', async () => {
     const file = configWith(withIc('  grantBackend: identity-center\n'));
     const { cli, err } = io();
