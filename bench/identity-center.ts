@@ -54,7 +54,7 @@ export async function identityCenterBench(): Promise<BenchResult> {
     });
     const ids = new IdentitystoreClient({ region: 'us-east-1', endpoint: infra.awsEndpointUrl });
     const sso = new SSOAdminClient({ region: 'us-east-1', endpoint: gaps.url });
-    await ids.send(
+    const user = await ids.send(
       new CreateUserCommand({
         IdentityStoreId: STORE,
         UserName: 'requester@example.com',
@@ -70,7 +70,7 @@ export async function identityCenterBench(): Promise<BenchResult> {
         templateName: 'readonly',
         requester: {
           slackUserId: 'U0REQUESTER',
-          principalArn: 'arn:aws:iam::123456789012:user/requester',
+          principalArn: `arn:aws:identitystore:::user/${user.UserId}`,
           email: 'requester@example.com',
         },
         startsAt: new Date(),

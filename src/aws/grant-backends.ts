@@ -54,12 +54,12 @@ export class GrantBackends implements GrantEngine {
     return this.engineFor(request.accountId, request.templateName).grant(request);
   }
 
-  async checkRequester(
+  async identify(
     accountId: string,
     templateName: string,
     requester: { slackUserId: string; email?: string },
-  ): Promise<string | undefined> {
-    return this.engineFor(accountId, templateName).checkRequester?.(accountId, templateName, requester);
+  ): Promise<{ principalArn: string } | { refusal: string } | undefined> {
+    return this.engineFor(accountId, templateName).identify?.(accountId, templateName, requester);
   }
 
   roleName(requestId: string): string {

@@ -161,15 +161,16 @@ export interface GrantEngine {
   refreshDelivery(accountId: string, requestId: string, requester: Requester): Promise<Delivery>;
   reconcile(accountId: string, activeGrants: ReadonlyMap<string, Date>): Promise<ReconcileReport>;
   /**
-   * Whether the engine can grant to this requester at all (identity-center: they have exactly
-   * one Identity Center user). A refusal in the requester's words, else undefined. Asked before
-   * approvers are, and again at grant time by the engine itself.
+   * Who the requester is for this grant, when the backend finds people itself (identity-center:
+   * their one Identity Center user, as `arn:<partition>:identitystore:::user/<id>`): the
+   * principal, or a refusal in the requester's words. Undefined: the identity map and e-mail
+   * template decide (iam-role). Asked when the request is made and again at grant time.
    */
-  checkRequester?(
+  identify?(
     accountId: string,
     templateName: string,
     requester: { slackUserId: string; email?: string },
-  ): Promise<string | undefined>;
+  ): Promise<{ principalArn: string } | { refusal: string } | undefined>;
   /** Removes a `foreign` role reconcile reported (neutered first, then deleted). */
   removeForeignRole?(accountId: string, role: ManagedRole): Promise<{ removed: boolean }>;
 }

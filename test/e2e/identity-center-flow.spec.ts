@@ -39,6 +39,8 @@ import {
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';
 const STORE = 'd-1234567890';
 const NO_IC_USER = 'U0NOSSOUSER';
+/** In no identity map and no IAM user: known to AWS only through Identity Center. */
+const SSO_ONLY = 'U0SSOONLY';
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 let gaps: IdentityCenterGaps;
@@ -86,11 +88,11 @@ async function startIcApp(): Promise<IcApp> {
   const fake = await startFakeSlack();
   seedPeople(fake);
   fake.addUser({ id: NO_IC_USER, email: 'nosso@example.com', real_name: 'No Sso' });
+  fake.addUser({ id: SSO_ONLY, email: 'ssoonly@example.com', real_name: 'Sso Only' });
   const loaded = testConfig((config) => {
     config.templates.directory = TEMPLATES_DIR;
     config.aws.identityCenter = { instanceArn: INSTANCE, identityStoreId: STORE, region: 'eu-west-1' };
     config.aws.accounts.find((a) => a.id === SANDBOX)!.grantBackend = 'identity-center';
-    config.identities.map[NO_IC_USER] = { principal: 'arn:aws:iam::123456789012:user/nosso' };
   });
   const redis = connectRedis();
   const aws = await createAwsServices({
@@ -228,5 +230,18 @@ describe('identity-center grants through Slack (moto)', () => {
     expect(refusal).toMatch(/no IAM Identity Center user has your e-mail nosso@example\.com/);
     expect(app!.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0APPROVALS')).toEqual([]);
     expect(await assignedUsers()).toEqual([]);
+  });
+
+  it('a Slack user known to AWS only through Identity Center (not in the identity map) is granted', async () => {
+    const ssoUser = await createUser('ssoonly', 'ssoonly@example.com');
+    await command(app!, `sandbox ${TEMPLATE} 30m working`, SSO_ONLY);
+    const message = await approverMessage(app!.fake, 0);
+    await click(app!, APPROVER1, 'request_approve', message);
+    const active = await waitUntil(async () => {
+      const r = await app!.service.requests.get(message.requestId);
+      return r?.state === 'active' ? r : undefined;
+    }, 'the grant');
+    expect(active.principalArn).toBe(`arn:aws:identitystore:::user/${ssoUser}`);
+    expect(await assignedUsers()).toEqual([ssoUser]);
   });
 });

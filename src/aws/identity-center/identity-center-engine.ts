@@ -59,13 +59,18 @@ export class IdentityCenterGrantEngine implements GrantEngine {
     return `assignment:${this.options.holders.assignmentKey(hold.accountId, hold.permissionSetArn, hold.principalId)}`;
   }
 
-  async checkRequester(
+  /** The principal a request names for an Identity Center user: the identity store user's ARN. */
+  userArn(userId: string): string {
+    return `arn:${this.options.partition}:identitystore:::user/${userId}`;
+  }
+
+  async identify(
     _accountId: string,
     _templateName: string,
     requester: { slackUserId: string; email?: string },
-  ): Promise<string | undefined> {
+  ): Promise<{ principalArn: string } | { refusal: string }> {
     const lookup = await findIdentityCenterUser(this.options, requester);
-    return lookup.found ? undefined : lookup.message;
+    return lookup.found ? { principalArn: this.userArn(lookup.user.userId) } : { refusal: lookup.message };
   }
 
   async grant(request: GrantRequest): Promise<GrantResult> {
@@ -76,6 +81,13 @@ export class IdentityCenterGrantEngine implements GrantEngine {
       email: request.requester.email ?? request.requesterEmail,
     });
     if (!lookup.found) throw new AppError(ErrorCode.Forbidden, lookup.message);
+    // The user the request was approved for, not whoever the e-mail names now.
+    if (request.requester.principalArn !== this.userArn(lookup.user.userId)) {
+      throw new AppError(
+        ErrorCode.Forbidden,
+        `the requester's Identity Center user is no longer ${request.requester.principalArn}; nothing was granted`,
+      );
+    }
     const set = await ensurePermissionSet(options, template, request.accountId);
     const hold: AssignmentHold = {
       requestId: request.requestId,

@@ -111,6 +111,10 @@ async function inlinePolicy(permissionSetArn: string) {
   return JSON.parse(out.InlinePolicy || '{"Statement":[]}') as { Statement: Array<Record<string, unknown>> };
 }
 
+/** The principal a request names for an Identity Center user (what `identify` gave at ask time). */
+const userArn = (id: string) => `arn:aws:identitystore:::user/${id}`;
+let requesterArn = '';
+
 function request(kit: Kit, requestId: string, extra: Partial<GrantRequest> = {}): GrantRequest {
   return {
     requestId,
@@ -118,7 +122,7 @@ function request(kit: Kit, requestId: string, extra: Partial<GrantRequest> = {})
     templateName: 'readonly',
     requester: {
       slackUserId: 'U0REQUESTER',
-      principalArn: 'arn:aws:iam::123456789012:user/requester',
+      principalArn: requesterArn,
       email: 'requester@example.com',
     },
     startsAt: new Date(kit.clock.t),
@@ -138,6 +142,7 @@ describe('identity-center grant backend on moto', () => {
     gaps.boundaries.clear();
     kit = await makeKit();
     userId = await createUser('requester@example.com', 'requester@example.com');
+    requesterArn = userArn(userId);
   });
   afterEach(async () => kit.close());
 
@@ -281,22 +286,31 @@ describe('identity-center grant backend on moto', () => {
   it('refuses a requester without an Identity Center user, clearly, and assigns nothing', async () => {
     const nobody = {
       slackUserId: 'U0NOBODY',
-      principalArn: 'arn:aws:iam::123456789012:user/nobody',
+      principalArn: userArn('someone-else'),
       email: 'nobody@example.com',
     };
-    expect(await kit.services.grants.checkRequester(ACCOUNT, 'readonly', nobody)).toMatch(
-      /no IAM Identity Center user has your e-mail nobody@example\.com/,
-    );
+    expect(await kit.services.grants.identify(ACCOUNT, 'readonly', nobody)).toEqual({
+      refusal: expect.stringMatching(/no IAM Identity Center user has your e-mail nobody@example\.com/),
+    });
     await expect(kit.services.grants.grant(request(kit, 'req-i', { requester: nobody }))).rejects.toThrow(
       /no IAM Identity Center user/,
     );
     expect(gaps.calls).not.toContain('CreateAccountAssignment');
     expect(
-      await kit.services.grants.checkRequester(ACCOUNT, 'readonly', {
+      await kit.services.grants.identify(ACCOUNT, 'readonly', {
         slackUserId: 'U0REQUESTER',
         email: 'requester@example.com',
       }),
-    ).toBeUndefined();
+    ).toEqual({ principalArn: requesterArn });
+  });
+
+  it('grants only to the Identity Center user the request was approved for', async () => {
+    const other = await createUser('other', 'other@example.com');
+    const approvedFor = { ...request(kit, 'req-p').requester, principalArn: userArn(other) };
+    await expect(
+      kit.services.grants.grant(request(kit, 'req-p', { requester: approvedFor })),
+    ).rejects.toThrow(/no longer .*nothing was granted/);
+    expect(gaps.calls).not.toContain('CreateAccountAssignment');
   });
 
   it('finds the user by the identity map’s user name before the e-mail', async () => {
@@ -305,7 +319,11 @@ describe('identity-center grant backend on moto', () => {
       c.identities.map.U0REQUESTER!.identityCenterUserName = 'mapped-user';
     });
     const mapped = await createUser('mapped-user', 'other@example.com');
-    const result = await kit.services.grants.grant(request(kit, 'req-j'));
+    const base = request(kit, 'req-j');
+    const result = await kit.services.grants.grant({
+      ...base,
+      requester: { ...base.requester, principalArn: userArn(mapped) },
+    });
     expect(await assignments(result.roleArn)).toEqual([`USER:${mapped}`]);
   });
 
