@@ -66,7 +66,7 @@ export class GrantBackends implements GrantEngine {
     return this.options.roles.roleName?.(requestId) ?? requestId;
   }
 
-  async revoke(accountId: string, requestId: string): Promise<{ removed: boolean }> {
+  async revoke(accountId: string, requestId: string): Promise<{ removed: boolean; what?: string }> {
     return (await this.engineOf(requestId)).revoke(accountId, requestId);
   }
 

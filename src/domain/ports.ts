@@ -154,8 +154,11 @@ export interface GrantEngine {
    * request records (an orphan reconcile removed). Optional so a wrapping engine need not know.
    */
   roleName?(requestId: string): string;
-  /** Idempotent: a role already gone counts as revoked. */
-  revoke(accountId: string, requestId: string): Promise<{ removed: boolean }>;
+  /**
+   * Idempotent: a role already gone counts as revoked. `what` names what was removed when it is
+   * not the request's role (identity-center: the assignment), for messages.
+   */
+  revoke(accountId: string, requestId: string): Promise<{ removed: boolean; what?: string }>;
   extend(accountId: string, requestId: string, expiresAt: Date): Promise<void>;
   /** credentials mode: a fresh session for a grant that is still active. */
   refreshDelivery(accountId: string, requestId: string, requester: Requester): Promise<Delivery>;

@@ -144,10 +144,10 @@ export class IdentityCenterGrantEngine implements GrantEngine {
    * holds it; then the set denies the user's sessions in the account issued before now.
    * Idempotent: a request that holds nothing is `{ removed: false }`.
    */
-  async revoke(_accountId: string, requestId: string): Promise<{ removed: boolean }> {
+  async revoke(_accountId: string, requestId: string): Promise<{ removed: boolean; what: string }> {
     const { options } = this;
     const hold = await options.holders.holdOf(requestId);
-    if (!hold) return { removed: false };
+    if (!hold) return { removed: false, what: `request ${requestId}'s Identity Center assignment` };
     const revokedAt = options.clock.now();
     const target = {
       accountId: hold.accountId,
@@ -175,7 +175,14 @@ export class IdentityCenterGrantEngine implements GrantEngine {
       }
       return 'deleted' as const;
     });
-    if (outcome === 'not-held') return { removed: false };
+    const what = `request ${requestId}'s hold on the assignment of ${hold.permissionSetName} to ${hold.userName}${
+      outcome === 'deleted'
+        ? ' (the assignment with it)'
+        : outcome === 'kept'
+          ? ' (another request still holds it)'
+          : ''
+    }`;
+    if (outcome === 'not-held') return { removed: false, what };
     options.logger?.info(
       { requestId, accountId: hold.accountId, permissionSet: hold.permissionSetName, outcome },
       'identity center hold released',
@@ -190,7 +197,7 @@ export class IdentityCenterGrantEngine implements GrantEngine {
         'identity center sessions denied',
       );
     }
-    return { removed: true };
+    return { removed: true, what };
   }
 
   /** An assignment has no end date in AWS: the revoke job (and reconcile) end it. */

@@ -17,7 +17,7 @@ export async function removeOrphanedRole(
   requestId: string,
   why: string,
 ): Promise<boolean> {
-  const { removed } = await ctx.grants.revoke(accountId, requestId);
+  const { removed, what } = await ctx.grants.revoke(accountId, requestId);
   if (removed) {
     await record(ctx, {
       actor: SYSTEM_ACTOR,
@@ -29,7 +29,7 @@ export async function removeOrphanedRole(
     });
     await safely(ctx, 'security alert', () =>
       ctx.notifier.alertSecurity(
-        `Reconcile removed role ${roleNameOf(ctx, requestId)} in ${accountId}: ${why}.`,
+        `Reconcile removed ${what ?? `role ${roleNameOf(ctx, requestId)}`} in ${accountId}: ${why}.`,
       ),
     );
   }
