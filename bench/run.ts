@@ -11,6 +11,7 @@ import { ackBench } from './ack.js';
 import { awsBench } from './aws.js';
 import { fleetBench } from './fleet.js';
 import { hygieneBench } from './hygiene.js';
+import { identityCenterBench } from './identity-center.js';
 import { revokeBench } from './revoke.js';
 import { stormBench } from './storm.js';
 import { storeBench } from './store.js';
@@ -44,6 +45,10 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   fleet: {
     about: 'reconcile and hygiene across 1,000 accounts on a throttling AWS stand-in (4–6 min)',
     run: fleetBench,
+  },
+  'identity-center': {
+    about: 'Identity Center grant / revoke on moto; the bot’s part of the live-session window',
+    run: identityCenterBench,
   },
 };
 

@@ -112,7 +112,7 @@ export function useDemoAwsCredentials(env: NodeJS.ProcessEnv = process.env): voi
   delete env.AWS_PROFILE;
 }
 
-async function waitFor<T>(
+export async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs: number,
   intervalMs = 100,
@@ -138,12 +138,12 @@ function clock(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
-function seedSlack(fake: FakeSlack): void {
+export function seedSlack(fake: FakeSlack): void {
   for (const person of Object.values(PEOPLE)) fake.addUser({ ...person, tz: 'UTC' });
   for (const [id, group] of Object.entries(GROUPS)) fake.setUsergroup(id, [...group.members]);
 }
 
-function namesFor(loaded: LoadedConfig): Names {
+export function namesFor(loaded: LoadedConfig): Names {
   const { channels } = loaded.config.slack;
   return {
     users: new Map(Object.values(PEOPLE).map((p) => [p.id as string, p.name as string])),
@@ -497,7 +497,7 @@ function describeFinding(f: Finding, t: Transcript): string {
   return `${f.kind}: ${who}${f.detail}${owner}`;
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);

@@ -5,9 +5,12 @@
  *   DEMO_GRANT           how long Alice asks for (default 1m)
  *   DEMO_EXPIRY_WARNING  how long before the end she is warned (default 30s)
  *   LOG_LEVEL            the service's log level, written to stderr (default silent)
+ *   DEMO_SCENE           `identity-center` (or the flag --identity-center): the Identity Center
+ *                        backend instead of the IAM-role walk-through
  * Exits 0 when every step happened, 1 otherwise; it stops everything it started either way.
  */
 import { runDemo, useDemoAwsCredentials } from './demo.js';
+import { runIdentityCenterDemo } from './identity-center.js';
 
 const env = process.env;
 const endpoint = env.AWS_ENDPOINT_URL?.trim() || undefined;
@@ -25,7 +28,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  const result = await runDemo({
+  const identityCenter =
+    process.argv.includes('--identity-center') || env.DEMO_SCENE?.trim() === 'identity-center';
+  const result = await (identityCenter ? runIdentityCenterDemo : runDemo)({
     out: { write: (text) => process.stdout.write(text) },
     redisUrl: env.REDIS_URL?.trim() || undefined,
     awsEndpointUrl: endpoint,

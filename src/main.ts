@@ -11,6 +11,7 @@ import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from './config/env.js';
 import { breakGlassIssues } from './config/break-glass-checks.js';
+import { grantBackendIssues } from './config/grant-backends.js';
 import { hmacKeysFrom, type HmacKeys } from './config/hmac-keys.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import type { AppConfig } from './config/schema.js';
@@ -192,7 +193,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const accounts = injected.accounts ?? aws?.accounts ?? staticAccountDirectory(config.aws.accounts);
   const templates = injected.templates ?? aws!.templates;
   const grants = injected.grants ?? aws!.grants;
-  const ruleIssues = breakGlassIssues(loaded.file, config, templates.list());
+  const ruleIssues = [
+    ...breakGlassIssues(loaded.file, config, templates.list()),
+    ...grantBackendIssues(
+      loaded.file,
+      config,
+      aws?.templates.templates ?? templates.list().map((t) => ({ name: t.name, file: loaded.file })),
+    ),
+  ];
   if (ruleIssues.length) throw new ConfigError(ruleIssues);
   const accountClients = injected.accountClients ?? aws?.accountClients;
 

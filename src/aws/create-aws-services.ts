@@ -2,7 +2,9 @@
  * One factory for everything AWS, for src/main.ts and the CLI: broker sessions
  * (AccountClients), the account directory, the template catalog and the grant engine.
  */
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
 import type { EnvOptions } from '../config/env.js';
@@ -17,8 +19,12 @@ import { AccountCallLimits } from './account-call-limits.js';
 import { OrganizationsAccountDirectory } from './account-directory.js';
 import { clientConfig, countCalls, GLOBAL_REGION, type AwsSettings } from './aws-clients.js';
 import { BotIdentity } from './bot-identity.js';
+import { AssignmentHolders } from '../store/assignment-holders.js';
 import { BrokerSessions } from './broker-sessions.js';
+import { GrantBackends } from './grant-backends.js';
 import { RoleGrantEngine } from './grants/role-grant-engine.js';
+import { IdentityCenterGrantEngine } from './identity-center/identity-center-engine.js';
+import type { PollOptions } from './identity-center/operation-status.js';
 
 export interface AwsServicesOptions {
   env: EnvOptions;
@@ -33,6 +39,8 @@ export interface AwsServicesOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Tests: attempts per AWS call (default 5). */
   maxAttempts?: number;
+  /** Tests: how Identity Center operations are polled (default: real waits, 120 s timeout). */
+  identityCenterPoll?: PollOptions;
 }
 
 export interface AwsServices {
@@ -42,7 +50,12 @@ export interface AwsServices {
   botIdentity: BotIdentity;
   accounts: OrganizationsAccountDirectory;
   templates: BoundaryTemplateCatalog;
-  grants: RoleGrantEngine;
+  /** The grant engine the bot uses: each grant goes to its backend (grant-backends.ts). */
+  grants: GrantBackends;
+  /** The iam-role backend itself (boundary and role names for tests and tools). */
+  roleGrants: RoleGrantEngine;
+  /** The identity-center backend, when `aws.identityCenter` is configured. */
+  identityCenter?: IdentityCenterGrantEngine;
 }
 
 function awsSettings(env: EnvOptions, maxAttempts = 5): AwsSettings {
@@ -128,7 +141,7 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
     ...(hideBotAccount ? { hiddenAccountId: () => botIdentity.accountId() } : {}),
   });
 
-  const grants = new RoleGrantEngine({
+  const roleGrants = new RoleGrantEngine({
     clients: accountClients,
     boundaryClients,
     botAccountId: () => botIdentity.accountId(),
@@ -145,5 +158,52 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
     sleep: options.sleep,
   });
 
-  return { accountClients, boundaryClients, botIdentity, accounts, templates, grants };
+  const ic = config.aws.identityCenter;
+  const holders = ic ? new AssignmentHolders(redis, config.redis.prefix) : undefined;
+  const identityCenter =
+    ic && holders
+      ? new IdentityCenterGrantEngine({
+          ssoAdmin: countCalls(new SSOAdminClient(clientConfig(settings, { region: ic.region })), metrics),
+          identitystore: countCalls(
+            new IdentitystoreClient(clientConfig(settings, { region: ic.region })),
+            metrics,
+          ),
+          instanceArn: ic.instanceArn,
+          identityStoreId: ic.identityStoreId,
+          instanceRegion: ic.region,
+          accessPortalUrl: ic.accessPortalUrl ?? `https://${ic.identityStoreId}.awsapps.com/start`,
+          region: config.aws.region,
+          partition,
+          brokerRoleName: config.aws.brokerRoleName,
+          templates,
+          holders,
+          userNames: new Map(
+            Object.entries(config.identities.map).flatMap(([slackId, entry]) =>
+              entry.identityCenterUserName ? [[slackId, entry.identityCenterUserName] as const] : [],
+            ),
+          ),
+          ensureBoundary: async (accountId, template) =>
+            roleGrants.ensureBoundary(await boundaryClients.iam(accountId), accountId, template),
+          clock,
+          logger: logger.child({ backend: 'identity-center' }),
+          ...(options.identityCenterPoll ? { poll: options.identityCenterPoll } : {}),
+        })
+      : undefined;
+  const grants = new GrantBackends({
+    roles: roleGrants,
+    identityCenter,
+    holders,
+    settings: config.aws,
+  });
+
+  return {
+    accountClients,
+    boundaryClients,
+    botIdentity,
+    accounts,
+    templates,
+    grants,
+    roleGrants,
+    ...(identityCenter ? { identityCenter } : {}),
+  };
 }

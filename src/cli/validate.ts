@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { breakGlassIssues } from '../config/break-glass-checks.js';
+import { grantBackendIssues, mayUseBackend } from '../config/grant-backends.js';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { formatDuration } from '../domain/duration.js';
@@ -18,7 +19,9 @@ AWS size limits) and prints each template's access-level summary. Prints every p
 
 Warns (on stderr, exit code unchanged) about each persistence path a template may allow, i.e.
 a way to keep access after the grant ends: "warning: file: template: allows ACTION (category)",
-category one of new credentials, role chaining, resource-policy write, code under another role.
+category one of new credentials, role chaining, resource-policy write, code under another role;
+and about a template granted through Identity Center whose maxDuration is below its 1 h minimum
+session.
 
 Options:
   --config FILE   config file (default: $AWS_ACCESS_CONFIG or config/aws-access.yaml)
@@ -41,7 +44,10 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const directory = templatesDirectory(loaded);
     const catalog = await loadTemplates(directory);
     io.out(`${directory}: ok (${catalog.templates.length} templates)`);
-    const ruleIssues = breakGlassIssues(file, loaded.config, catalog.templates);
+    const ruleIssues = [
+      ...breakGlassIssues(file, loaded.config, catalog.templates),
+      ...grantBackendIssues(file, loaded.config, catalog.templates),
+    ];
     if (ruleIssues.length) throw new ConfigError(ruleIssues);
     const actions = await loadIamActionCatalog();
     for (const t of catalog.templates) {
@@ -57,6 +63,12 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
       const file = displayPath(t.file);
       for (const finding of findPersistencePaths(actions, summaryInputOf(t)))
         io.err(formatPersistenceWarning(file, t.name, finding));
+      // Identity Center sessions last at least an hour; the revoke's session deny ends them.
+      if (t.maxDurationSeconds < 3600 && mayUseBackend(loaded.config.aws, 'identity-center', t.name)) {
+        io.err(
+          `warning: ${file}: ${t.name}: maxDuration ${formatDuration(t.maxDurationSeconds)} is below Identity Center's 1 h session minimum; its permission set's sessions last 1 h and are ended by the session deny at revoke`,
+        );
+      }
     }
     return 0;
   } catch (error) {

@@ -76,6 +76,11 @@ export interface GrantRequest {
   startsAt: Date;
   expiresAt: Date;
   region?: string;
+  /**
+   * The requester's Slack e-mail when they asked: how the identity-center backend finds their
+   * Identity Center user when the identity map does not name it.
+   */
+  requesterEmail?: string;
 }
 
 /** How the requester uses a grant. Holds secrets in credentials mode: never store or log it. */
@@ -85,6 +90,12 @@ export interface Delivery {
   roleArn: string;
   roleName: string;
   expiresAt: Date;
+  /**
+   * identity-center backend: the AWS access portal the requester signs in at; `roleArn` and
+   * `roleName` are then the permission set's, and `switchRoleUrl` is the portal's shortcut to
+   * the account and set.
+   */
+  accessPortalUrl?: string;
   /** assume mode */
   switchRoleUrl?: string;
   cliProfile?: string;
@@ -112,6 +123,12 @@ export interface ManagedRole {
   mismatchedTagRequestId?: string;
   /** IAM path, for roles that are not the bot's (`foreign`). */
   path?: string;
+  /**
+   * identity-center backend: the account assignment this entry stands for (`roleName` is then
+   * the permission set's name). A `foreign` one is an assignment of a bot-owned set that no
+   * request of the bot holds.
+   */
+  assignment?: { permissionSetArn: string; principalType: string; principalId: string };
 }
 
 export interface ReconcileReport {
@@ -137,12 +154,26 @@ export interface GrantEngine {
    * request records (an orphan reconcile removed). Optional so a wrapping engine need not know.
    */
   roleName?(requestId: string): string;
-  /** Idempotent: a role already gone counts as revoked. */
-  revoke(accountId: string, requestId: string): Promise<{ removed: boolean }>;
+  /**
+   * Idempotent: a role already gone counts as revoked. `what` names what was removed when it is
+   * not the request's role (identity-center: the assignment), for messages.
+   */
+  revoke(accountId: string, requestId: string): Promise<{ removed: boolean; what?: string }>;
   extend(accountId: string, requestId: string, expiresAt: Date): Promise<void>;
   /** credentials mode: a fresh session for a grant that is still active. */
   refreshDelivery(accountId: string, requestId: string, requester: Requester): Promise<Delivery>;
   reconcile(accountId: string, activeGrants: ReadonlyMap<string, Date>): Promise<ReconcileReport>;
+  /**
+   * Who the requester is for this grant, when the backend finds people itself (identity-center:
+   * their one Identity Center user, as `arn:<partition>:identitystore:::user/<id>`): the
+   * principal, or a refusal in the requester's words. Undefined: the identity map and e-mail
+   * template decide (iam-role). Asked when the request is made and again at grant time.
+   */
+  identify?(
+    accountId: string,
+    templateName: string,
+    requester: { slackUserId: string; email?: string },
+  ): Promise<{ principalArn: string } | { refusal: string } | undefined>;
   /** Removes a `foreign` role reconcile reported (neutered first, then deleted). */
   removeForeignRole?(accountId: string, role: ManagedRole): Promise<{ removed: boolean }>;
 }

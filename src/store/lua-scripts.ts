@@ -18,6 +18,9 @@ const SCRIPTS = {
   transitionRequest: { file: 'transition-request' },
   approveRequest: { file: 'approve-request' },
   appendAudit: { file: 'append-audit' },
+  holdAssignment: { file: 'hold-assignment' },
+  releaseAssignment: { file: 'release-assignment' },
+  releaseLock: { file: 'release-lock' },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

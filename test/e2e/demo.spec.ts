@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { STEP } from '../../demo/demo.js';
+import { IC_STEP } from '../../demo/identity-center.js';
 import { redisUrl } from '../support/services.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,8 +21,12 @@ interface Run {
 }
 
 function runDemoProcess(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
+  return runDemoProcessWith([], env, timeoutMs);
+}
+
+function runDemoProcessWith(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', ...args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,6 +108,20 @@ describe('npm run demo', () => {
     } finally {
       await redis.quit();
     }
+    expect(run.stderr).not.toContain('left resources open');
+  }, 120_000);
+
+  it('--identity-center shows the Identity Center path: one assignment for two overlapping requests, gone with the last, and a refusal', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl(), LOG_LEVEL: 'silent' };
+    delete env.AWS_ENDPOINT_URL;
+    const run = await runDemoProcessWith(['--identity-center'], env, 100_000);
+    const out = run.stdout;
+    for (const marker of Object.values(IC_STEP)) expect(out, marker).toContain(`✔ ${marker}`);
+    expect(out).not.toContain('✘');
+    expect(run.code, `${out}\n${run.stderr}`).toBe(0);
+    expect(out).toContain('sso_role_name = aws-access-readonly');
+    expect(out).toContain('[ Open in the AWS access portal ]');
+    expect(out).toMatch(/no IAM Identity Center user has your e-mail dave@example\.com/);
     expect(run.stderr).not.toContain('left resources open');
   }, 120_000);
 });

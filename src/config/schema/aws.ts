@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { grantBackendSchema, identityCenterSchema } from './identity-center.js';
 import { accountId, durationSchema, withFieldDefaults } from './primitives.js';
 
 export const accountSchema = z
@@ -7,6 +8,9 @@ export const accountSchema = z
     name: z.string().min(1).optional().describe('display name; defaults to the Organizations name'),
     aliases: z.array(z.string().min(1)).default([]).describe('extra names people may type'),
     ouPath: z.array(z.string()).default([]).describe('static accounts only: OU ids from the root down'),
+    grantBackend: grantBackendSchema
+      .optional()
+      .describe('how grants in this account are made; default `aws.grantBackend` (a template setting wins)'),
   })
   .strict();
 
@@ -118,6 +122,35 @@ export const awsSchema = z
       .describe(
         'accounts people may ask for; with Organizations on, names and aliases on top of what it reports',
       ),
+    grantBackend: grantBackendSchema
+      .default('iam-role')
+      .describe(
+        'how grants are made unless an account or template says otherwise: `iam-role` (a role per request) or `identity-center` (a permission-set assignment)',
+      ),
+    templateGrantBackends: z
+      .record(z.string().min(1), grantBackendSchema)
+      .default({})
+      .describe('template name → grant backend for that template in every account (wins over the account’s)'),
+    identityCenter: identityCenterSchema.optional(),
   })
   .strict()
+  .superRefine((aws, ctx) => {
+    if (aws.identityCenter) return;
+    const uses: Array<[PropertyKey[], string]> = [];
+    if (aws.grantBackend === 'identity-center') uses.push([['grantBackend'], 'the default backend']);
+    aws.accounts.forEach((account, i) => {
+      if (account.grantBackend === 'identity-center')
+        uses.push([['accounts', i, 'grantBackend'], account.id]);
+    });
+    for (const [name, backend] of Object.entries(aws.templateGrantBackends)) {
+      if (backend === 'identity-center') uses.push([['templateGrantBackends', name], `template ${name}`]);
+    }
+    for (const [path, who] of uses) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${who} uses the identity-center backend, but aws.identityCenter (instanceArn, identityStoreId, region) is not set`,
+      });
+    }
+  })
   .describe('how the bot reaches the member accounts and hands out access');

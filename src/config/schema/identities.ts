@@ -58,6 +58,14 @@ const identitiesObject = z
               .email()
               .optional()
               .describe("the person's e-mail (also used to find key owners tagged `email`)"),
+            identityCenterUserName: z
+              .string()
+              .min(1)
+              .max(128)
+              .optional()
+              .describe(
+                "the person's Identity Center user name (identity-center backend); without it the user is found by the Slack e-mail",
+              ),
           })
           .strict()
           .describe('one person, keyed by their Slack user id'),
@@ -79,7 +87,19 @@ export const identitiesSchema = withFieldDefaults(identitiesObject.superRefine(c
 function checkIdentities(identities: z.output<typeof identitiesObject>, ctx: z.RefinementCtx): void {
   const byPrincipal = new Map<string, string>();
   const byEmail = new Map<string, string>();
+  const byIdentityCenterUser = new Map<string, string>();
   for (const [userId, entry] of Object.entries(identities.map)) {
+    if (entry.identityCenterUserName) {
+      const name = entry.identityCenterUserName.toLowerCase();
+      const same = byIdentityCenterUser.get(name);
+      if (same) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['map', userId, 'identityCenterUserName'],
+          message: `${userId} and ${same} name the same Identity Center user: one person may have one Slack account in the map`,
+        });
+      } else byIdentityCenterUser.set(name, userId);
+    }
     if (isRoleArn(entry.principal) && !entry.sessionName) {
       ctx.addIssue({
         code: 'custom',

@@ -84,12 +84,25 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
   );
   const grantPath = grantPathFor(rule, template, requesterGroups);
   if (typeof grantPath !== 'string') refusals.push(grantPath);
-  const identity = resolveIdentity(settings.identities, requester.id, requester.email);
+  // The grant backend may find the person itself (identity-center: their one Identity Center
+  // user); otherwise the identity map and e-mail template decide.
+  const found = await ctx.grants.identify?.(account.id, template.name, {
+    slackUserId: requester.id,
+    ...(requester.email ? { email: requester.email } : {}),
+  });
+  const identity =
+    found === undefined
+      ? resolveIdentity(settings.identities, requester.id, requester.email)
+      : 'principalArn' in found
+        ? { principalArn: found.principalArn }
+        : undefined;
   if (!identity) {
     refusals.push(
       refusal(
         'no-identity',
-        'your Slack account is not mapped to an AWS identity; ask your platform team to add you to the identity map',
+        found && 'refusal' in found
+          ? found.refusal
+          : 'your Slack account is not mapped to an AWS identity; ask your platform team to add you to the identity map',
       ),
     );
   }

@@ -72,6 +72,7 @@ export async function provision(
         ...(request.principalSessionName ? { principalSessionName: request.principalSessionName } : {}),
         displayName: request.requesterName,
       },
+      ...(request.requesterEmail ? { requesterEmail: request.requesterEmail } : {}),
       startsAt: new Date(startsAt),
       expiresAt: new Date(expiresAt),
       region: ctx.settings.region,
@@ -135,7 +136,7 @@ export async function grantableNow(
   const { settings } = ctx;
   const rule = ruleNamed(ctx, request.ruleName);
   const approverIds = request.approvals.map((a) => a.approverId);
-  const [account, requester, memberships, proofs, groupMembers, approvers] = await Promise.all([
+  const [account, requester, memberships, proofs, groupMembers, approvers, found] = await Promise.all([
     ctx.accounts.findAccount(request.accountId),
     ctx.people.person(request.requesterId),
     membershipsOf(
@@ -147,6 +148,10 @@ export async function grantableNow(
     ctx.store.approvalProofs(request.id),
     membersOf(ctx, rule?.approvers.groups ?? [], true),
     Promise.all(approverIds.map((id) => ctx.people.person(id))),
+    ctx.grants.identify?.(request.accountId, request.templateName, {
+      slackUserId: request.requesterId,
+      ...(request.requesterEmail ? { email: request.requesterEmail } : {}),
+    }),
   ]);
   return checkGrantable({
     request,
@@ -159,7 +164,12 @@ export async function grantableNow(
     requester,
     requesterGroups: memberships,
     ineligible: checkEligibility(settings.requesterGroups, memberships),
-    identity: resolveIdentity(settings.identities, request.requesterId, requester?.email),
+    identity:
+      found === undefined
+        ? resolveIdentity(settings.identities, request.requesterId, requester?.email)
+        : 'principalArn' in found
+          ? { principalArn: found.principalArn }
+          : undefined,
     requesterKeys: new Set([
       ...personKeys(settings.identities, request.requesterId, requester?.email),
       ...personKeys(settings.identities, request.requesterId, request.requesterEmail),

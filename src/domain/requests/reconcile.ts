@@ -17,7 +17,7 @@ export async function removeOrphanedRole(
   requestId: string,
   why: string,
 ): Promise<boolean> {
-  const { removed } = await ctx.grants.revoke(accountId, requestId);
+  const { removed, what } = await ctx.grants.revoke(accountId, requestId);
   if (removed) {
     await record(ctx, {
       actor: SYSTEM_ACTOR,
@@ -29,7 +29,7 @@ export async function removeOrphanedRole(
     });
     await safely(ctx, 'security alert', () =>
       ctx.notifier.alertSecurity(
-        `Reconcile removed role ${roleNameOf(ctx, requestId)} in ${accountId}: ${why}.`,
+        `Reconcile removed ${what ?? `role ${roleNameOf(ctx, requestId)}`} in ${accountId}: ${why}.`,
       ),
     );
   }
@@ -68,6 +68,7 @@ export async function removeForeignRole(
   role: ManagedRole,
 ): Promise<boolean> {
   if (!ctx.grants.removeForeignRole) return false;
+  if (role.assignment) return removeUnheldAssignment(ctx, accountId, role, role.assignment);
   const where = `${role.path ?? ''}${role.roleName}`;
   const { removed } = await ctx.grants.removeForeignRole(accountId, role);
   await record(ctx, {
@@ -80,6 +81,33 @@ export async function removeForeignRole(
   await safely(ctx, 'security alert', () =>
     ctx.notifier.alertSecurity(
       `Reconcile ${removed ? 'removed' : 'found (already gone)'} role ${where} in ${accountId}: it is under /aws-access/ but the bot never makes roles there (sub-path or foreign name). Find out who created it.`,
+    ),
+  );
+  return removed;
+}
+
+/**
+ * identity-center backend: an assignment of a bot-owned permission set that no request holds
+ * (made outside the bot, or left by a lost store): removed, audited and reported to security.
+ */
+async function removeUnheldAssignment(
+  ctx: RequestContext,
+  accountId: string,
+  role: ManagedRole,
+  assignment: NonNullable<ManagedRole['assignment']>,
+): Promise<boolean> {
+  const { removed } = await ctx.grants.removeForeignRole!(accountId, role);
+  const what = `assignment of permission set ${role.roleName} to ${assignment.principalType} ${assignment.principalId}`;
+  await record(ctx, {
+    actor: SYSTEM_ACTOR,
+    action: 'reconcile-remove-foreign',
+    outcome: removed ? 'ok' : 'failed',
+    reason: `${what} is not held by any request`,
+    details: { account: accountId },
+  });
+  await safely(ctx, 'security alert', () =>
+    ctx.notifier.alertSecurity(
+      `Reconcile ${removed ? 'removed' : 'found (already gone or now held)'} the ${what} in ${accountId}: the permission set is the bot's, but no request of the bot holds this assignment. Find out who created it.`,
     ),
   );
   return removed;

@@ -39,7 +39,11 @@ export function deliveryBlocks(request: AccessRequest, delivery: Delivery): Know
     {
       type: 'section',
       text: mrkdwn(
-        `:white_check_mark: *Access granted*: *${escapeMrkdwn(request.templateName)}* on ${escapeMrkdwn(request.accountName)} (\`${delivery.accountId}\`) until ${slackDate(delivery.expiresAt.getTime())}.\nRole \`${escapeMrkdwn(delivery.roleArn)}\``,
+        `:white_check_mark: *Access granted*: *${escapeMrkdwn(request.templateName)}* on ${escapeMrkdwn(request.accountName)} (\`${delivery.accountId}\`) until ${slackDate(delivery.expiresAt.getTime())}.\n${
+          delivery.accessPortalUrl
+            ? `Permission set \`${escapeMrkdwn(delivery.roleName)}\` in IAM Identity Center: sign in at ${escapeMrkdwn(delivery.accessPortalUrl)} and pick the account, or use the CLI profile below with \`aws sso login\`.`
+            : `Role \`${escapeMrkdwn(delivery.roleArn)}\``
+        }`,
       ),
     },
   ];
@@ -51,7 +55,13 @@ export function deliveryBlocks(request: AccessRequest, delivery: Delivery): Know
     buttons.push({
       type: 'button',
       action_id: 'delivery_console',
-      text: plainText(delivery.mode === 'assume' ? 'Switch role in the console' : 'Open the console'),
+      text: plainText(
+        delivery.accessPortalUrl
+          ? 'Open in the AWS access portal'
+          : delivery.mode === 'assume'
+            ? 'Switch role in the console'
+            : 'Open the console',
+      ),
       url: link,
       style: 'primary',
     });

@@ -329,8 +329,8 @@ describe('RoleGrantEngine against moto', () => {
     const original = catalog.template('s3-data-reader')!;
     const iam = await kit.services.accountClients.iam(ACCOUNT);
     const arn = `arn:aws:iam::${ACCOUNT}:policy/aws-access/boundary-s3-data-reader`;
-    await kit.services.grants.ensureBoundary(iam, ACCOUNT, original);
-    await kit.services.grants.ensureBoundary(iam, ACCOUNT, original);
+    await kit.services.roleGrants.ensureBoundary(iam, ACCOUNT, original);
+    await kit.services.roleGrants.ensureBoundary(iam, ACCOUNT, original);
     expect((await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions).toHaveLength(1);
     for (let i = 0; i < 7; i++) {
       const changed: BoundaryTemplate = {
@@ -340,7 +340,7 @@ describe('RoleGrantEngine against moto', () => {
           Statement: [{ Sid: `V${i}`, Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' }],
         },
       };
-      await kit.services.grants.ensureBoundary(iam, ACCOUNT, changed);
+      await kit.services.roleGrants.ensureBoundary(iam, ACCOUNT, changed);
     }
     const versions = (await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [];
     expect(versions).toHaveLength(5);

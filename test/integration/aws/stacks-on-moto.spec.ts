@@ -117,7 +117,7 @@ describe('deploy/aws stacks on moto, with a grant and a revoke through the roles
   afterAll(async () => kit?.close());
 
   it('creates the stacks with the outputs the config expects', () => {
-    const { accountClients, boundaryClients, grants } = kit.services;
+    const { accountClients, boundaryClients, roleGrants: grants } = kit.services;
     expect(botOutputs).toEqual({
       BotPolicyArn: `arn:aws:iam::${BOT_ACCOUNT}:policy/aws-access-bot-policy`,
       BotRoleArn: `arn:aws:iam::${BOT_ACCOUNT}:role/aws-access-bot`,

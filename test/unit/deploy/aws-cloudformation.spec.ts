@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { CfnResolver, policyDocument, readCfnTemplate, type CfnTemplate } from './support/cloudformation.js';
@@ -608,5 +608,110 @@ describe('the AWS policies cover what the code calls', () => {
       if (!ok) uncovered.push(`${action} (${files.join(', ')})`);
     }
     expect(uncovered).toEqual([]);
+  });
+});
+
+describe('deploy/aws/bot-identity.yaml: the identity-center backend', () => {
+  const INSTANCE = 'arn:aws:sso:::instance/ssoins-1234567890abcdef';
+  const SET = 'arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-0123456789abcdef';
+  const OTHER_INSTANCE_SET = 'arn:aws:sso:::permissionSet/ssoins-fedcba0987654321/ps-0123456789abcdef';
+  const resolver = new CfnResolver(botTemplate, {
+    accountId: BOT_ACCOUNT,
+    parameters: { IdentityCenterInstanceArn: INSTANCE, IdentityStoreId: 'd-1234567890' },
+  });
+  const icPolicy = policyDocument(resolver.resource('IdentityCenterPolicy')!.PolicyDocument);
+  const identity = [{ name: 'identity-center', policy: icPolicy }];
+  const asBot = (
+    action: string,
+    resource: string,
+    contextVariables: Record<string, string | string[]> = {},
+  ) =>
+    decide(identity, {
+      principal: BOT_ROLE,
+      action,
+      resource,
+      resourceAccount: BOT_ACCOUNT,
+      contextVariables,
+    });
+  const owned = { 'aws:ResourceTag/managed-by': 'aws-access-bot' };
+
+  it('is only created when an instance is given', () => {
+    expect(botIdentity().resolver.resource('IdentityCenterPolicy')).toBeUndefined();
+  });
+
+  it('changes and assigns only permission sets tagged managed-by=aws-access-bot', async () => {
+    for (const action of [
+      'sso:PutInlinePolicyToPermissionSet',
+      'sso:PutPermissionsBoundaryToPermissionSet',
+      'sso:ProvisionPermissionSet',
+      'sso:CreateAccountAssignment',
+      'sso:DeleteAccountAssignment',
+    ]) {
+      expect(await asBot(action, SET, owned), action).toBe('Allowed');
+      expect(await asBot(action, SET), `${action} on a set the bot does not own`).toBe('ImplicitlyDenied');
+      expect(await asBot(action, OTHER_INSTANCE_SET, owned), `${action} in another instance`).toBe(
+        'ImplicitlyDenied',
+      );
+    }
+    expect(await asBot('sso:DeletePermissionSet', SET, owned)).toBe('ImplicitlyDenied');
+  });
+
+  it('creates sets only with the ownership tag, and cannot tag a foreign set into its ownership', async () => {
+    const tagging = (tags: Record<string, string>) => ({
+      ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+      'aws:TagKeys': Object.keys(tags),
+    });
+    expect(
+      await asBot(
+        'sso:CreatePermissionSet',
+        SET,
+        tagging({ 'managed-by': 'aws-access-bot', 'aws-access:template': 'x' }),
+      ),
+    ).toBe('Allowed');
+    expect(await asBot('sso:CreatePermissionSet', SET, tagging({ team: 'x' }))).toBe('ImplicitlyDenied');
+    expect(await asBot('sso:TagResource', SET, tagging({ 'managed-by': 'aws-access-bot' }))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(
+      await asBot('sso:TagResource', SET, { ...owned, ...tagging({ 'aws-access:content-hash': 'abc' }) }),
+    ).toBe('Allowed');
+  });
+
+  it('finds users in its identity store only', async () => {
+    expect(
+      await asBot(
+        'identitystore:GetUserId',
+        `arn:aws:identitystore::${BOT_ACCOUNT}:identitystore/d-1234567890`,
+      ),
+    ).toBe('Allowed');
+    expect(
+      await asBot(
+        'identitystore:GetUserId',
+        `arn:aws:identitystore::${BOT_ACCOUNT}:identitystore/d-9999999999`,
+      ),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await asBot(
+        'identitystore:CreateUser',
+        `arn:aws:identitystore::${BOT_ACCOUNT}:identitystore/d-1234567890`,
+      ),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('allows every sso-admin and identitystore call the backend makes', () => {
+    const dir = repoPath('src/aws/identity-center');
+    const called = new Set<string>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(`${dir}/${file}`, 'utf8');
+      for (const [, name] of text.matchAll(/new (\w+)Command\(/g)) {
+        const fromSso = new RegExp(`\\b${name}Command\\b[^;]*from '@aws-sdk/client-sso-admin'`, 's').test(
+          text,
+        );
+        called.add(`${fromSso ? 'sso' : 'identitystore'}:${name}`);
+      }
+    }
+    expect(called.size).toBeGreaterThan(15);
+    const allows = allowedActionPatterns(icPolicy);
+    expect([...called].filter((a) => !allows.some((p) => actionMatches(p, a)))).toEqual([]);
   });
 });
