@@ -9,9 +9,11 @@ import { createBrokerSessions } from '../../src/aws/create-aws-services.js';
 import type { EnvOptions } from '../../src/config/env.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 
+// No per-account pace (aws.concurrency): tests also set accounts up through these clients, with
+// hundreds of IAM calls that the production default of 8 calls/s would stretch to minutes.
 const MINIMAL_CONFIG = [
   'slack: { channels: { approvals: C0A, audit: C0B, security: C0C } }',
-  'aws: { brokerRoleName: aws-access-broker }',
+  'aws: { brokerRoleName: aws-access-broker, concurrency: { callsPerSecond: 0, perAccount: 50 } }',
   'approval: { rules: [{ name: any, autoApprove: true }] }',
 ].join('\n');
 
