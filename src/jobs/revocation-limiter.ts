@@ -1,0 +1,167 @@
+/**
+ * How many revocations the worker role asks AWS for at once, and what it does when AWS says
+ * "slow down". When thousands of grants end together (10,000 within a minute in the
+ * `revoke-scale` bench), starting every revoke job's IAM calls at once would throttle every
+ * account and turn BullMQ's retries into a storm. So, per worker process:
+ *
+ * - at most `perAccount` revocations run at once in one AWS account (IAM throttles per account),
+ *   and at most `concurrency` in all;
+ * - a retryable AWS error (throttling, or a 5xx that outlived the SDK's own retries) pauses that
+ *   account — every revocation waiting for it, not only the one that failed — for an exponential
+ *   back-off with jitter (`backoffMs` doubling per consecutive throttle, at most `maxBackoffMs`),
+ *   then the revocation is tried again, up to `throttleRetries` times; after that the error goes
+ *   to the job, whose own retries (queues.ts) take over;
+ * - attempts and throttled answers are counted (`counts`, and the `aws_access_revocation_*`
+ *   metrics when given).
+ *
+ * The limits are per process: with R worker replicas an account sees up to R × perAccount
+ * revocations at once. The revoke engine call is idempotent, so trying it again is safe.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRetryableAwsError } from '../aws/aws-errors.js';
+import type { GrantEngine } from '../domain/ports.js';
+import { ErrorCode } from '../errors.js';
+
+export interface RevocationLimits {
+  /** Revocations in flight at once in this process, all accounts together. */
+  concurrency: number;
+  /** Revocations in flight at once in one account. */
+  perAccount: number;
+  /** Times a throttled revocation is tried again here before its job sees the error. */
+  throttleRetries: number;
+  /** First back-off after a throttle (ms); doubles per consecutive throttle of the account. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface RevocationCounts {
+  /** Engine revoke calls started (first tries and retries). */
+  attempts: number;
+  /** Of those, answered with a retryable AWS error (throttling, 5xx). */
+  throttled: number;
+  /** Revocations handed back to their job after `throttleRetries` retries. */
+  gaveUp: number;
+}
+
+/** A counting semaphore with a FIFO of waiters. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+  get idle(): boolean {
+    return this.waiting.length === 0;
+  }
+}
+
+interface AccountGate {
+  slots: Slots;
+  users: number;
+  pausedUntil: number;
+  strikes: number;
+}
+
+/** A retryable AWS answer: the real engine's AwsError, or an SDK error that was not wrapped. */
+export function isAwsSlowDown(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === ErrorCode.AwsRetryable || isRetryableAwsError(error);
+}
+
+export class RevocationLimiter {
+  readonly counts: RevocationCounts = { attempts: 0, throttled: 0, gaveUp: 0 };
+  private readonly overall: Slots;
+  private readonly accounts = new Map<string, AccountGate>();
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    private readonly limits: RevocationLimits,
+    private readonly observe: { onThrottled?: () => void; onAttempt?: () => void } = {},
+  ) {
+    this.overall = new Slots(limits.concurrency);
+    this.backoffMs = limits.backoffMs ?? 250;
+    this.maxBackoffMs = limits.maxBackoffMs ?? 8000;
+  }
+
+  private gate(accountId: string): AccountGate {
+    let gate = this.accounts.get(accountId);
+    if (!gate) {
+      gate = { slots: new Slots(this.limits.perAccount), users: 0, pausedUntil: 0, strikes: 0 };
+      this.accounts.set(accountId, gate);
+    }
+    return gate;
+  }
+
+  /** Runs `revoke` within the account's and the overall bound, backing off on throttling. */
+  async run<T>(accountId: string, revoke: () => Promise<T>): Promise<T> {
+    const gate = this.gate(accountId);
+    gate.users += 1;
+    await gate.slots.acquire();
+    try {
+      for (let retry = 0; ; retry++) {
+        const pause = gate.pausedUntil - performance.now();
+        if (pause > 0) await sleep(pause);
+        await this.overall.acquire();
+        try {
+          this.counts.attempts += 1;
+          this.observe.onAttempt?.();
+          const result = await revoke();
+          gate.strikes = 0;
+          return result;
+        } catch (error) {
+          if (!isAwsSlowDown(error)) throw error;
+          this.counts.throttled += 1;
+          this.observe.onThrottled?.();
+          if (retry >= this.limits.throttleRetries) {
+            this.counts.gaveUp += 1;
+            throw error;
+          }
+          gate.strikes += 1;
+          const ceiling = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (gate.strikes - 1));
+          // Half fixed, half jitter: waiters of one account do not all come back at one instant.
+          const backoff = ceiling / 2 + (Math.random() * ceiling) / 2;
+          gate.pausedUntil = Math.max(gate.pausedUntil, performance.now() + backoff);
+        } finally {
+          this.overall.release();
+        }
+      }
+    } finally {
+      gate.slots.release();
+      gate.users -= 1;
+      if (gate.users === 0 && gate.slots.idle && gate.pausedUntil <= performance.now()) {
+        this.accounts.delete(accountId);
+      }
+    }
+  }
+}
+
+/** The engine with its `revoke` (and orphan removal) going through `limiter`. */
+export function limitRevocations(engine: GrantEngine, limiter: RevocationLimiter): GrantEngine {
+  const limited: GrantEngine = {
+    grant: (request) => engine.grant(request),
+    revoke: (accountId, requestId) => limiter.run(accountId, () => engine.revoke(accountId, requestId)),
+    extend: (accountId, requestId, expiresAt) => engine.extend(accountId, requestId, expiresAt),
+    refreshDelivery: (accountId, requestId, requester) =>
+      engine.refreshDelivery(accountId, requestId, requester),
+    reconcile: (accountId, active) => engine.reconcile(accountId, active),
+  };
+  if (engine.roleName) limited.roleName = (requestId) => engine.roleName!(requestId);
+  const removeForeignRole = engine.removeForeignRole?.bind(engine);
+  if (removeForeignRole) {
+    limited.removeForeignRole = (accountId, role) =>
+      limiter.run(accountId, () => removeForeignRole(accountId, role));
+  }
+  return limited;
+}
