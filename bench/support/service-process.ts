@@ -66,6 +66,10 @@ export interface ProcessStats {
   rssMiB: number;
   /** Peak RSS of the process so far. */
   maxRssMiB: number;
+  /** Peaks of the V8 heap (used, total) and of external memory, sampled every 250 ms. */
+  peakHeapUsedMiB: number;
+  peakHeapTotalMiB: number;
+  peakExternalMiB: number;
   /** The throttled engine's IAM call counts. */
   engineCounts?: ThrottledEngineCounts;
   /** The worker role's revocation limiter: attempts, throttled answers, give-ups. */
@@ -115,6 +119,13 @@ let throttled: ThrottledGrantEngine | undefined;
 const calls: GrantCallTiming[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let cpuBase = process.cpuUsage();
+const peaks = { heapUsed: 0, heapTotal: 0, external: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
+  peaks.heapTotal = Math.max(peaks.heapTotal, m.heapTotal);
+  peaks.external = Math.max(peaks.external, m.external);
+}, 250).unref();
 
 async function start(options: ServiceProcessOptions): Promise<number> {
   const loaded = benchConfig(options.prefix, (c) => {
@@ -193,6 +204,9 @@ async function stats(reset: boolean): Promise<ProcessStats> {
     cpuSystemMs: cpu.system / 1000,
     rssMiB: process.memoryUsage().rss / 2 ** 20,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakHeapUsedMiB: peaks.heapUsed / 2 ** 20,
+    peakHeapTotalMiB: peaks.heapTotal / 2 ** 20,
+    peakExternalMiB: peaks.external / 2 ** 20,
     engineCounts: throttled ? { ...throttled.counts } : undefined,
     revocationCounts: service?.revocations ? { ...service.revocations.counts } : undefined,
     eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,

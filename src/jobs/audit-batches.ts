@@ -20,9 +20,13 @@ export function auditBatchScheduler(
   clock: Clock,
 ): (id: string) => Promise<void> {
   const windowMs = Math.max(100, Math.round(batchSeconds * 1000));
+  // The window this process has already scheduled: adding its job again is a no-op in BullMQ
+  // (same job id), so skip the round trip; at 100+ revocations a second it is one per event.
+  let scheduled: number | undefined;
   return async () => {
     const now = clock.now();
     const window = Math.floor(now / windowMs);
+    if (window === scheduled) return;
     await queues.get(QueueName.notify).add(
       AUDIT_BATCH_JOB,
       {},
@@ -33,6 +37,7 @@ export function auditBatchScheduler(
         removeOnFail: { count: 100 },
       },
     );
+    scheduled = window;
   };
 }
 

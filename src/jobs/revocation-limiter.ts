@@ -11,6 +11,11 @@
  *   back-off with jitter (`backoffMs` doubling per consecutive throttle, at most `maxBackoffMs`),
  *   then the revocation is tried again, up to `throttleRetries` times; after that the error goes
  *   to the job, whose own retries (queues.ts) take over;
+ * - each account also learns a pace (additive-increase/multiplicative-decrease, as TCP and the
+ *   SDK's adaptive retry mode do): a throttle widens the least time between two revocations
+ *   starting in that account by a quarter, each success narrows it by 2 %. Without it, a revocation
+ *   that starts the moment the previous one finished meets a full throttling window every time;
+ *   with it, an account throttles about once in ten revocations and runs close to its budget;
  * - attempts and throttled answers are counted (`counts`, and the `aws_access_revocation_*`
  *   metrics when given).
  *
@@ -72,6 +77,9 @@ interface AccountGate {
   users: number;
   pausedUntil: number;
   strikes: number;
+  /** Least time between two revocation attempts starting in the account (learned, ms). */
+  spacing: number;
+  lastStart: number;
 }
 
 /** A retryable AWS answer: the real engine's AwsError, or an SDK error that was not wrapped. */
@@ -98,7 +106,14 @@ export class RevocationLimiter {
   private gate(accountId: string): AccountGate {
     let gate = this.accounts.get(accountId);
     if (!gate) {
-      gate = { slots: new Slots(this.limits.perAccount), users: 0, pausedUntil: 0, strikes: 0 };
+      gate = {
+        slots: new Slots(this.limits.perAccount),
+        users: 0,
+        pausedUntil: 0,
+        strikes: 0,
+        spacing: 0,
+        lastStart: -Infinity,
+      };
       this.accounts.set(accountId, gate);
     }
     return gate;
@@ -111,14 +126,20 @@ export class RevocationLimiter {
     await gate.slots.acquire();
     try {
       for (let retry = 0; ; retry++) {
-        const pause = gate.pausedUntil - performance.now();
-        if (pause > 0) await sleep(pause);
+        // Several waiters of one account may wake for the same moment: each re-checks.
+        for (;;) {
+          const pause = Math.max(gate.pausedUntil, gate.lastStart + gate.spacing) - performance.now();
+          if (pause <= 0) break;
+          await sleep(pause);
+        }
+        gate.lastStart = performance.now();
         await this.overall.acquire();
         try {
           this.counts.attempts += 1;
           this.observe.onAttempt?.();
           const result = await revoke();
           gate.strikes = 0;
+          gate.spacing *= 0.98;
           return result;
         } catch (error) {
           if (!isAwsSlowDown(error)) throw error;
@@ -129,6 +150,7 @@ export class RevocationLimiter {
             throw error;
           }
           gate.strikes += 1;
+          gate.spacing = Math.min(this.maxBackoffMs, Math.max(this.backoffMs, gate.spacing * 1.25));
           const ceiling = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (gate.strikes - 1));
           // Half fixed, half jitter: waiters of one account do not all come back at one instant.
           const backoff = ceiling / 2 + (Math.random() * ceiling) / 2;
@@ -140,7 +162,8 @@ export class RevocationLimiter {
     } finally {
       gate.slots.release();
       gate.users -= 1;
-      if (gate.users === 0 && gate.slots.idle && gate.pausedUntil <= performance.now()) {
+      // An account that has not throttled lately is forgotten; one still pacing is kept.
+      if (gate.users === 0 && gate.slots.idle && gate.spacing < 1 && gate.pausedUntil <= performance.now()) {
         this.accounts.delete(accountId);
       }
     }

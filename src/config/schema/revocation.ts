@@ -9,7 +9,7 @@ export const revocationSchema = withFieldDefaults(
         .int()
         .min(1)
         .max(2000)
-        .default(256)
+        .default(512)
         .describe(
           'revoke and expiry-warning jobs one worker process runs at once; a job waiting for its account (below) holds one of these, so keep it well above `perAccount` × the accounts that end grants together',
         ),
