@@ -251,7 +251,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     const jobClient = createSlackClient(env, 'jobs');
     const jobNotifier = notifier(jobClient, deferNotifications(queues));
     // Revoke jobs and reconcile ask AWS for revocations within per-account bounds (see the limiter).
-    revocations = new RevocationLimiter(config.revocation);
+    revocations = new RevocationLimiter(config.revocation, (outcome) =>
+      metrics.revocationAttempts.inc({ outcome }),
+    );
     const jobGrants = limitRevocations(grants, revocations);
     jobRequests = requestService(jobNotifier, new SlackPeople(jobClient), jobGrants);
     workers = await startWorkerRole({

@@ -133,5 +133,10 @@ describe('revocations when AWS throttles', () => {
       gaveUp: 0,
     });
     expect(engine.counts.throttled).toBeLessThanOrEqual(ids.length);
+    const scraped = await service.metrics.registry.metrics();
+    expect(scraped).toContain(
+      `aws_access_revocation_attempts_total{outcome="throttled"} ${counts.throttled}`,
+    );
+    expect(scraped).toContain(`aws_access_revocation_attempts_total{outcome="started"} ${counts.attempts}`);
   });
 });
