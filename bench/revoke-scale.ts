@@ -35,7 +35,7 @@ import {
   type Check,
 } from './support/report.js';
 import { startServiceProcess, type ServiceHandle } from './support/service-client.js';
-import type { ProcessStats } from './support/service-process.js';
+import type { ProcessStats, ServiceProcessOptions } from './support/service-process.js';
 import { startSlack } from './support/slack-load.js';
 import { ms, pool, summarize, type Summary } from './support/stats.js';
 
@@ -242,13 +242,24 @@ interface EngineRun {
   floor?: ReturnType<typeof pacedFloor>;
 }
 
-export async function engineRun(redisUrl: string, engine: EngineRun['engine']): Promise<EngineRun> {
+export async function engineRun(
+  redisUrl: string,
+  engine: EngineRun['engine'],
+  revocation?: ServiceProcessOptions['revocation'],
+): Promise<EngineRun> {
   const { fake } = await startSlack();
   const prefix = `bench-scale-${randomBytes(4).toString('hex')}`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   const services: ServiceHandle[] = [];
   try {
-    const common = { redisUrl, slackApiUrl: fake.apiUrl, prefix, engine, scheduleReconcile: false } as const;
+    const common = {
+      redisUrl,
+      slackApiUrl: fake.apiUrl,
+      prefix,
+      engine,
+      scheduleReconcile: false,
+      revocation,
+    } as const;
     const worker = await startServiceProcess({ ...common, role: 'worker' });
     services.push(worker);
     const web = await startServiceProcess({ ...common, role: 'web' });
