@@ -13,6 +13,7 @@ import { fleetBench } from './fleet.js';
 import { hygieneBench } from './hygiene.js';
 import { identityCenterBench } from './identity-center.js';
 import { revokeBench } from './revoke.js';
+import { revokeScaleBench } from './revoke-scale.js';
 import { stormBench } from './storm.js';
 import { storeBench } from './store.js';
 import { machineInfo } from './support/infra.js';
@@ -29,6 +30,10 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   },
   storm: { about: 'approval storm: 20 concurrent Approve clicks per pending request', run: stormBench },
   revoke: { about: 'revoke lateness: short grants revoked by the grants worker', run: revokeBench },
+  'revoke-scale': {
+    about: 'revocation at scale: 10,000 grants ending within 60 s, recording and throttled stand-in engines',
+    run: revokeScaleBench,
+  },
   aws: { about: 'grant / extend / revoke / reconcile latency on moto through the AWS SDK', run: awsBench },
   store: {
     about: 'request store transitions and audit appends in Redis; audit verify of 10,000',
@@ -56,7 +61,7 @@ function usage(): string {
   return [
     'Usage: npm run bench [-- [--no-write] [NAME ...]]',
     '',
-    ...Object.entries(BENCHES).map(([name, b]) => `  ${name.padEnd(8)} ${b.about}`),
+    ...Object.entries(BENCHES).map(([name, b]) => `  ${name.padEnd(12)} ${b.about}`),
   ].join('\n');
 }
 

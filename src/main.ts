@@ -35,6 +35,7 @@ import { BullRequestScheduler } from './jobs/approval-scheduler.js';
 import { auditBatchScheduler } from './jobs/audit-batches.js';
 import { deferNotifications } from './jobs/deferred-notifications.js';
 import { producerConnectionOptions, Queues } from './jobs/queues.js';
+import { limitRevocations, RevocationLimiter } from './jobs/revocation-limiter.js';
 import { within, type Closable } from './jobs/runtime.js';
 import { startWorkerRole } from './jobs/worker-role.js';
 import type { Logger } from './logger.js';
@@ -105,6 +106,8 @@ export interface RunningService {
   audit: RedisAuditLog;
   /** Derived from AWS_ACCESS_HMAC_KEY; never written to Redis. */
   keys: HmacKeys;
+  /** Worker role: the bounds on revocations in flight, and their attempt and throttle counts. */
+  revocations?: RevocationLimiter;
   stop(): Promise<void>;
 }
 
@@ -214,11 +217,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const store = new RedisRequestStore(redis, config.redis.prefix, clock, requestStoreOptions(config));
   const signer = hmacRecordSigner(keys.requestRecord);
   metrics.countActiveGrantsWith(() => store.countInStates(ROLE_STATES));
-  const requestService = (notifier: SlackNotifier, people: SlackPeople) =>
+  const requestService = (notifier: SlackNotifier, people: SlackPeople, engine = grants) =>
     new RequestService({
       store,
       audit,
-      grants,
+      grants: engine,
       accounts,
       templates,
       people,
@@ -251,10 +254,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   // rate-limited post becomes a notify job retried after Retry-After, so no worker waits on Slack.
   let jobRequests: RequestService | undefined;
   let workers: Closable[] = [];
+  let revocations: RevocationLimiter | undefined;
   if (role === 'worker' || role === 'all') {
     const jobClient = createSlackClient(env, 'jobs');
     const jobNotifier = notifier(jobClient, deferNotifications(queues));
-    jobRequests = requestService(jobNotifier, new SlackPeople(jobClient));
+    // Revoke jobs and reconcile ask AWS for revocations within per-account bounds (see the limiter).
+    revocations = new RevocationLimiter(config.revocation, (outcome) =>
+      metrics.revocationAttempts.inc({ outcome }),
+    );
+    const jobGrants = limitRevocations(grants, revocations);
+    jobRequests = requestService(jobNotifier, new SlackPeople(jobClient), jobGrants);
     workers = await startWorkerRole({
       env,
       loaded,
@@ -266,7 +275,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         notifications: jobNotifier,
         auditChannel: new SlackAuditChannel(jobClient, config.slack.channels.audit),
       },
-      grants,
+      grants: jobGrants,
       accounts,
       workerOptions: options.workerOptions,
       scheduleReconcile: options.scheduleReconcile,
@@ -354,5 +363,5 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     })();
     return stopping;
   };
-  return { port, server, redis, metrics, slack, requests, queues, audit, keys, stop };
+  return { port, server, redis, metrics, slack, requests, queues, audit, keys, revocations, stop };
 }

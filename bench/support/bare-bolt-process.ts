@@ -48,6 +48,11 @@ function stats(reset: boolean): ProcessStats {
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     rssMiB: process.memoryUsage().rss / 2 ** 20,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    // Not tracked for the floor process (the revoke-scale bench reads them from the service).
+    peakHeapUsedMiB: 0,
+    peakHeapTotalMiB: 0,
+    peakExternalMiB: 0,
     eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     eventLoopDelayMaxMs: loopDelay.max / 1e6,
     grantsWorkers: 0,

@@ -53,6 +53,8 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     execArgv: [
       '--import',
       'tsx',
+      // BENCH_SERVICE_NODE_OPTIONS: extra V8/Node flags for the service only (e.g. a heap limit).
+      ...(process.env.BENCH_SERVICE_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     ],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -8,13 +8,18 @@ import { systemClock } from '../../src/clock.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAwsServices } from '../../src/aws/create-aws-services.js';
 import type { EnvOptions } from '../../src/config/env.js';
-import type { ApprovalRuleConfig } from '../../src/config/schema.js';
+import type { AppConfig, ApprovalRuleConfig } from '../../src/config/schema.js';
 import type { GrantEngine } from '../../src/domain/ports.js';
 import { staticTemplateCatalog } from '../../src/domain/static-catalogs.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService, type ServiceAdapters } from '../../src/main.js';
 import { createRedis } from '../../src/store/redis-connection.js';
 import { RecordingGrantEngine } from '../../test/support/recording-grant-engine.js';
+import {
+  ThrottledGrantEngine,
+  type ThrottledEngineCounts,
+} from '../../test/support/throttled-grant-engine.js';
+import type { RevocationCounts } from '../../src/jobs/revocation-limiter.js';
 import { TEST_HMAC_KEY, TEST_SIGNING_SECRET } from '../../test/support/slack-request.js';
 import { TEST_TEMPLATES } from '../../test/support/test-templates.js';
 import { benchConfig } from './config.js';
@@ -31,14 +36,21 @@ export interface ServiceProcessOptions {
   extraRules?: ApprovalRuleConfig[];
   /** `requests.maxOpenPerRequester` (the test config's default is 5; benches open more). */
   maxOpenPerRequester?: number;
-  /** `recording`: test/support's RecordingGrantEngine; `moto`: createAwsServices on moto. */
-  engine: 'recording' | 'moto';
+  /**
+   * `recording`: test/support's RecordingGrantEngine; `moto`: createAwsServices on moto;
+   * `throttled`: test/support's ThrottledGrantEngine (40 ms per IAM call, 10 calls/s per account).
+   */
+  engine: 'recording' | 'moto' | 'throttled';
   /**
    * Real engine: really pause between AssumeRole tries while a new role is not assumable yet
    * (the access bench, whose proxy in front of moto refuses them for a while). Default: the
    * pauses are skipped (moto makes a role assumable at once).
    */
   realAssumableWait?: boolean;
+  /** Default true: upsert the reconcile Job Scheduler (a bench measuring revoke jobs alone says false). */
+  scheduleReconcile?: boolean;
+  /** Overrides of the config's `revocation` section. */
+  revocation?: Partial<AppConfig['revocation']>;
   /** Recording engine: how long each grant takes. */
   grantDelayMs?: number;
   logLevel?: string;
@@ -65,6 +77,16 @@ export interface ProcessStats {
   cpuUserMs: number;
   cpuSystemMs: number;
   rssMiB: number;
+  /** Peak RSS of the process so far. */
+  maxRssMiB: number;
+  /** Peaks of the V8 heap (used, total) and of external memory, sampled every 250 ms. */
+  peakHeapUsedMiB: number;
+  peakHeapTotalMiB: number;
+  peakExternalMiB: number;
+  /** The throttled engine's IAM call counts. */
+  engineCounts?: ThrottledEngineCounts;
+  /** The worker role's revocation limiter: attempts, throttled answers, give-ups. */
+  revocationCounts?: RevocationCounts;
   eventLoopDelayP99Ms: number;
   eventLoopDelayMaxMs: number;
   /** Whether a BullMQ worker is attached to the grants queue (revoke-<id> jobs get run). */
@@ -106,9 +128,17 @@ function timed(engine: GrantEngine, calls: GrantCallTiming[]): GrantEngine {
 }
 
 let service: RunningService | undefined;
+let throttled: ThrottledGrantEngine | undefined;
 const calls: GrantCallTiming[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let cpuBase = process.cpuUsage();
+const peaks = { heapUsed: 0, heapTotal: 0, external: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
+  peaks.heapTotal = Math.max(peaks.heapTotal, m.heapTotal);
+  peaks.external = Math.max(peaks.external, m.external);
+}, 250).unref();
 
 async function start(options: ServiceProcessOptions): Promise<number> {
   const loaded = benchConfig(options.prefix, (c) => {
@@ -121,6 +151,7 @@ async function start(options: ServiceProcessOptions): Promise<number> {
         identityAccountId: '123456789012',
       };
     }
+    if (options.revocation) c.revocation = { ...c.revocation, ...options.revocation };
   });
   const env: EnvOptions = {
     slackBotToken: BENCH_BOT_TOKEN,
@@ -153,12 +184,23 @@ async function start(options: ServiceProcessOptions): Promise<number> {
       templates: aws.templates,
       accountClients: aws.accountClients,
     };
+  } else if (options.engine === 'throttled') {
+    throttled = new ThrottledGrantEngine();
+    adapters = { grants: timed(throttled, calls), templates: staticTemplateCatalog(TEST_TEMPLATES) };
   } else {
     const engine = new RecordingGrantEngine();
     engine.delayMs = options.grantDelayMs ?? 0;
     adapters = { grants: timed(engine, calls), templates: staticTemplateCatalog(TEST_TEMPLATES) };
   }
-  service = await startService({ env, role: options.role, logger, loaded, host: '127.0.0.1', adapters });
+  service = await startService({
+    env,
+    role: options.role,
+    logger,
+    loaded,
+    host: '127.0.0.1',
+    adapters,
+    scheduleReconcile: options.scheduleReconcile,
+  });
   loopDelay.enable();
   cpuBase = process.cpuUsage();
   return service.port;
@@ -183,6 +225,12 @@ async function stats(reset: boolean): Promise<ProcessStats> {
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     rssMiB: process.memoryUsage().rss / 2 ** 20,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakHeapUsedMiB: peaks.heapUsed / 2 ** 20,
+    peakHeapTotalMiB: peaks.heapTotal / 2 ** 20,
+    peakExternalMiB: peaks.external / 2 ** 20,
+    engineCounts: throttled ? { ...throttled.counts } : undefined,
+    revocationCounts: service?.revocations ? { ...service.revocations.counts } : undefined,
     eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     eventLoopDelayMaxMs: loopDelay.max / 1e6,
     grantsWorkers: workers.length,

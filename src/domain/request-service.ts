@@ -69,11 +69,7 @@ export class RequestService {
   provision(requestId: string, options?: provisioning.ProvisionOptions): Promise<AccessRequest | undefined> {
     return provisioning.provision(this.ctx, requestId, options);
   }
-  revokeGrant(
-    requestId: string,
-    actorId: string,
-    options?: { reason?: string; recordFailure?: boolean },
-  ): Promise<ActionResult> {
+  revokeGrant(requestId: string, actorId: string, options?: revoke.RevokeOptions): Promise<ActionResult> {
     return revoke.revokeGrant(this.ctx, requestId, actorId, options);
   }
 

@@ -46,6 +46,12 @@ export function createMetrics() {
     buckets: [0.5, 1, 2, 5, 10, 30, 60, 300, 900],
     registers: [registry],
   });
+  const revocationAttempts = new Counter({
+    name: 'aws_access_revocation_attempts_total',
+    help: 'Engine revocations started by the worker role, answered with throttling, and handed back to the job after the last throttle',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const jobFailures = new Counter({
     name: 'aws_access_job_failures_total',
     help: 'Failed job attempts per queue',
@@ -71,6 +77,7 @@ export function createMetrics() {
     activeGrants,
     revocations,
     revokeLateness,
+    revocationAttempts,
     jobFailures,
     awsCalls,
     awsRetries,

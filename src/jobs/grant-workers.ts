@@ -48,6 +48,8 @@ export async function revokeAtEnd(
     result = await deps.requests.revokeGrant(requestId, SYSTEM_ACTOR, {
       reason: 'the grant ended',
       recordFailure: last,
+      request,
+      fromEndJob: true,
     });
   } catch (error) {
     if (last) deps.metrics?.revocations.inc({ result: 'failed' });

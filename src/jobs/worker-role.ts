@@ -73,7 +73,10 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
           connection,
           redisPrefix: prefix,
           deps: { requests, clock, logger: logger.child({ queue: QueueName.grants }), metrics },
-          workerOptions: context.workerOptions,
+          workerOptions: {
+            concurrency: loaded.config.revocation.workerConcurrency,
+            ...context.workerOptions,
+          },
         });
         const reconcile =
           context.grants && context.accounts

@@ -234,7 +234,12 @@ describe('SIGTERM on a worker while revoke jobs run', () => {
     const grants = [];
     for (let i = 0; i < 3; i++) grants.push((await activeGrant(app, '5s', i)).request);
 
-    const first = startWorker({ SLOW_DELETE_ROLE_MS: '120000', SHUTDOWN_TIMEOUT_MS: '3000' });
+    // All three revokes (one account) in flight at once; by default they would take turns.
+    const first = startWorker({
+      SLOW_DELETE_ROLE_MS: '120000',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+      REVOKE_PER_ACCOUNT: String(grants.length),
+    });
     children.push(first);
     await waitUntil(
       () => (first.output().match(/DELETE_ROLE_REACHED/g)?.length ?? 0) >= grants.length || undefined,

@@ -7,7 +7,8 @@
  *
  * Env: REDIS_URL, AWS_ENDPOINT_URL, SLACK_API_URL, SLACK_BOT_TOKEN, TEST_REDIS_PREFIX,
  * TEST_TEMPLATES_DIR, SLOW_DELETE_ROLE_MS (optional), LOCK_MS (BullMQ lock duration),
- * SHUTDOWN_TIMEOUT_MS (optional: the service's shutdown deadline; test/e2e/graceful-shutdown.spec.ts).
+ * SHUTDOWN_TIMEOUT_MS (optional: the service's shutdown deadline; test/e2e/graceful-shutdown.spec.ts),
+ * REVOKE_PER_ACCOUNT (optional: `revocation.perAccount`, revocations at once in one account).
  * Prints STOPPED before it exits on SIGTERM.
  */
 import { systemClock } from '../../src/clock.js';
@@ -26,6 +27,7 @@ const configFile = path.join(fixtures, 'config.yaml');
 const config = parseConfigText(configFile, readFileSync(configFile, 'utf8'));
 config.redis.prefix = process.env.TEST_REDIS_PREFIX!;
 config.templates.directory = process.env.TEST_TEMPLATES_DIR!;
+if (process.env.REVOKE_PER_ACCOUNT) config.revocation.perAccount = Number(process.env.REVOKE_PER_ACCOUNT);
 // The test run's Redis topology (set by setup-env.ts): a cluster or Sentinels, or REDIS_URL alone.
 const target = JSON.parse(process.env.TEST_REDIS_TARGET ?? 'null') as RedisTarget | null;
 if (target?.cluster) config.redis.cluster = target.cluster;

@@ -13,6 +13,7 @@ import { hygieneSchema } from './hygiene.js';
 import { identitiesSchema } from './identities.js';
 import { redisSchema } from './redis.js';
 import { requestsSchema } from './requests.js';
+import { revocationSchema } from './revocation.js';
 import { schedulesSchema } from './schedules.js';
 import { slackSchema } from './slack.js';
 import { templatesSchema } from './templates.js';
@@ -31,6 +32,7 @@ export const configSchema = z
     schedules: schedulesSchema,
     hygiene: hygieneSchema,
     requests: requestsSchema,
+    revocation: revocationSchema,
     redis: redisSchema,
     audit: auditSchema,
   })
