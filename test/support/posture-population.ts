@@ -41,14 +41,32 @@ const BROKER = `arn:aws:iam::${A}:role/aws-access-broker`;
 const REQUESTER = 'arn:aws:iam::123456789012:user/requester';
 
 /** The request that explains `aws-access-req-ok` and `aws-access-req-tampered`. */
-export function activeRequest(id: string): AccessRequest {
+export function activeRequest(id: string, at = Date.now()): AccessRequest {
   return {
     id,
+    version: 1,
     state: 'active',
-    accountId: A,
-    templateName: 's3-data-reader',
+    requesterId: 'U0REQUESTER',
     principalArn: REQUESTER,
-  } as AccessRequest;
+    accountId: A,
+    accountName: 'production',
+    ouPath: [],
+    templateName: 's3-data-reader',
+    durationSeconds: 3600,
+    reason: 'posture test',
+    ruleName: 'default',
+    approvalsRequired: 0,
+    approvals: [],
+    breakGlass: false,
+    autoApproved: true,
+    createdAt: at,
+    updatedAt: at,
+    pendingUntil: at + 3_600_000,
+    startsAt: at,
+    expiresAt: at + 3_600_000,
+    roleName: `aws-access-${id}`,
+    extensions: 0,
+  };
 }
 export const ACTIVE_REQUEST_IDS = ['req-ok', 'req-tampered'];
 

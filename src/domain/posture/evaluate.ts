@@ -48,7 +48,9 @@ export async function reviewPosture(
     ...unusedFindings(details, settings, now),
     ...wildcardFindings(details),
     ...openTrustFindings(details, settings),
-    ...accessRoleDriftFindings(details.accountId, details.roles, context.accessRoles),
+    ...(context.accessRoles
+      ? accessRoleDriftFindings(details.accountId, details.roles, context.accessRoles)
+      : []),
   ];
   const tags = new Map<string, Record<string, string>>([
     ...details.users.map((u) => [u.arn, u.tags] as const),

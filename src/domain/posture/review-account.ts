@@ -21,8 +21,11 @@ export interface PostureReader {
 export interface PostureReviewDeps {
   reader: PostureReader;
   simulator: PolicySimulator;
-  /** What the bot wrote on the account's `/aws-access/` roles (from the active requests). */
-  accessRoles(accountId: string): Promise<ReadonlyMap<string, AccessRoleExpectation>>;
+  /**
+   * What the bot wrote on the account's `/aws-access/` roles (from the active requests);
+   * undefined skips the drift check (no request store at hand).
+   */
+  accessRoles(accountId: string): Promise<ReadonlyMap<string, AccessRoleExpectation> | undefined>;
   /** Slack ids for owner e-mail tags; an empty map when no directory is at hand. */
   slackIdsByEmail(emails: string[]): Promise<ReadonlyMap<string, string | undefined>>;
   settings: PostureSettings;

@@ -106,8 +106,11 @@ export interface AccessRoleExpectation {
 export interface PostureContext {
   settings: PostureSettings;
   now: Date;
-  /** Role name → what the bot wrote, for the `/aws-access/` roles of active requests. */
-  accessRoles: ReadonlyMap<string, AccessRoleExpectation>;
+  /**
+   * Role name → what the bot wrote, for the `/aws-access/` roles of active requests; undefined
+   * when the requests cannot be read (the drift check is then skipped, not guessed).
+   */
+  accessRoles: ReadonlyMap<string, AccessRoleExpectation> | undefined;
   simulator: PolicySimulator;
 }
 
