@@ -16,6 +16,13 @@ import { postWeeklyDigest } from './hygiene-digest.js';
 import { sendRotationReminders } from './hygiene-reminders.js';
 import { sweepAccount } from './hygiene-sweep.js';
 import { watchFailures } from './metrics.js';
+import {
+  POSTURE_ACCOUNT_JOB,
+  postureJobId,
+  postureJobs,
+  type PostureJobInput,
+  type PostureJobs,
+} from './posture-sweep.js';
 import { QueueName, queueOptions, workerOptions } from './queues.js';
 
 export const HygieneJob = {
@@ -23,6 +30,7 @@ export const HygieneJob = {
   sweepAccount: 'sweep-account',
   reminders: 'rotation-reminders',
   digest: 'digest',
+  postureAccount: POSTURE_ACCOUNT_JOB,
 } as const;
 
 export const HygieneScheduler = {
@@ -59,6 +67,8 @@ export interface HygieneWorkerDeps extends Omit<HygieneContextInput, 'store'> {
   /** Default true: upsert the Job Schedulers. */
   schedule?: boolean;
   concurrency?: number;
+  /** The IAM posture review (#16): with it, the daily sweep also reviews each account's posture. */
+  posture?: PostureJobInput;
 }
 
 export interface HygieneWorkers {
@@ -76,7 +86,12 @@ export function hygieneContext(deps: HygieneWorkerDeps): HygieneContext {
   });
 }
 
-export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: Job): Promise<unknown> {
+export async function processHygieneJob(
+  ctx: HygieneContext,
+  queue: Queue,
+  job: Job,
+  posture?: PostureJobs,
+): Promise<unknown> {
   try {
     switch (job.name) {
       case HygieneJob.sweep: {
@@ -89,6 +104,15 @@ export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: 
             opts: { jobId: `hygiene-sweep-${accountId}-${day}` },
           })),
         );
+        if (posture && ctx.config.posture.enabled) {
+          await queue.addBulk(
+            accounts.map((accountId) => ({
+              name: HygieneJob.postureAccount,
+              data: { accountId },
+              opts: { jobId: postureJobId(accountId, day) },
+            })),
+          );
+        }
         return { accounts: accounts.length };
       }
       case HygieneJob.sweepAccount: {
@@ -96,11 +120,18 @@ export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: 
         const r = await sweepAccount(ctx, accountId);
         return { findings: r.findings.length, warned: r.warned.length, deactivated: r.deactivated.length };
       }
+      case HygieneJob.postureAccount: {
+        if (!posture) throw new UnrecoverableError('posture review not wired in this worker');
+        const { accountId } = job.data as { accountId: string };
+        const r = await posture.sweep(accountId);
+        return { findings: r.findings.length, accepted: r.accepted.length };
+      }
       case HygieneJob.reminders:
         return await sendRotationReminders(ctx);
       case HygieneJob.digest: {
         const d = await postWeeklyDigest(ctx);
-        return { week: d.week, total: d.total };
+        const p = posture && ctx.config.posture.enabled ? await posture.digest() : undefined;
+        return { week: d.week, total: d.total, posture: p?.total };
       }
       default:
         throw new UnrecoverableError(`unknown hygiene job "${job.name}"`);
@@ -115,11 +146,12 @@ export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: 
 
 export async function startHygieneWorkers(deps: HygieneWorkerDeps): Promise<HygieneWorkers> {
   const context = hygieneContext(deps);
+  const posture = deps.posture && postureJobs(context, deps.connection, deps.accounts, deps.posture);
   const queue = new Queue(QueueName.hygiene, queueOptions(deps.connection, deps.config.redis.prefix));
   if (deps.schedule ?? true) await scheduleHygiene(queue, deps.config);
   const worker = new Worker(
     QueueName.hygiene,
-    (job) => processHygieneJob(context, queue, job),
+    (job) => processHygieneJob(context, queue, job, posture),
     workerOptions(deps.connection, deps.config.redis.prefix, { concurrency: deps.concurrency ?? 2 }),
   );
   watchFailures(worker, QueueName.hygiene, deps.metrics, context.logger);

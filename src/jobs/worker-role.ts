@@ -22,6 +22,7 @@ import { startApprovalWorker } from './approval-workers.js';
 import { startAuditAnchorWorker } from './audit-anchor.js';
 import { startGrantWorker } from './grant-workers.js';
 import { startHygieneWorkers } from './hygiene-workers.js';
+import type { PostureJobInput } from './posture-sweep.js';
 import { startNotifyWorker } from './notify-worker.js';
 import { QueueName } from './queues.js';
 import { startReconcileWorker } from './reconcile.js';
@@ -46,6 +47,8 @@ export interface WorkerRoleContext {
   hygieneSlack?: Pick<HygieneDeps, 'notifier' | 'people'>;
   listAccountIds?: () => Promise<string[]>;
   hygieneAudit?: (event: HygieneAuditEvent) => Promise<void>;
+  /** With it, the daily hygiene sweep also reviews IAM posture (#16). */
+  posture?: PostureJobInput;
   /** Worker tuning for the grants and reconcile queues (lock duration, stalled interval). */
   workerOptions?: Partial<WorkerOptions>;
   /** Default true: upsert the reconcile Job Scheduler. */
@@ -128,6 +131,7 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
           listAccountIds: context.listAccountIds,
           clock,
           metrics,
+          posture: context.posture,
         });
         return releasable(hygiene, [hygiene.worker]);
       }),

@@ -5,3 +5,7 @@ export * from './checks.js';
 export * from './admin-equivalent.js';
 export * from './access-role-drift.js';
 export * from './review-account.js';
+export * from './ports.js';
+export * from './sweep-posture.js';
+export * from './accept-risk.js';
+export * from './digest.js';

@@ -1,0 +1,2 @@
+export { register } from './accept-risk-action.js';
+export { SlackPostureNotifier } from './notifier.js';
