@@ -27,7 +27,11 @@ import { createAwsServices } from './aws/create-aws-services.js';
 import { createAnchorS3Client, S3AuditAnchors } from './aws/audit-anchor.js';
 import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
 import { register as registerHygieneListeners, slackHygieneAdapters } from './slack/hygiene/index.js';
-import { register as registerPostureListeners, SlackPostureNotifier } from './slack/posture/index.js';
+import {
+  register as registerPostureListeners,
+  SlackChangeAlertNotifier,
+  SlackPostureNotifier,
+} from './slack/posture/index.js';
 import { partitionOf } from './templates/policy-variables.js';
 import { closeServer, createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -282,6 +286,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           accountNames: new Map(config.aws.accounts.filter((a) => a.name).map((a) => [a.id, a.name!])),
         }),
       },
+      changeAlerts: new SlackChangeAlertNotifier(jobClient, {
+        channel: config.posture.alerts.channel ?? config.slack.channels.security,
+        accountNames: new Map(config.aws.accounts.filter((a) => a.name).map((a) => [a.id, a.name!])),
+      }),
       auditAnchor: config.audit.anchor && {
         anchors: new S3AuditAnchors(
           createAnchorS3Client({ region: env.awsRegion, endpoint: env.awsEndpointUrl }),
