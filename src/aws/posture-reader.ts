@@ -119,6 +119,7 @@ export function authorizationDetailsFrom(
 export async function readAuthorizationDetails(
   iam: IAMClient,
   accountId: string,
+  filters: ReadonlyArray<(typeof POSTURE_FILTERS)[number]> = POSTURE_FILTERS,
 ): Promise<AuthorizationDetails> {
   const pages: GetAccountAuthorizationDetailsCommandOutput[] = [];
   let marker: string | undefined;
@@ -126,7 +127,7 @@ export async function readAuthorizationDetails(
     do {
       const page = await iam.send(
         new GetAccountAuthorizationDetailsCommand({
-          Filter: [...POSTURE_FILTERS],
+          Filter: [...filters],
           MaxItems: AUTH_DETAILS_PAGE_SIZE,
           Marker: marker,
         }),
@@ -140,5 +141,10 @@ export async function readAuthorizationDetails(
 
 /** The posture review's reader on the broker session of each account. */
 export function awsPostureReader(accounts: AccountClients): PostureReader {
-  return { read: async (accountId) => readAuthorizationDetails(await accounts.iam(accountId), accountId) };
+  return {
+    read: async (accountId) => readAuthorizationDetails(await accounts.iam(accountId), accountId),
+    // Drift needs the roles alone (their attached policy ARNs are in the role details).
+    readRoles: async (accountId) =>
+      (await readAuthorizationDetails(await accounts.iam(accountId), accountId, ['Role'])).roles,
+  };
 }

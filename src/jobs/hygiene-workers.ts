@@ -18,6 +18,8 @@ import { sweepAccount } from './hygiene-sweep.js';
 import { watchFailures } from './metrics.js';
 import {
   POSTURE_ACCOUNT_JOB,
+  POSTURE_DRIFT_JOB,
+  POSTURE_DRIFT_SCHEDULER,
   postureJobId,
   postureJobs,
   type PostureJobInput,
@@ -31,6 +33,7 @@ export const HygieneJob = {
   reminders: 'rotation-reminders',
   digest: 'digest',
   postureAccount: POSTURE_ACCOUNT_JOB,
+  postureDrift: POSTURE_DRIFT_JOB,
 } as const;
 
 export const HygieneScheduler = {
@@ -126,6 +129,8 @@ export async function processHygieneJob(
         const r = await posture.sweep(accountId);
         return { findings: r.findings.length, accepted: r.accepted.length };
       }
+      case HygieneJob.postureDrift:
+        return { told: posture ? await posture.checkDrift() : 0 };
       case HygieneJob.reminders:
         return await sendRotationReminders(ctx);
       case HygieneJob.digest: {
@@ -148,7 +153,19 @@ export async function startHygieneWorkers(deps: HygieneWorkerDeps): Promise<Hygi
   const context = hygieneContext(deps);
   const posture = deps.posture && postureJobs(context, deps.connection, deps.accounts, deps.posture);
   const queue = new Queue(QueueName.hygiene, queueOptions(deps.connection, deps.config.redis.prefix));
-  if (deps.schedule ?? true) await scheduleHygiene(queue, deps.config);
+  if (deps.schedule ?? true) {
+    await scheduleHygiene(queue, deps.config);
+    // Drift of the bot's roles between daily sweeps, on reconcile's schedule.
+    if (posture && deps.config.posture.enabled)
+      await queue.upsertJobScheduler(
+        POSTURE_DRIFT_SCHEDULER,
+        { pattern: deps.config.schedules.reconcile, tz: deps.config.schedules.timezone },
+        {
+          name: HygieneJob.postureDrift,
+          opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
+        },
+      );
+  }
   const worker = new Worker(
     QueueName.hygiene,
     (job) => processHygieneJob(context, queue, job, posture),

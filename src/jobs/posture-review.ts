@@ -18,11 +18,13 @@ import type { RequestState } from '../domain/model/state.js';
 /** More than any deployment holds at once; the index is read in one ZRANGE per state. */
 const ROLE_HOLDER_LIMIT = 100_000;
 
-export function postureSettings(config: AppConfig): PostureSettings {
+export function postureSettings(config: AppConfig, knownAccounts: string[] = []): PostureSettings {
   const p = config.posture;
   return {
     unusedRoleDays: p.unusedRoleDays,
-    trustedAccounts: [...new Set([...config.aws.accounts.map((a) => a.id), ...p.trustedAccounts])],
+    trustedAccounts: [
+      ...new Set([...config.aws.accounts.map((a) => a.id), ...knownAccounts, ...p.trustedAccounts]),
+    ],
     exemptions: [
       ...p.exemptions,
       {
@@ -43,6 +45,8 @@ export interface PostureWiring {
   /** Requests by state (the request store's index); undefined skips the drift check. */
   listByState?: (state: RequestState, limit: number) => Promise<AccessRequest[]>;
   slackIdsByEmail?: PostureReviewDeps['slackIdsByEmail'];
+  /** The accounts the bot serves (Organizations included): trusted like aws.accounts. */
+  knownAccounts?: string[];
   log?: SimulatorLog;
   now: Date;
 }
@@ -60,7 +64,7 @@ export function postureReviewDeps(wiring: PostureWiring): PostureReviewDeps {
         ? accessRoleExpectations(wiring.naming, accountId, await roleHolders(listByState))
         : undefined,
     slackIdsByEmail: wiring.slackIdsByEmail ?? (async () => new Map()),
-    settings: postureSettings(wiring.config),
+    settings: postureSettings(wiring.config, wiring.knownAccounts),
     identityMap: wiring.config.identities.map,
     now: wiring.now,
   };

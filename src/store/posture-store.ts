@@ -78,6 +78,17 @@ export class PostureStore implements PostureStorePort {
     return text ? (JSON.parse(text) as PostureMessage) : undefined;
   }
 
+  async toldDrift(accountId: string): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.key('drift-told', accountId)));
+  }
+
+  async setToldDrift(accountId: string, ids: string[]): Promise<void> {
+    const key = this.key('drift-told', accountId);
+    const multi = this.redis.multi().del(key);
+    if (ids.length > 0) multi.sadd(key, ...ids);
+    await multi.exec();
+  }
+
   async saveSnapshot(snapshot: PostureSnapshot): Promise<void> {
     await this.redis
       .multi()

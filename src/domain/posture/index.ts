@@ -9,3 +9,4 @@ export * from './ports.js';
 export * from './sweep-posture.js';
 export * from './accept-risk.js';
 export * from './digest.js';
+export * from './check-drift.js';

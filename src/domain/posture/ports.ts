@@ -51,6 +51,9 @@ export interface PostureStore {
   acceptedInForce(now: number): Promise<number>;
   saveMessage(message: PostureMessage): Promise<void>;
   getMessage(id: string): Promise<PostureMessage | undefined>;
+  /** Drift finding ids already told for the account (by the daily sweep or after a reconcile). */
+  toldDrift(accountId: string): Promise<Set<string>>;
+  setToldDrift(accountId: string, ids: string[]): Promise<void>;
   saveSnapshot(snapshot: PostureSnapshot): Promise<void>;
   previousSnapshot(week: string): Promise<PostureSnapshot | undefined>;
 }

@@ -10,12 +10,15 @@ import { reviewPosture, type PostureReview } from './evaluate.js';
 import type {
   AccessRoleExpectation,
   AuthorizationDetails,
+  IamRole,
   PolicySimulator,
   PostureSettings,
 } from './types.js';
 
 export interface PostureReader {
   read(accountId: string): Promise<AuthorizationDetails>;
+  /** The roles only (one call per 1,000 roles): what the drift check after each reconcile reads. */
+  readRoles(accountId: string): Promise<IamRole[]>;
 }
 
 export interface PostureReviewDeps {

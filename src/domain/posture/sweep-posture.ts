@@ -36,7 +36,11 @@ export async function sweepPosture(deps: PostureSweepDeps, accountId: string): P
     entityCount: review.entityCount,
     findings,
   };
-  const seen = new Set(previous?.findings.map((f) => f.id));
+  // Drift told after a reconcile since the last sweep is not new either.
+  const seen = new Set([
+    ...(previous?.findings.map((f) => f.id) ?? []),
+    ...(await deps.store.toldDrift(accountId)),
+  ]);
   const fresh = findings.filter((f) => !seen.has(f.id));
   const result: PostureSweepResult = {
     accountId,
@@ -68,6 +72,10 @@ export async function sweepPosture(deps: PostureSweepDeps, accountId: string): P
     result.told.security = forSecurity.map((f) => f.id);
   }
   await deps.store.saveFindings(record);
+  await deps.store.setToldDrift(
+    accountId,
+    findings.filter((f) => f.kind === 'access-role-drift').map((f) => f.id),
+  );
   log.info(
     {
       findings: findings.length,

@@ -1,3 +1,4 @@
+import { AttachRolePolicyCommand } from '@aws-sdk/client-iam';
 import { WebClient } from '@slack/web-api';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -210,5 +211,34 @@ describe('the posture review in the daily sweep', () => {
     const second = await jobs.digest();
     expect(second.change?.['wildcard-policy']).toBe(-2);
     expect(posts()[0]!.text).toContain(`(-2 since ${first.week})`);
+  });
+
+  it('between sweeps, the drift check on the reconcile schedule tells new drift of /aws-access/ roles once', async () => {
+    const queue = new Queue(QueueName.hygiene, queueOptions(redis, loaded.config.redis.prefix));
+    const run = () => processHygieneJob(ctx, queue, { name: 'posture-drift', data: {} } as Job, jobs);
+    try {
+      // The daily sweep told the ghost and the tampered role already.
+      expect(await run()).toEqual({ told: 0 });
+      expect(posts()).toEqual([]);
+
+      const iam = await accounts.iam(POSTURE_ACCOUNT);
+      await iam.send(
+        new AttachRolePolicyCommand({
+          RoleName: 'aws-access-req-ok',
+          PolicyArn: `arn:aws:iam::${POSTURE_ACCOUNT}:policy/S3Everything`,
+        }),
+      );
+      expect(await run()).toEqual({ told: 1 });
+      expect(posts()).toHaveLength(1);
+      expect(posts()[0]!.channel).toBe(loaded.config.slack.channels.security);
+      expect(JSON.stringify(posts()[0]!.blocks)).toContain(
+        `role aws-access-req-ok (/aws-access/): managed policies added: arn:aws:iam::${POSTURE_ACCOUNT}:policy/S3Everything`,
+      );
+      fake.clearCalls();
+      expect(await run()).toEqual({ told: 0 });
+      expect(posts()).toEqual([]);
+    } finally {
+      await queue.close();
+    }
   });
 });
