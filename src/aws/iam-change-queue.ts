@@ -14,7 +14,11 @@ const cloudTrailIamEvent = z.object({
   id: z.string().min(1),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
   source: z.literal('aws.iam'),
-  account: z.string().regex(/^\d{12}$/),
+  // Always there from EventBridge (moto leaves it out); the detail's recipientAccountId is read first.
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
   time: z.string(),
   detail: z.object({
     eventSource: z.literal('iam.amazonaws.com'),
@@ -55,10 +59,12 @@ export function parseChangeMessage(body: string | undefined): { event?: IamChang
   }
   const e = parsed.data;
   const d = e.detail;
+  const accountId = d.recipientAccountId ?? e.account;
+  if (!accountId) return { problem: 'not a CloudTrail IAM event: no account' };
   return {
     event: {
       id: e.id,
-      accountId: d.recipientAccountId ?? e.account,
+      accountId,
       at: d.eventTime ?? e.time,
       eventName: d.eventName,
       actor: {
