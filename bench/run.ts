@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ackBench } from './ack.js';
 import { awsBench } from './aws.js';
 import { hygieneBench } from './hygiene.js';
+import { postureBench } from './posture.js';
 import { revokeBench } from './revoke.js';
 import { stormBench } from './storm.js';
 import { storeBench } from './store.js';
@@ -31,6 +32,10 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   hygiene: {
     about: 'credential sweep time and IAM calls for 200 and 1,000 users on moto',
     run: hygieneBench,
+  },
+  posture: {
+    about: 'IAM posture review time (beside its read floor), IAM calls, simulations for 200 and 1,000 users',
+    run: postureBench,
   },
 };
 

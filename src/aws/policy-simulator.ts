@@ -19,6 +19,14 @@ function accountOf(arn: string): string {
   return arn.split(':')[4] || '000000000000';
 }
 
+/** What IAM knows about every caller: so `${aws:username}` and principal conditions resolve. */
+function principalContext(arn: string): Record<string, string> {
+  const context: Record<string, string> = { 'aws:PrincipalArn': arn, 'aws:PrincipalAccount': accountOf(arn) };
+  const user = /:user\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
+  if (user) context['aws:username'] = user;
+  return context;
+}
+
 export function iamPolicySimulator(log?: SimulatorLog): PolicySimulator {
   return {
     async allows(q: SimulationQuestion): Promise<boolean> {
@@ -27,7 +35,7 @@ export function iamPolicySimulator(log?: SimulatorLog): PolicySimulator {
           principal: q.principalArn,
           action: q.action,
           resource: { resource: q.resource, accountId: accountOf(q.principalArn) },
-          contextVariables: {},
+          contextVariables: principalContext(q.principalArn),
         },
         identityPolicies: q.identityPolicies.map((policy, i) => ({ name: `identity-${i}`, policy })),
         permissionBoundaryPolicies:

@@ -27,7 +27,10 @@ export const EVERY_ACTION_PROBES = [
 interface Probe {
   /** Shown in the finding. */
   says: string;
-  /** All must be allowed; `self` stands for the principal's own ARN, `account` for its account. */
+  /**
+   * All must be allowed; `{self}` stands for the principal's own ARN, `{account}` and
+   * `{partition}` for its account and partition.
+   */
   needs: Array<{ action: string; resource: string }>;
   only?: Array<'user' | 'group' | 'role'>;
 }
@@ -45,17 +48,17 @@ export const ESCALATION_PROBES: Probe[] = [
   ...COMPUTE_WITH_ROLE.map((compute) => ({
     says: `iam:PassRole with ${compute}`,
     needs: [
-      { action: 'iam:PassRole', resource: 'arn:aws:iam::{account}:role/*' },
+      { action: 'iam:PassRole', resource: 'arn:{partition}:iam::{account}:role/*' },
       { action: compute, resource: '*' },
     ],
   })),
   {
     says: 'iam:CreatePolicyVersion (rewrites managed policies)',
-    needs: [{ action: 'iam:CreatePolicyVersion', resource: 'arn:aws:iam::{account}:policy/*' }],
+    needs: [{ action: 'iam:CreatePolicyVersion', resource: 'arn:{partition}:iam::{account}:policy/*' }],
   },
   {
     says: 'iam:SetDefaultPolicyVersion',
-    needs: [{ action: 'iam:SetDefaultPolicyVersion', resource: 'arn:aws:iam::{account}:policy/*' }],
+    needs: [{ action: 'iam:SetDefaultPolicyVersion', resource: 'arn:{partition}:iam::{account}:policy/*' }],
   },
   {
     says: 'iam:AttachUserPolicy on itself',
@@ -69,7 +72,7 @@ export const ESCALATION_PROBES: Probe[] = [
   },
   {
     says: 'iam:AddUserToGroup',
-    needs: [{ action: 'iam:AddUserToGroup', resource: 'arn:aws:iam::{account}:group/*' }],
+    needs: [{ action: 'iam:AddUserToGroup', resource: 'arn:{partition}:iam::{account}:group/*' }],
     only: ['user'],
   },
   {
@@ -94,19 +97,25 @@ export const ESCALATION_PROBES: Probe[] = [
   },
   {
     says: 'iam:UpdateAssumeRolePolicy on other roles',
-    needs: [{ action: 'iam:UpdateAssumeRolePolicy', resource: 'arn:aws:iam::{account}:role/posture-probe' }],
+    needs: [
+      { action: 'iam:UpdateAssumeRolePolicy', resource: 'arn:{partition}:iam::{account}:role/posture-probe' },
+    ],
   },
   {
     says: 'iam:CreateAccessKey on other users',
-    needs: [{ action: 'iam:CreateAccessKey', resource: 'arn:aws:iam::{account}:user/posture-probe' }],
+    needs: [{ action: 'iam:CreateAccessKey', resource: 'arn:{partition}:iam::{account}:user/posture-probe' }],
   },
   {
     says: 'iam:CreateLoginProfile on other users',
-    needs: [{ action: 'iam:CreateLoginProfile', resource: 'arn:aws:iam::{account}:user/posture-probe' }],
+    needs: [
+      { action: 'iam:CreateLoginProfile', resource: 'arn:{partition}:iam::{account}:user/posture-probe' },
+    ],
   },
   {
     says: 'iam:UpdateLoginProfile on other users',
-    needs: [{ action: 'iam:UpdateLoginProfile', resource: 'arn:aws:iam::{account}:user/posture-probe' }],
+    needs: [
+      { action: 'iam:UpdateLoginProfile', resource: 'arn:{partition}:iam::{account}:user/posture-probe' },
+    ],
   },
 ];
 
@@ -116,6 +125,20 @@ interface Subject {
   arn: string;
   identityPolicies: unknown[];
   boundary?: unknown;
+}
+
+/**
+ * Principals with the same policies get the same answers (most users only inherit their
+ * groups'), so answers are shared within one review, keyed by the documents, the action and
+ * the resource; by the principal too when a document could depend on who asks (policy
+ * variables such as `${aws:username}`, principal condition keys).
+ */
+type Answers = Map<string, Promise<boolean>>;
+const PRINCIPAL_DEPENDENT = /\$\{|aws:(principal|user)|aws:SourceIdentity/i;
+
+function subjectKey(subject: Subject): string {
+  const documents = JSON.stringify([subject.identityPolicies, subject.boundary ?? null]);
+  return PRINCIPAL_DEPENDENT.test(documents) ? `${subject.arn}|${documents}` : `${subject.type}|${documents}`;
 }
 
 function subjects(details: AuthorizationDetails): Subject[] {
@@ -163,40 +186,60 @@ function subjects(details: AuthorizationDetails): Subject[] {
 
 /** The simulator speaks for users and roles; a group is asked about as a member of it. */
 function simulatedPrincipal(subject: Subject, accountId: string): string {
-  return subject.type === 'group' ? `arn:aws:iam::${accountId}:user/posture-probe-member` : subject.arn;
+  const partition = subject.arn.split(':')[1] || 'aws';
+  return subject.type === 'group'
+    ? `arn:${partition}:iam::${accountId}:user/posture-probe-member`
+    : subject.arn;
 }
 
 async function allAllowed(
-  simulator: PolicySimulator,
+  ask: Ask,
   subject: Subject,
   accountId: string,
   needs: Array<{ action: string; resource: string }>,
 ): Promise<boolean> {
   for (const need of needs) {
-    const allowed = await simulator.allows({
-      principalArn: simulatedPrincipal(subject, accountId),
-      action: need.action,
-      resource: need.resource.replace('{self}', subject.arn).replace('{account}', accountId),
-      identityPolicies: subject.identityPolicies,
-      boundary: subject.boundary,
-    });
-    if (!allowed) return false;
+    const resource = need.resource
+      .replace('{self}', subject.arn)
+      .replace('{partition}', subject.arn.split(':')[1] || 'aws')
+      .replace('{account}', accountId);
+    if (!(await ask(subject, need.action, resource))) return false;
   }
   return true;
 }
 
+type Ask = (subject: Subject, action: string, resource: string) => Promise<boolean>;
+
+function cachedAsk(simulator: PolicySimulator, accountId: string): Ask {
+  const answers: Answers = new Map();
+  const keys = new WeakMap<Subject, string>();
+  return (subject, action, resource) => {
+    let key = keys.get(subject);
+    if (key === undefined) keys.set(subject, (key = subjectKey(subject)));
+    const full = `${key}|${action}|${resource}`;
+    let answer = answers.get(full);
+    if (!answer) {
+      answer = simulator.allows({
+        principalArn: simulatedPrincipal(subject, accountId),
+        action,
+        resource,
+        identityPolicies: subject.identityPolicies,
+        boundary: subject.boundary,
+      });
+      answers.set(full, answer);
+    }
+    return answer;
+  };
+}
+
 /** Why `subject` is admin-equivalent, or undefined. */
-async function adminPath(
-  simulator: PolicySimulator,
-  subject: Subject,
-  accountId: string,
-): Promise<string | undefined> {
+async function adminPath(ask: Ask, subject: Subject, accountId: string): Promise<string | undefined> {
   if (subject.identityPolicies.length === 0) return undefined;
   const everything = EVERY_ACTION_PROBES.map((action) => ({ action, resource: '*' }));
-  if (await allAllowed(simulator, subject, accountId, everything)) return 'allows *:* (every action)';
+  if (await allAllowed(ask, subject, accountId, everything)) return 'allows *:* (every action)';
   for (const probe of ESCALATION_PROBES) {
     if (probe.only && !probe.only.includes(subject.type)) continue;
-    if (await allAllowed(simulator, subject, accountId, probe.needs)) return `can escalate: ${probe.says}`;
+    if (await allAllowed(ask, subject, accountId, probe.needs)) return `can escalate: ${probe.says}`;
   }
   return undefined;
 }
@@ -206,8 +249,9 @@ export async function adminEquivalentFindings(
   simulator: PolicySimulator,
 ): Promise<PostureFinding[]> {
   const out: PostureFinding[] = [];
+  const ask = cachedAsk(simulator, details.accountId);
   for (const subject of subjects(details)) {
-    const why = await adminPath(simulator, subject, details.accountId);
+    const why = await adminPath(ask, subject, details.accountId);
     if (!why) continue;
     out.push({
       id: `admin-equivalent:${subject.arn}`,

@@ -115,6 +115,33 @@ describe('admin-equivalent through the policy simulator', () => {
     expect(found).toContain('admin-equivalent user/climber');
   });
 
+  it('answers shared between principals with the same policies still respect ${aws:username}', async () => {
+    const selfService = doc({
+      Effect: 'Allow',
+      Action: 'iam:PutUserPolicy',
+      Resource: `arn:aws:iam::${A}:user/\${aws:username}`,
+    });
+    const scoped = doc({
+      Effect: 'Allow',
+      Action: 'iam:PutUserPolicy',
+      Resource: `arn:aws:iam::${A}:user/ann`,
+    });
+    const found = await kinds(
+      details({
+        users: [
+          user('ann', [selfService]),
+          user('bea', [selfService]),
+          user('cat', [scoped]),
+          user('ann2', [scoped]),
+        ],
+      }),
+    );
+    expect(found.filter((f) => f.startsWith('admin-equivalent'))).toEqual([
+      'admin-equivalent user/ann',
+      'admin-equivalent user/bea',
+    ]);
+  });
+
   it('minting keys for other users is an escalation; for oneself it is not', async () => {
     const found = await kinds(
       details({
