@@ -130,7 +130,10 @@ export async function processHygieneJob(
         return { findings: r.findings.length, accepted: r.accepted.length };
       }
       case HygieneJob.postureDrift:
-        return { told: posture ? await posture.checkDrift() : 0 };
+        // From the Job Scheduler: every account; after an IAM change alert: that account.
+        return {
+          told: posture ? await posture.checkDrift((job.data as { accountId?: string })?.accountId) : 0,
+        };
       case HygieneJob.reminders:
         return await sendRotationReminders(ctx);
       case HygieneJob.digest: {

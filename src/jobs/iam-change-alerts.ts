@@ -17,25 +17,31 @@ import type { Clock } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 import { RedisChangeAlertStore } from '../store/change-alert-store.js';
 import { QueueName, queueOptions } from './queues.js';
+import { POSTURE_DRIFT_JOB } from './posture-sweep.js';
 import { RECONCILE_JOB } from './reconcile.js';
 
 /** Alerts in one Slack post; a larger burst is several posts. */
 export const MAX_ALERTS_PER_POST = 30;
 const PAUSE_AFTER_ERROR_MS = 5_000;
 
-export function reconcileTrigger(queue: Queue): ReconcileTrigger {
+const TRIGGERED = { attempts: 3, removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } };
+
+/**
+ * Reconcile now (it goes over every account; the account is recorded for the log), and, when
+ * the posture review runs, the drift check too, so a changed grant role is told at once.
+ */
+export function reconcileTrigger(reconcile: Queue, hygiene?: Queue): ReconcileTrigger {
   return {
     async reconcileNow(accountId, eventId) {
-      // Reconcile goes over every account (runReconcile); the account is recorded for the log.
-      await queue.add(
+      await reconcile.add(
         RECONCILE_JOB,
         { accountId, trigger: 'iam-change', eventId },
-        {
-          jobId: `reconcile-iam-change-${eventId}`,
-          attempts: 3,
-          removeOnComplete: { count: 100 },
-          removeOnFail: { count: 500 },
-        },
+        { jobId: `reconcile-iam-change-${eventId}`, ...TRIGGERED },
+      );
+      await hygiene?.add(
+        POSTURE_DRIFT_JOB,
+        { accountId, trigger: 'iam-change', eventId },
+        { jobId: `posture-drift-iam-change-${eventId}`, ...TRIGGERED },
       );
     },
   };
@@ -65,15 +71,19 @@ export interface ChangeAlertConsumer {
 export function changeAlertDeps(
   options: ChangeAlertConsumerOptions,
   signal?: AbortSignal,
-): ChangeConsumerDeps & { reconcileQueue: Queue } {
+): ChangeConsumerDeps & { reconcileQueue: Queue; hygieneQueue?: Queue } {
   const { config } = options;
   const alerts = config.posture.alerts;
   const reconcileQueue = new Queue(
     QueueName.reconcile,
     queueOptions(options.connection, config.redis.prefix),
   );
+  const hygieneQueue = config.posture.enabled
+    ? new Queue(QueueName.hygiene, queueOptions(options.connection, config.redis.prefix))
+    : undefined;
   return {
     reconcileQueue,
+    hygieneQueue,
     queue:
       options.queue ??
       sqsChangeQueue({
@@ -84,7 +94,7 @@ export function changeAlertDeps(
       }),
     store: new RedisChangeAlertStore(options.connection, config.redis.prefix),
     notifier: options.notifier,
-    reconcile: reconcileTrigger(reconcileQueue),
+    reconcile: reconcileTrigger(reconcileQueue, hygieneQueue),
     settings: {
       events: alerts.events,
       botRoleNames: [config.aws.brokerRoleName, config.aws.boundaryWriterRoleName],
@@ -128,6 +138,7 @@ export function startChangeAlertConsumer(options: ChangeAlertConsumerOptions): C
       abort.abort();
       await loop;
       await deps.reconcileQueue.close();
+      await deps.hygieneQueue?.close();
     },
   };
 }

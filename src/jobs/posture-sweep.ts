@@ -34,8 +34,8 @@ export interface PostureJobInput {
 
 export interface PostureJobs {
   sweep(accountId: string): Promise<PostureSweepResult>;
-  /** Drift of the /aws-access/ roles of every account; returns the new drift told. */
-  checkDrift(): Promise<number>;
+  /** Drift of the /aws-access/ roles of one account or every one; returns the new drift told. */
+  checkDrift(accountId?: string): Promise<number>;
   digest(): Promise<PostureDigest>;
 }
 
@@ -71,10 +71,10 @@ export function postureJobs(
   });
   return {
     sweep: async (accountId) => sweepPosture(await deps(), accountId),
-    checkDrift: async () => {
+    checkDrift: async (only) => {
       const d = await deps();
       let told = 0;
-      for (const accountId of await ctx.listAccountIds()) {
+      for (const accountId of only ? [only] : await ctx.listAccountIds()) {
         try {
           told += (await checkAccessRoleDrift(d, accountId)).length;
         } catch (error) {

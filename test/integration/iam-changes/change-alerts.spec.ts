@@ -95,7 +95,10 @@ describe('IAM change alerts from EventBridge through SQS', () => {
 
   function consumer() {
     const deps = changeAlertDeps(options);
-    closers.push(() => deps.reconcileQueue.close());
+    closers.push(async () => {
+      await deps.reconcileQueue.close();
+      await deps.hygieneQueue?.close();
+    });
     return deps;
   }
   const posts = () =>
