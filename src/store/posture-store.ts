@@ -64,9 +64,13 @@ export class PostureStore implements PostureStorePort {
     return out;
   }
 
+  /** Counted weekly by the digest, which also forgets acceptances over for a month. */
   async acceptedInForce(now: number): Promise<number> {
-    const all = Object.values(await this.redis.hgetall(this.key('accepted')));
-    return all.filter((v) => Date.parse((JSON.parse(v) as AcceptedRisk).until) > now).length;
+    const all = Object.entries(await this.redis.hgetall(this.key('accepted')));
+    const until = (v: string) => Date.parse((JSON.parse(v) as AcceptedRisk).until);
+    const stale = all.filter(([, v]) => until(v) < now - 30 * 86_400_000).map(([id]) => id);
+    if (stale.length > 0) await this.redis.hdel(this.key('accepted'), ...stale);
+    return all.filter(([, v]) => until(v) > now).length;
   }
 
   async saveMessage(message: PostureMessage): Promise<void> {
