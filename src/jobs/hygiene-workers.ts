@@ -34,6 +34,7 @@ export const HygieneJob = {
   digest: 'digest',
   postureAccount: POSTURE_ACCOUNT_JOB,
   postureDrift: POSTURE_DRIFT_JOB,
+  postureDigest: 'posture-digest',
 } as const;
 
 export const HygieneScheduler = {
@@ -138,8 +139,15 @@ export async function processHygieneJob(
         return await sendRotationReminders(ctx);
       case HygieneJob.digest: {
         const d = await postWeeklyDigest(ctx);
-        const p = posture && ctx.config.posture.enabled ? await posture.digest() : undefined;
-        return { week: d.week, total: d.total, posture: p?.total };
+        // Its own job (one per week), so a failed posture post never posts this digest twice.
+        if (posture && ctx.config.posture.enabled)
+          await queue.add(HygieneJob.postureDigest, {}, { jobId: `posture-digest-${d.week}` });
+        return { week: d.week, total: d.total };
+      }
+      case HygieneJob.postureDigest: {
+        if (!posture) throw new UnrecoverableError('posture review not wired in this worker');
+        const p = await posture.digest();
+        return { week: p.week, total: p.total };
       }
       default:
         throw new UnrecoverableError(`unknown hygiene job "${job.name}"`);
@@ -159,7 +167,8 @@ export async function startHygieneWorkers(deps: HygieneWorkerDeps): Promise<Hygi
   if (deps.schedule ?? true) {
     await scheduleHygiene(queue, deps.config);
     // Drift of the bot's roles between daily sweeps, on reconcile's schedule.
-    if (posture && deps.config.posture.enabled)
+    if (!posture || !deps.config.posture.enabled) await queue.removeJobScheduler(POSTURE_DRIFT_SCHEDULER);
+    else
       await queue.upsertJobScheduler(
         POSTURE_DRIFT_SCHEDULER,
         { pattern: deps.config.schedules.reconcile, tz: deps.config.schedules.timezone },

@@ -192,6 +192,22 @@ describe('the posture review in the daily sweep', () => {
     expect(posts().filter((p) => p.channel === 'U0CAROL')).toHaveLength(1);
   });
 
+  it('the weekly digest job queues the posture digest once a week', async () => {
+    const queue = new Queue(QueueName.hygiene, queueOptions(redis, loaded.config.redis.prefix));
+    try {
+      const { week } = (await processHygieneJob(ctx, queue, { name: 'digest', data: {} } as Job, jobs)) as {
+        week: string;
+      };
+      await processHygieneJob(ctx, queue, { name: 'digest', data: {} } as Job, jobs);
+      const queued = (await queue.getJobs(['waiting'])).filter((j) => j.name === 'posture-digest');
+      expect(queued.map((j) => j.id)).toEqual([`posture-digest-${week}`]);
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
+    fake.clearCalls();
+  });
+
   it('the weekly digest counts findings per kind and the change since last week', async () => {
     const first = await jobs.digest();
     expect(first.change).toBeUndefined();
