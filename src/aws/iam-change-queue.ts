@@ -97,12 +97,12 @@ export interface SqsChangeQueueOptions {
 export function sqsChangeQueue(options: SqsChangeQueueOptions): ChangeQueue {
   const sqs = new SQSClient(clientConfig(options.settings, { region: queueRegion(options.queueUrl) }));
   return {
-    async receive(): Promise<ChangeMessage[]> {
+    async receive(waitSeconds?: number): Promise<ChangeMessage[]> {
       const out = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: 10,
-          WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+          WaitTimeSeconds: Math.min(waitSeconds ?? 20, options.waitTimeSeconds ?? 20),
         }),
         { abortSignal: options.signal },
       );

@@ -11,7 +11,12 @@ import type { Redis } from 'ioredis';
 import type { AwsSettings } from '../aws/aws-clients.js';
 import { sqsChangeQueue } from '../aws/iam-change-queue.js';
 import type { AppConfig } from '../config/schema.js';
-import { flushAlerts, handleBatch, type ChangeConsumerDeps } from '../domain/iam-changes/consume.js';
+import {
+  flushAlerts,
+  handleBatch,
+  pollSeconds,
+  type ChangeConsumerDeps,
+} from '../domain/iam-changes/consume.js';
 import type { ChangeAlertNotifier, ChangeQueue, ReconcileTrigger } from '../domain/iam-changes/ports.js';
 import type { Clock } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
@@ -113,7 +118,7 @@ export function startChangeAlertConsumer(options: ChangeAlertConsumerOptions): C
   const log = deps.log;
   let stopped = false;
   const turn = async () => {
-    const batch = await handleBatch(deps);
+    const batch = await handleBatch(deps, await pollSeconds(deps, options.waitTimeSeconds ?? 20));
     if (batch.received > 0) log.info(batch, 'IAM change messages handled');
     await flushAlerts(deps);
   };

@@ -39,8 +39,20 @@ export interface BatchResult {
   failed: number;
 }
 
-export async function handleBatch(deps: ChangeConsumerDeps): Promise<BatchResult> {
-  const messages = await deps.queue.receive();
+/**
+ * How long the next long poll may wait: until the oldest pending alert is due, so a lone alert
+ * is posted when its group window ends, not when the next message or the 20-second poll does.
+ */
+export async function pollSeconds(deps: ChangeConsumerDeps, longPoll = 20): Promise<number> {
+  const pending = await deps.store.pending();
+  if (pending.length === 0) return longPoll;
+  const oldest = Math.min(...pending.map((p) => p.receivedAt));
+  const dueInMs = oldest + deps.settings.groupWindowMs - deps.clock.now();
+  return Math.max(0, Math.min(longPoll, Math.ceil(dueInMs / 1000)));
+}
+
+export async function handleBatch(deps: ChangeConsumerDeps, waitSeconds?: number): Promise<BatchResult> {
+  const messages = await deps.queue.receive(waitSeconds);
   const result: BatchResult = { received: messages.length, alerts: 0, dropped: 0, reconciles: 0, failed: 0 };
   for (const message of messages) {
     try {

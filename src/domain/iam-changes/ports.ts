@@ -11,8 +11,8 @@ export interface ChangeMessage {
 }
 
 export interface ChangeQueue {
-  /** Long-polls for up to 10 messages. */
-  receive(): Promise<ChangeMessage[]>;
+  /** Long-polls for up to 10 messages, at most `waitSeconds` (default: the queue's long poll). */
+  receive(waitSeconds?: number): Promise<ChangeMessage[]>;
   delete(receiptHandle: string): Promise<void>;
 }
 

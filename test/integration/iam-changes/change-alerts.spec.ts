@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import type { LoadedConfig } from '../../../src/config/load-config.js';
-import { flushAlerts, handleBatch } from '../../../src/domain/iam-changes/consume.js';
+import { flushAlerts, handleBatch, pollSeconds } from '../../../src/domain/iam-changes/consume.js';
 import {
   changeAlertDeps,
   startChangeAlertConsumer,
@@ -192,6 +192,20 @@ describe('IAM change alerts from EventBridge through SQS', () => {
     expect(text.indexOf('*production (111111111111)*')).toBeLessThan(
       text.indexOf('*sandbox (222222222222)*'),
     );
+  });
+
+  it('the next long poll waits no longer than until the oldest pending alert is due', async () => {
+    const deps = consumer();
+    expect(await pollSeconds(deps)).toBe(20);
+    await send(queueUrl, [
+      json(cloudTrailEvent({ eventName: 'CreateUser', requestParameters: { userName: 'x' } })),
+    ]);
+    await handleBatch(deps);
+    expect(await pollSeconds(deps)).toBe(20);
+    clock.set(clock.now() + 45_000);
+    expect(await pollSeconds(deps)).toBe(15);
+    clock.set(clock.now() + 30_000);
+    expect(await pollSeconds(deps)).toBe(0);
   });
 
   it('is idempotent on the event id: a redelivered event is posted once', async () => {
