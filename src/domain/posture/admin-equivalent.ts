@@ -236,7 +236,7 @@ function cachedAsk(simulator: PolicySimulator, accountId: string): Ask {
 async function adminPath(ask: Ask, subject: Subject, accountId: string): Promise<string | undefined> {
   if (subject.identityPolicies.length === 0) return undefined;
   const everything = EVERY_ACTION_PROBES.map((action) => ({ action, resource: '*' }));
-  if (await allAllowed(ask, subject, accountId, everything)) return 'allows *:* (every action)';
+  if (await allAllowed(ask, subject, accountId, everything)) return 'allows every action on every resource';
   for (const probe of ESCALATION_PROBES) {
     if (probe.only && !probe.only.includes(subject.type)) continue;
     if (await allAllowed(ask, subject, accountId, probe.needs)) return `can escalate: ${probe.says}`;

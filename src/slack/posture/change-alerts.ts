@@ -8,7 +8,7 @@ import type { KnownBlock } from '@slack/types';
 import type { ChangeAlert } from '../../domain/iam-changes/describe-change.js';
 import type { ChangeAlertNotifier } from '../../domain/iam-changes/ports.js';
 import { escapeText, type AccountNames, type SlackMessage } from '../hygiene/messages.js';
-import { clip, mrkdwn, SlackLimit } from '../mrkdwn.js';
+import { clip, escapeMrkdwn, mrkdwn, SlackLimit } from '../mrkdwn.js';
 
 function accountLabel(accountId: string, names: AccountNames): string {
   const name = names.get(accountId);
@@ -20,14 +20,14 @@ export function changeAlertsMessage(alerts: ChangeAlert[], names: AccountNames):
   const outside = alerts.filter((a) => a.accessPath).length;
   const text =
     alerts.length === 1
-      ? `IAM change in ${accountLabel(alerts[0]!.accountId, names)}: ${escapeText(alerts[0]!.text)}`
+      ? `IAM change in ${accountLabel(alerts[0]!.accountId, names)}: ${escapeMrkdwn(alerts[0]!.text)}`
       : `${alerts.length} IAM changes in ${accounts.length} ${accounts.length === 1 ? 'account' : 'accounts'}${outside ? ` (${outside} to the bot's own roles)` : ''}`;
   const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(`*${clip(text, 2900)}*`) }];
   for (const accountId of accounts) {
     const lines = alerts
       .filter((a) => a.accountId === accountId)
       .sort((a, b) => Number(b.accessPath) - Number(a.accessPath) || a.at.localeCompare(b.at))
-      .map((a) => `• ${a.at.slice(11, 19)} UTC — ${escapeText(a.text)}`);
+      .map((a) => `• ${a.at.slice(11, 19)} UTC — ${escapeMrkdwn(a.text)}`);
     blocks.push({
       type: 'section',
       text: mrkdwn(`*${accountLabel(accountId, names)}*\n${lines.join('\n')}`),

@@ -9,7 +9,7 @@ import { POSTURE_KINDS, POSTURE_LABELS, POSTURE_REMEDIES } from '../../domain/po
 import type { PostureDigest } from '../../domain/posture/ports.js';
 import type { PostureFinding } from '../../domain/posture/types.js';
 import { escapeText, type AccountNames, type SlackMessage } from '../hygiene/messages.js';
-import { clip, mrkdwn, plainText, SlackLimit } from '../mrkdwn.js';
+import { clip, escapeMrkdwn, mrkdwn, plainText, SlackLimit } from '../mrkdwn.js';
 
 export const ACCEPT_RISK_ACTION_ID = 'posture_accept_risk';
 export const ACCEPT_RISK_MODAL_ID = 'posture-accept-risk';
@@ -27,7 +27,7 @@ function findingBlocks(findings: PostureFinding[]): KnownBlock[] {
   for (const kind of POSTURE_KINDS) {
     const list = findings.filter((f) => f.kind === kind);
     if (list.length === 0) continue;
-    const lines = list.slice(0, MAX_PER_KIND).map((f) => `• ${escapeText(f.detail)}`);
+    const lines = list.slice(0, MAX_PER_KIND).map((f) => `• ${escapeMrkdwn(f.detail)}`);
     if (list.length > MAX_PER_KIND) lines.push(`• …and ${list.length - MAX_PER_KIND} more`);
     blocks.push({
       type: 'section',
