@@ -12,6 +12,7 @@ import { awsBench } from './aws.js';
 import { fleetBench } from './fleet.js';
 import { hygieneBench } from './hygiene.js';
 import { identityCenterBench } from './identity-center.js';
+import { postureBench } from './posture.js';
 import { revokeBench } from './revoke.js';
 import { revokeScaleBench } from './revoke-scale.js';
 import { stormBench } from './storm.js';
@@ -54,6 +55,10 @@ const BENCHES: Record<string, { about: string; run: () => Promise<BenchResult> }
   'identity-center': {
     about: 'Identity Center grant / revoke on moto; the bot’s part of the live-session window',
     run: identityCenterBench,
+  },
+  posture: {
+    about: 'IAM posture review time (beside its read floor), IAM calls, simulations for 200 and 1,000 users',
+    run: postureBench,
   },
 };
 

@@ -28,6 +28,12 @@ import { createAwsServices } from './aws/create-aws-services.js';
 import { createAnchorS3Client, S3AuditAnchors } from './aws/audit-anchor.js';
 import { hygieneAuditToAuditEvent } from './jobs/hygiene-audit.js';
 import { register as registerHygieneListeners, slackHygieneAdapters } from './slack/hygiene/index.js';
+import {
+  register as registerPostureListeners,
+  SlackChangeAlertNotifier,
+  SlackPostureNotifier,
+} from './slack/posture/index.js';
+import { partitionOf } from './templates/policy-variables.js';
 import { closeServer, createHttpServer, listen } from './http/server.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { RedisReplayGuard } from './http/replay-guard.js';
@@ -248,6 +254,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     webRequests = requestService(notifier(client), new SlackPeople(client));
     registerListeners(slack.app, { config, requests: webRequests, accounts, templates, logger });
     registerHygieneListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
+    registerPostureListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
     await slack.start();
   }
   // The worker role: jobs talk to Slack through the client that rejects rate-limited calls; a
@@ -283,6 +290,23 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       hygieneSlack: slackHygieneAdapters(jobClient, config, { logger }),
       listAccountIds: async () => (await accounts.listAccounts()).map((a) => a.id),
       hygieneAudit,
+      // The posture review needs the grant templates (drift of /aws-access/ roles): with AWS only.
+      posture: aws && {
+        naming: {
+          templates: aws.templates,
+          partition: partitionOf(env.awsRegion),
+          region: config.aws.region,
+          brokerRoleName: config.aws.brokerRoleName,
+        },
+        notifier: new SlackPostureNotifier(jobClient, {
+          securityChannel: config.slack.channels.security,
+          accountNames: new Map(config.aws.accounts.filter((a) => a.name).map((a) => [a.id, a.name!])),
+        }),
+      },
+      changeAlerts: new SlackChangeAlertNotifier(jobClient, {
+        channel: config.posture.alerts.channel ?? config.slack.channels.security,
+        accountNames: new Map(config.aws.accounts.filter((a) => a.name).map((a) => [a.id, a.name!])),
+      }),
       auditAnchor: config.audit.anchor && {
         anchors: new S3AuditAnchors(
           createAnchorS3Client({ region: env.awsRegion, endpoint: env.awsEndpointUrl }),

@@ -4,6 +4,7 @@ import { AppError, ErrorCode, UsageError } from '../errors.js';
 import { auditCommand } from './audit.js';
 import { hygieneCommand } from './hygiene.js';
 import type { CliIo } from './io.js';
+import { postureCommand } from './posture.js';
 import { startCommand } from './start.js';
 import { validateCommand } from './validate.js';
 
@@ -18,11 +19,12 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: validateCommand, summary: 'check the config and templates' },
   audit: { run: auditCommand, summary: 'verify or export the audit log (verify | export --since TIME)' },
   hygiene: { run: hygieneCommand, summary: "sweep one account's credentials (--account ID [--dry-run])" },
+  posture: { run: postureCommand, summary: "review one account's IAM posture (--account ID [--json])" },
 };
 
 export function mainHelp(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: aws-access-bot <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "aws-access-bot <command> --help" for a command's options.\nExit codes: 0 ok, 1 invalid config or templates, 2 usage.`;
+  return `Usage: aws-access-bot <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "aws-access-bot <command> --help" for a command's options.\nExit codes: 0 ok, 1 invalid config or templates, 2 usage, 3 findings (posture).`;
 }
 
 export function defaultIo(): CliIo {

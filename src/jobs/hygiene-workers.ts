@@ -16,6 +16,15 @@ import { postWeeklyDigest } from './hygiene-digest.js';
 import { sendRotationReminders } from './hygiene-reminders.js';
 import { sweepAccount } from './hygiene-sweep.js';
 import { watchFailures } from './metrics.js';
+import {
+  POSTURE_ACCOUNT_JOB,
+  POSTURE_DRIFT_JOB,
+  POSTURE_DRIFT_SCHEDULER,
+  postureJobId,
+  postureJobs,
+  type PostureJobInput,
+  type PostureJobs,
+} from './posture-sweep.js';
 import { QueueName, queueOptions, workerOptions } from './queues.js';
 
 export const HygieneJob = {
@@ -23,6 +32,9 @@ export const HygieneJob = {
   sweepAccount: 'sweep-account',
   reminders: 'rotation-reminders',
   digest: 'digest',
+  postureAccount: POSTURE_ACCOUNT_JOB,
+  postureDrift: POSTURE_DRIFT_JOB,
+  postureDigest: 'posture-digest',
 } as const;
 
 export const HygieneScheduler = {
@@ -60,6 +72,8 @@ export interface HygieneWorkerDeps extends Omit<HygieneContextInput, 'store'> {
   schedule?: boolean;
   /** Jobs at once (accounts swept side by side); default `aws.concurrency.accounts`. */
   concurrency?: number;
+  /** The IAM posture review (#16): with it, the daily sweep also reviews each account's posture. */
+  posture?: PostureJobInput;
 }
 
 export interface HygieneWorkers {
@@ -77,7 +91,12 @@ export function hygieneContext(deps: HygieneWorkerDeps): HygieneContext {
   });
 }
 
-export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: Job): Promise<unknown> {
+export async function processHygieneJob(
+  ctx: HygieneContext,
+  queue: Queue,
+  job: Job,
+  posture?: PostureJobs,
+): Promise<unknown> {
   try {
     switch (job.name) {
       case HygieneJob.sweep: {
@@ -90,6 +109,15 @@ export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: 
             opts: { jobId: `hygiene-sweep-${accountId}-${day}` },
           })),
         );
+        if (posture && ctx.config.posture.enabled) {
+          await queue.addBulk(
+            accounts.map((accountId) => ({
+              name: HygieneJob.postureAccount,
+              data: { accountId },
+              opts: { jobId: postureJobId(accountId, day) },
+            })),
+          );
+        }
         return { accounts: accounts.length };
       }
       case HygieneJob.sweepAccount: {
@@ -97,11 +125,30 @@ export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: 
         const r = await sweepAccount(ctx, accountId);
         return { findings: r.findings.length, warned: r.warned.length, deactivated: r.deactivated.length };
       }
+      case HygieneJob.postureAccount: {
+        if (!posture) throw new UnrecoverableError('posture review not wired in this worker');
+        const { accountId } = job.data as { accountId: string };
+        const r = await posture.sweep(accountId);
+        return { findings: r.findings.length, accepted: r.accepted.length };
+      }
+      case HygieneJob.postureDrift:
+        // From the Job Scheduler: every account; after an IAM change alert: that account.
+        return {
+          told: posture ? await posture.checkDrift((job.data as { accountId?: string })?.accountId) : 0,
+        };
       case HygieneJob.reminders:
         return await sendRotationReminders(ctx);
       case HygieneJob.digest: {
         const d = await postWeeklyDigest(ctx);
+        // Its own job (one per week), so a failed posture post never posts this digest twice.
+        if (posture && ctx.config.posture.enabled)
+          await queue.add(HygieneJob.postureDigest, {}, { jobId: `posture-digest-${d.week}` });
         return { week: d.week, total: d.total };
+      }
+      case HygieneJob.postureDigest: {
+        if (!posture) throw new UnrecoverableError('posture review not wired in this worker');
+        const p = await posture.digest();
+        return { week: p.week, total: p.total };
       }
       default:
         throw new UnrecoverableError(`unknown hygiene job "${job.name}"`);
@@ -116,11 +163,25 @@ export async function processHygieneJob(ctx: HygieneContext, queue: Queue, job: 
 
 export async function startHygieneWorkers(deps: HygieneWorkerDeps): Promise<HygieneWorkers> {
   const context = hygieneContext(deps);
+  const posture = deps.posture && postureJobs(context, deps.connection, deps.accounts, deps.posture);
   const queue = new Queue(QueueName.hygiene, queueOptions(deps.connection, deps.config.redis.prefix));
-  if (deps.schedule ?? true) await scheduleHygiene(queue, deps.config);
+  if (deps.schedule ?? true) {
+    await scheduleHygiene(queue, deps.config);
+    // Drift of the bot's roles between daily sweeps, on reconcile's schedule.
+    if (!posture || !deps.config.posture.enabled) await queue.removeJobScheduler(POSTURE_DRIFT_SCHEDULER);
+    else
+      await queue.upsertJobScheduler(
+        POSTURE_DRIFT_SCHEDULER,
+        { pattern: deps.config.schedules.reconcile, tz: deps.config.schedules.timezone },
+        {
+          name: HygieneJob.postureDrift,
+          opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
+        },
+      );
+  }
   const worker = new Worker(
     QueueName.hygiene,
-    (job) => processHygieneJob(context, queue, job),
+    (job) => processHygieneJob(context, queue, job, posture),
     workerOptions(deps.connection, deps.config.redis.prefix, {
       concurrency: deps.concurrency ?? deps.config.aws.concurrency.accounts,
     }),

@@ -22,6 +22,9 @@ import { startApprovalWorker } from './approval-workers.js';
 import { startAuditAnchorWorker } from './audit-anchor.js';
 import { startGrantWorker } from './grant-workers.js';
 import { startHygieneWorkers } from './hygiene-workers.js';
+import type { PostureJobInput } from './posture-sweep.js';
+import type { ChangeAlertNotifier } from '../domain/iam-changes/ports.js';
+import { startChangeAlertConsumer } from './iam-change-alerts.js';
 import { startNotifyWorker } from './notify-worker.js';
 import { QueueName } from './queues.js';
 import { startReconcileWorker } from './reconcile.js';
@@ -46,6 +49,10 @@ export interface WorkerRoleContext {
   hygieneSlack?: Pick<HygieneDeps, 'notifier' | 'people'>;
   listAccountIds?: () => Promise<string[]>;
   hygieneAudit?: (event: HygieneAuditEvent) => Promise<void>;
+  /** With it, the daily hygiene sweep also reviews IAM posture (#16). */
+  posture?: PostureJobInput;
+  /** With it and posture.alerts.queueUrl, the IAM change-alert consumer runs (#16). */
+  changeAlerts?: ChangeAlertNotifier;
   /** Worker tuning for the grants and reconcile queues (lock duration, stalled interval). */
   workerOptions?: Partial<WorkerOptions>;
   /** Default true: upsert the reconcile Job Scheduler. */
@@ -132,9 +139,25 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
           listAccountIds: context.listAccountIds,
           clock,
           metrics,
+          posture: context.posture,
         });
         return releasable(hygiene, [hygiene.worker]);
       }),
+    );
+  }
+  const changeAlerts = context.changeAlerts;
+  if (changeAlerts && loaded.config.posture.alerts.queueUrl) {
+    workers.push(
+      await onWorkerConnection(target, (connection) =>
+        startChangeAlertConsumer({
+          config: loaded.config,
+          connection,
+          notifier: changeAlerts,
+          clock,
+          logger,
+          aws: { region: env.awsRegion, endpoint: env.awsEndpointUrl, maxAttempts: 3 },
+        }),
+      ),
     );
   }
   const anchor = context.auditAnchor;

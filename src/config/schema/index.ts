@@ -11,6 +11,7 @@ import { accountSchema, awsSchema } from './aws.js';
 import { durationsSchema } from './durations.js';
 import { hygieneSchema } from './hygiene.js';
 import { identitiesSchema } from './identities.js';
+import { postureSchema } from './posture.js';
 import { redisSchema } from './redis.js';
 import { requestsSchema } from './requests.js';
 import { revocationSchema } from './revocation.js';
@@ -31,6 +32,7 @@ export const configSchema = z
     approval: approvalSchema,
     schedules: schedulesSchema,
     hygiene: hygieneSchema,
+    posture: postureSchema,
     requests: requestsSchema,
     revocation: revocationSchema,
     redis: redisSchema,

@@ -17,7 +17,8 @@ export interface HygieneAuditEvent {
     | 'hygiene.key-deactivation-skipped'
     | 'hygiene.key-deactivation-failed'
     | 'hygiene.reminder-snoozed'
-    | 'hygiene.reminder-escalated';
+    | 'hygiene.reminder-escalated'
+    | 'posture.risk-accepted';
   at: string;
   /** `aws-access-bot` for jobs, the Slack user id for clicks. */
   actor: string;
