@@ -93,6 +93,8 @@ export async function accessBench(): Promise<BenchResult> {
       slackApiUrl: fake.apiUrl,
       prefix,
       role: 'web',
+      // One-line requests are created by the intake worker, in this process (no worker process).
+      intakeInWebRole: true,
       engine: 'moto',
       realAssumableWait: true,
       maxOpenPerRequester: GRANTS + 1,

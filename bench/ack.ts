@@ -5,9 +5,12 @@
  * - bare Bolt: a Bolt App on the same HTTPReceiver setup whose `/aws-access` listener only acks
  *   (bench/support/bare-bolt-process.ts): the floor;
  * - `/aws-access help` on the service (answered in the ack);
- * - a one-line request `/aws-access sbx readonly 1h <reason>` on the service (acked at once;
- *   checked, stored, posted to the approvers and its pending timers scheduled after the ack,
- *   then confirmed on the response_url).
+ * - a one-line request `/aws-access sbx readonly 1h <reason>` on the service (acked at once and
+ *   handed to the intake job; a worker-role process checks, stores, posts it to the approvers
+ *   and schedules its pending timers, then confirms it on the response_url).
+ *
+ * The service runs as in production: a web-role process (the target) and a worker-role process
+ * on the same Redis. CPU per request is reported for each and in total.
  *
  * At concurrency 1, 16 and 64, in interleaved rounds (the target order rotates each round), so
  * whatever else loads the machine hits all three alike; figures are reported as ratios to bare
@@ -66,6 +69,8 @@ interface Cell {
   elapsedMs: number;
   latencies: number[];
   cpuMs: number;
+  /** The worker-role process's CPU over the cell (the service targets). */
+  workerCpuMs: number;
   eventLoopDelayP99Ms: number;
   /** request: command sent → "sent to the approvers" on its response_url. */
   completions?: number[];
@@ -84,6 +89,7 @@ interface Row {
   ack: Summary;
   throughput: number;
   cpuMsPerRequest: number;
+  workerCpuMsPerRequest: number;
   eventLoopDelayP99Ms: number;
   generatorLoopP99Ms: number;
   completion?: Summary;
@@ -99,7 +105,8 @@ interface Row {
  * Round trips of a one-line request besides its ack. Slack: users.info, the approver message, the
  * requester's DM, the response_url. Redis: the replay guard's SET, the open-request count, the
  * create script, the audit append, the approver-message annotation, the three timers in one
- * MULTI (the audit-batch job is added once per 5-second window, not per request).
+ * MULTI (the audit-batch job is added once per 5-second window, not per request). Not counted:
+ * the intake job's add (web) and BullMQ's fetch and completion of it (worker).
  */
 const REQUEST_ROUND_TRIPS = { slack: 4, redis: 6 };
 
@@ -149,6 +156,7 @@ export async function ackBench(): Promise<BenchResult> {
   let slack: SlackHandle | undefined;
   let bare: ServiceHandle | undefined;
   let svc: ServiceHandle | undefined;
+  let worker: ServiceHandle | undefined;
   const cells: Cell[] = [];
   let sequential: Summary | undefined;
   let floor: RoundTripFloor | undefined;
@@ -166,14 +174,16 @@ export async function ackBench(): Promise<BenchResult> {
     );
     const responses = slack;
     bare = await startBareBoltProcess();
-    svc = await startServiceProcess({
+    const service = {
       redisUrl: infra.redisUrl,
       slackApiUrl: slack.apiUrl,
       prefix: `bench-ack-${randomBytes(4).toString('hex')}`,
-      role: 'web',
       engine: 'recording',
       requestersByEmail: true,
-    });
+    } as const;
+    svc = await startServiceProcess({ ...service, role: 'web' });
+    // The intake jobs (and every other job) run here, as in a web + worker deployment.
+    worker = await startServiceProcess({ ...service, role: 'worker' });
     const urlOf = (target: Target) => (target === 'bare' ? bare!.baseUrl : svc!.baseUrl);
     const handleOf = (target: Target) => (target === 'bare' ? bare! : svc!);
 
@@ -230,6 +240,7 @@ export async function ackBench(): Promise<BenchResult> {
         for (const target of order) {
           const handle = handleOf(target);
           await handle.stats(true);
+          await worker.stats(true);
           generatorLoop.reset();
           const sentAt = new Map<string, number>();
           const total = PER_CELL[concurrency];
@@ -263,6 +274,7 @@ export async function ackBench(): Promise<BenchResult> {
             completionSpanMs = last - Math.min(...sentAt.values());
           }
           const stats = await handle.stats(true);
+          const workerStats = await worker.stats(true);
           cells.push({
             target,
             concurrency,
@@ -273,6 +285,7 @@ export async function ackBench(): Promise<BenchResult> {
             elapsedMs: result.elapsedMs,
             latencies: result.latencies,
             cpuMs: stats.cpuUserMs + stats.cpuSystemMs,
+            workerCpuMs: target === 'bare' ? 0 : workerStats.cpuUserMs + workerStats.cpuSystemMs,
             eventLoopDelayP99Ms: stats.eventLoopDelayP99Ms,
             completions,
             completionSpanMs,
@@ -281,7 +294,7 @@ export async function ackBench(): Promise<BenchResult> {
           const s = summarize(result.latencies);
           console.error(
             `  ack round ${round + 1} c=${concurrency} ${target}: n=${result.completed} p50=${ms(s.p50)} p99=${ms(s.p99)} ` +
-              `req/s=${rate(result.completed, result.elapsedMs).toFixed(0)} cpu ms/req=${((stats.cpuUserMs + stats.cpuSystemMs) / Math.max(1, result.completed)).toFixed(2)} generator loop p99=${ms(generatorLoopP99Ms)} errors=${result.errors}`,
+              `req/s=${rate(result.completed, result.elapsedMs).toFixed(0)} cpu ms/req=${((stats.cpuUserMs + stats.cpuSystemMs) / Math.max(1, result.completed)).toFixed(2)} worker cpu ms/req=${((workerStats.cpuUserMs + workerStats.cpuSystemMs) / Math.max(1, result.completed)).toFixed(2)} generator loop p99=${ms(generatorLoopP99Ms)} errors=${result.errors}`,
           );
         }
       }
@@ -289,10 +302,12 @@ export async function ackBench(): Promise<BenchResult> {
     // What the round trips of a one-line request cost by themselves on this machine, measured
     // here after the rounds (nothing else of the bench running): the floor under its CPU.
     await svc.stop();
+    await worker.stop();
     floor = await roundTripFloor(infra.redisUrl, slack.apiUrl);
   } finally {
     generatorLoop.disable();
     await svc?.stop();
+    await worker?.stop();
     await bare?.stop();
     await slack?.stop();
     await infra.stop();
@@ -316,6 +331,7 @@ export async function ackBench(): Promise<BenchResult> {
           mine.reduce((t, c) => t + c.elapsedMs, 0),
         ),
         cpuMsPerRequest: mine.reduce((t, c) => t + c.cpuMs, 0) / Math.max(1, ok),
+        workerCpuMsPerRequest: mine.reduce((t, c) => t + c.workerCpuMs, 0) / Math.max(1, ok),
         eventLoopDelayP99Ms: Math.max(...mine.map((c) => c.eventLoopDelayP99Ms)),
         generatorLoopP99Ms: Math.max(...mine.map((c) => c.generatorLoopP99Ms)),
         ...(target === 'request'
@@ -384,10 +400,11 @@ export async function ackBench(): Promise<BenchResult> {
     });
   }
   for (const r of rows.filter((r) => r.target === 'request')) {
+    const total = r.cpuMsPerRequest + r.workerCpuMsPerRequest;
     checks.push({
-      what: `one-line request at concurrency ${r.concurrency}: service CPU ≤ ${GOAL.requestCpuMs} ms per request, follow-up work included`,
-      ok: r.cpuMsPerRequest <= GOAL.requestCpuMs,
-      detail: `${r.cpuMsPerRequest.toFixed(2)} ms (bare Bolt: ${bareRow(r.concurrency).cpuMsPerRequest.toFixed(2)} ms${floor ? `; floor of bare Bolt + the request's round trips: ${floorMs(bareRow(r.concurrency).cpuMsPerRequest, floor).toFixed(2)} ms` : ''})`,
+      what: `one-line request at concurrency ${r.concurrency}: service CPU (web + worker) ≤ ${GOAL.requestCpuMs} ms per request, follow-up work included`,
+      ok: total <= GOAL.requestCpuMs,
+      detail: `${total.toFixed(2)} ms = web ${r.cpuMsPerRequest.toFixed(2)} + worker ${r.workerCpuMsPerRequest.toFixed(2)} ms (bare Bolt: ${bareRow(r.concurrency).cpuMsPerRequest.toFixed(2)} ms${floor ? `; floor of bare Bolt + the request's round trips: ${floorMs(bareRow(r.concurrency).cpuMsPerRequest, floor).toFixed(2)} ms` : ''})`,
     });
   }
 
@@ -397,7 +414,7 @@ export async function ackBench(): Promise<BenchResult> {
     started,
     sections: [
       `${ROUNDS} interleaved rounds; per round and concurrency ${CONCURRENCY.map((c) => `${PER_CELL[c]}`).join(' / ')} commands per target at concurrency ${CONCURRENCY.join(' / ')}. ` +
-        'Ratios are to bare Bolt at the same concurrency in the same run. CPU ms/req is the target process’s own CPU time over the cell divided by its requests (for the one-line request, read after every request was confirmed, so the work after the ack is included).',
+        'Ratios are to bare Bolt at the same concurrency in the same run. CPU ms/req is the target process’s own CPU time over the cell divided by its requests (for the one-line request, read after every request was confirmed, so the work after the ack is included); the service is a web-role process (the target) and a worker-role process, whose CPU over the same cell is the worker column (the intake jobs: everything after the ack).',
       '',
       table(
         [
@@ -409,6 +426,7 @@ export async function ackBench(): Promise<BenchResult> {
           'req/s',
           'req/s vs bare',
           'CPU ms/req',
+          'worker CPU ms/req',
           'event-loop p99 ms',
         ],
         rows.map((r) => [
@@ -420,6 +438,7 @@ export async function ackBench(): Promise<BenchResult> {
           r.throughput.toFixed(0),
           r.target === 'bare' ? '1×' : x(tputRatio(r)),
           r.cpuMsPerRequest.toFixed(2),
+          r.target === 'bare' ? '' : r.workerCpuMsPerRequest.toFixed(2),
           ms(r.eventLoopDelayP99Ms),
         ]),
       ),

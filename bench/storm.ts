@@ -64,6 +64,8 @@ async function runStorm(options: {
     slackApiUrl: fake.apiUrl,
     prefix,
     role: 'web',
+    // One-line requests are created by the intake worker, in this process (no worker process).
+    intakeInWebRole: true,
     engine,
     grantDelayMs: options.grantDelayMs,
     // One bench requester holds every request of the run (the test config allows 5 open).

@@ -40,11 +40,13 @@ import { RedisReplayGuard } from './http/replay-guard.js';
 import { BullRequestScheduler } from './jobs/approval-scheduler.js';
 import { auditBatchScheduler } from './jobs/audit-batches.js';
 import { deferNotifications } from './jobs/deferred-notifications.js';
+import { BullIntakeQueue } from './jobs/intake-worker.js';
 import { producerConnectionOptions, Queues } from './jobs/queues.js';
 import { limitRevocations, RevocationLimiter } from './jobs/revocation-limiter.js';
 import { within, type Closable } from './jobs/runtime.js';
 import { startWorkerRole } from './jobs/worker-role.js';
 import type { Logger } from './logger.js';
+import { SlackIntakeReplies } from './slack/intake-replies.js';
 import { createSlackApp, type SlackApp } from './slack/slack-app.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { SlackAuditChannel } from './slack/slack-audit-channel.js';
@@ -83,6 +85,12 @@ export interface ServiceOptions {
   scheduleReconcile?: boolean;
   /** Bounds of `stop()`; see ShutdownOptions. */
   shutdown?: Partial<ShutdownOptions>;
+  /**
+   * Web role only: run the intake worker (one-line requests after their ack) in this process
+   * too, and no other worker. Default false: intake, like revocation, is the worker role's job,
+   * and a web role started without any worker process creates no requests.
+   */
+  intakeInWebRole?: boolean;
 }
 
 /**
@@ -252,7 +260,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     slack = createSlackApp(env, logger);
     const client = slack.client;
     webRequests = requestService(notifier(client), new SlackPeople(client));
-    registerListeners(slack.app, { config, requests: webRequests, accounts, templates, logger });
+    registerListeners(slack.app, {
+      config,
+      requests: webRequests,
+      accounts,
+      templates,
+      intake: new BullIntakeQueue(queues),
+      logger,
+    });
     registerHygieneListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
     registerPostureListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
     await slack.start();
@@ -262,15 +277,34 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let jobRequests: RequestService | undefined;
   let workers: Closable[] = [];
   let revocations: RevocationLimiter | undefined;
-  if (role === 'worker' || role === 'all') {
+  const jobsSide = (engine = grants) => {
     const jobClient = createSlackClient(env, 'jobs');
     const jobNotifier = notifier(jobClient, deferNotifications(queues));
+    return {
+      jobClient,
+      jobNotifier,
+      requests: requestService(jobNotifier, new SlackPeople(jobClient), engine),
+    };
+  };
+  if (role === 'web' && options.intakeInWebRole) {
+    const { requests: intakeRequests } = jobsSide();
+    workers = await startWorkerRole({
+      env,
+      loaded,
+      logger,
+      metrics,
+      clock,
+      intake: { requests: intakeRequests, replies: new SlackIntakeReplies() },
+    });
+  }
+  if (role === 'worker' || role === 'all') {
     // Revoke jobs and reconcile ask AWS for revocations within per-account bounds (see the limiter).
     revocations = new RevocationLimiter(config.revocation, (outcome) =>
       metrics.revocationAttempts.inc({ outcome }),
     );
     const jobGrants = limitRevocations(grants, revocations);
-    jobRequests = requestService(jobNotifier, new SlackPeople(jobClient), jobGrants);
+    const { jobClient, jobNotifier, requests: created } = jobsSide(jobGrants);
+    jobRequests = created;
     workers = await startWorkerRole({
       env,
       loaded,
@@ -278,6 +312,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       metrics,
       clock,
       requests: jobRequests,
+      intake: { requests: jobRequests, replies: new SlackIntakeReplies() },
       notify: {
         notifications: jobNotifier,
         auditChannel: new SlackAuditChannel(jobClient, config.slack.channels.audit),

@@ -32,6 +32,11 @@ export interface ServiceProcessOptions {
   slackApiUrl: string;
   prefix: string;
   role: 'web' | 'worker' | 'all';
+  /**
+   * Role `web`: run the intake worker (one-line requests after their ack) in this process too
+   * (ServiceOptions.intakeInWebRole), for benches that start no worker process.
+   */
+  intakeInWebRole?: boolean;
   /** Rules put before the test config's own (first match wins). */
   extraRules?: ApprovalRuleConfig[];
   /** `requests.maxOpenPerRequester` (the test config's default is 5; benches open more). */
@@ -195,6 +200,7 @@ async function start(options: ServiceProcessOptions): Promise<number> {
   service = await startService({
     env,
     role: options.role,
+    intakeInWebRole: options.intakeInWebRole,
     logger,
     loaded,
     host: '127.0.0.1',

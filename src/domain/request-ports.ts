@@ -72,10 +72,22 @@ export class OpenRequestLimitError extends Error {
   }
 }
 
+/**
+ * The store refused to create a request because a request with its id already exists (an intake
+ * job that runs again creates under the same id: see jobs/intake-worker.ts).
+ */
+export class RequestExistsError extends Error {
+  constructor(readonly requestId: string) {
+    super(`request id ${requestId} already exists`);
+    this.name = 'RequestExistsError';
+  }
+}
+
 export interface RequestStore {
   /**
    * Stores a new request. Throws OpenRequestLimitError when its requester is at the configured
-   * limit of open requests (counted in the same atomic step as the create).
+   * limit of open requests (counted in the same atomic step as the create), and
+   * RequestExistsError when its id is taken (checked in the same step: never overwritten).
    */
   create(request: AccessRequest): Promise<AccessRequest>;
   /** The requester's open requests when they are at (or over) the limit; undefined otherwise. */

@@ -51,8 +51,8 @@ export class RequestService {
   open(prepared: PreparedRequest): Promise<AccessRequest> {
     return ask.open(this.ctx, prepared);
   }
-  submit(draft: RequestDraft): ReturnType<typeof ask.submit> {
-    return ask.submit(this.ctx, draft);
+  submit(draft: RequestDraft, options?: ask.SubmitOptions): ReturnType<typeof ask.submit> {
+    return ask.submit(this.ctx, draft, options);
   }
   checkDecider(requestId: string, clickerId: string, action: string): Promise<Refusal | AccessRequest> {
     return decide.checkDecider(this.ctx, requestId, clickerId, action);

@@ -31,6 +31,8 @@ export const QueueName = {
   notify: 'notify',
   /** audit-anchor runs (Job Scheduler): the audit chain head written to S3 under Object Lock. */
   auditAnchor: 'audit-anchor',
+  /** intake-<hash>: a one-line `/aws-access` request, checked and created after the ack. */
+  intake: 'intake',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -40,6 +42,8 @@ export const jobId = {
   remind: (requestId: string) => `remind-${requestId}`,
   escalate: (requestId: string) => `escalate-${requestId}`,
   expire: (requestId: string) => `expire-${requestId}`,
+  /** From the command's intake key (intake-worker.ts): the same command is one job. */
+  intake: (intakeKey: string) => `intake-${intakeKey}`,
 };
 
 /** Retried with exponential backoff and jitter; completed and failed jobs kept for inspection. */
@@ -49,6 +53,20 @@ export const defaultJobOptions: DefaultJobOptions = {
   removeOnComplete: { age: 7 * 86400, count: 5000 },
   removeOnFail: { age: 30 * 86400 },
 };
+
+/**
+ * A one-line request's intake job: a few quick attempts (the requester is waiting for the
+ * answer; Slack keeps a response_url for 30 minutes), each wait at least the Retry-After of a
+ * 429 (`INTAKE_BACKOFF`, see intake-worker.ts). The job holds the command's response_url, so it
+ * is removed soon after it ends, whatever the outcome.
+ */
+export const INTAKE_BACKOFF = 'intake';
+export const intakeJobOptions = {
+  attempts: 5,
+  backoff: { type: INTAKE_BACKOFF, delay: 1000 },
+  removeOnComplete: { age: 3600 },
+  removeOnFail: { age: 3600 },
+} satisfies DefaultJobOptions;
 
 export function queuePrefix(redisPrefix: string): string {
   return `${redisPrefix}:bull`;

@@ -3,7 +3,7 @@
  * connection this module opens and quits (see runtime.ts). Jobs reach people only through the
  * ports they are given; what is not given is not started. The grants, reconcile and hygiene
  * workers can be released at the shutdown deadline (their running jobs go back to `wait` at
- * once); the approvals, notify and audit-anchor jobs are short Slack/S3 calls and are left to
+ * once); the approvals, intake, notify and audit-anchor jobs are short Slack/S3 calls and are left to
  * BullMQ's stalled check if one is ever cut off.
  */
 import type { WorkerOptions } from 'bullmq';
@@ -13,6 +13,7 @@ import type { EnvOptions } from '../config/env.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { AuditChannel } from '../domain/audit-channel.js';
 import type { AccountDirectory, Clock, GrantEngine } from '../domain/ports.js';
+import type { IntakeReplies } from '../domain/intake.js';
 import type { DeferredNotificationSender } from '../domain/request-ports.js';
 import type { RequestService } from '../domain/request-service.js';
 import type { Metrics } from '../http/metrics.js';
@@ -25,6 +26,7 @@ import { startHygieneWorkers } from './hygiene-workers.js';
 import type { PostureJobInput } from './posture-sweep.js';
 import type { ChangeAlertNotifier } from '../domain/iam-changes/ports.js';
 import { startChangeAlertConsumer } from './iam-change-alerts.js';
+import { startIntakeWorker } from './intake-worker.js';
 import { startNotifyWorker } from './notify-worker.js';
 import { QueueName } from './queues.js';
 import { startReconcileWorker } from './reconcile.js';
@@ -39,6 +41,8 @@ export interface WorkerRoleContext {
   clock: Clock;
   /** The request lifecycle the jobs act through (its notifier on the jobs' Slack client). */
   requests?: RequestService;
+  /** The intake queue (one-line requests after their ack): answers go through `replies`. */
+  intake?: { requests: RequestService; replies: IntakeReplies };
   /** The notify queue: deferred notifier posts are sent again, audit batches posted. */
   notify?: { notifications: DeferredNotificationSender; auditChannel: AuditChannel };
   /** The grant engine and the accounts: without them reconcile is not started. */
@@ -110,6 +114,19 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
         // the shutdown deadline are handed back (runtime.ts, `release`).
         return releasable(closeAll([grantWorker, reconcile]), [grantWorker.worker, reconcile?.worker]);
       }),
+    );
+  }
+  const intake = context.intake;
+  if (intake) {
+    workers.push(
+      await onWorkerConnection(target, (connection) =>
+        startIntakeWorker({
+          connection,
+          redisPrefix: prefix,
+          deps: { ...intake, logger: logger.child({ queue: QueueName.intake }) },
+          metrics,
+        }),
+      ),
     );
   }
   const notify = context.notify;

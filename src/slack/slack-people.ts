@@ -1,14 +1,18 @@
-/** PeopleDirectory over the Slack Web API: users.info and usergroups.users.list, looked up live. */
+/**
+ * PeopleDirectory over the Slack Web API: users.info and usergroups.users.list, looked up live.
+ * On the jobs' client a 429 is a RetryLaterError, so the job waits out Retry-After.
+ */
 import type { WebClient } from '@slack/web-api';
 import type { Person } from '../domain/approval-policy.js';
 import type { PeopleDirectory } from '../domain/request-ports.js';
+import { retryLaterWhenRateLimited } from './slack-client.js';
 
 export class SlackPeople implements PeopleDirectory {
   constructor(private readonly client: WebClient) {}
 
   async person(userId: string): Promise<Person | undefined> {
     try {
-      const res = await this.client.users.info({ user: userId });
+      const res = await retryLaterWhenRateLimited(() => this.client.users.info({ user: userId }));
       const u = res.user;
       if (!u?.id) return undefined;
       return {
@@ -27,7 +31,9 @@ export class SlackPeople implements PeopleDirectory {
   }
 
   async groupMembers(groupId: string): Promise<string[]> {
-    const res = await this.client.usergroups.users.list({ usergroup: groupId });
+    const res = await retryLaterWhenRateLimited(() =>
+      this.client.usergroups.users.list({ usergroup: groupId }),
+    );
     return res.users ?? [];
   }
 }

@@ -18,6 +18,7 @@ import {
 import type { Clock } from '../domain/ports.js';
 import {
   OpenRequestLimitError,
+  RequestExistsError,
   type AnnotateChange,
   type ApproveOutcome,
   type OpenRequestLimit,
@@ -161,7 +162,7 @@ export class RedisRequestStore implements RequestStore {
         ...Object.entries(encodeRequest(stored)).flat(),
       ],
     )) as [string, number?];
-    if (status === 'exists') throw new Error(`request id ${request.id} already exists`);
+    if (status === 'exists') throw new RequestExistsError(request.id);
     if (status === 'limit') throw new OpenRequestLimitError(request.requesterId, max!);
     return stored;
   }

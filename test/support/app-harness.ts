@@ -41,8 +41,12 @@ export interface TestAppOptions {
   env?: Partial<EnvOptions>;
   /** Defaults: a RecordingGrantEngine, the config's static accounts and TEST_TEMPLATES. */
   adapters?: ServiceAdapters;
-  /** Extra service options (clock, worker tuning, reconcile scheduling). */
-  service?: Pick<ServiceOptions, 'clock' | 'workerOptions' | 'scheduleReconcile'>;
+  /**
+   * Extra service options (clock, worker tuning, reconcile scheduling). In role `web` the intake
+   * worker runs in the same process unless `intakeInWebRole: false` (a test of the web role
+   * alone): one-line requests are created by it, as a worker process would.
+   */
+  service?: Pick<ServiceOptions, 'clock' | 'workerOptions' | 'scheduleReconcile' | 'intakeInWebRole'>;
 }
 
 export function testEnv(fake: FakeSlack, overrides: Partial<EnvOptions> = {}): EnvOptions {
@@ -67,6 +71,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const env = testEnv(fake, options.env);
   const grants = (options.adapters?.grants as RecordingGrantEngine | undefined) ?? new RecordingGrantEngine();
   const service = await startService({
+    intakeInWebRole: true,
     ...options.service,
     adapters: { templates: staticTemplateCatalog(TEST_TEMPLATES), ...options.adapters, grants },
     env,

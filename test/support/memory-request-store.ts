@@ -14,6 +14,7 @@ import {
 import type { Clock } from '../../src/domain/ports.js';
 import {
   OpenRequestLimitError,
+  RequestExistsError,
   type AnnotateChange,
   type ApproveOutcome,
   type OpenRequestLimit,
@@ -35,7 +36,7 @@ export class MemoryRequestStore implements RequestStore {
   ) {}
 
   async create(request: AccessRequest): Promise<AccessRequest> {
-    if (this.requests.has(request.id)) throw new Error(`request id ${request.id} already exists`);
+    if (this.requests.has(request.id)) throw new RequestExistsError(request.id);
     const max = this.options.maxOpenPerRequester;
     if (max !== undefined && this.openOf(request.requesterId).length >= max) {
       throw new OpenRequestLimitError(request.requesterId, max);

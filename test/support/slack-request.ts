@@ -52,6 +52,9 @@ export interface SlashCommandInput {
   triggerId?: string;
 }
 
+/** Slack gives every command its own trigger_id; the intake job id derives from it. */
+let triggerSeq = 0;
+
 export function slashCommandBody(input: SlashCommandInput): string {
   return new URLSearchParams({
     token: 'legacy-verification-token',
@@ -66,7 +69,7 @@ export function slashCommandBody(input: SlashCommandInput): string {
     api_app_id: 'A0TEST',
     is_enterprise_install: 'false',
     response_url: input.responseUrl ?? 'https://hooks.slack.com/commands/T0TEST/1/abc',
-    trigger_id: input.triggerId ?? `${Date.now()}.1.abc`,
+    trigger_id: input.triggerId ?? `${Date.now()}.${++triggerSeq}.abc`,
   }).toString();
 }
 

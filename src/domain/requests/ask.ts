@@ -12,14 +12,17 @@ import {
   groupsReferencedByRules,
   noRuleRefusal,
   refusal,
+  type ApprovalRule,
   type Refusal,
 } from '../approval-policy.js';
+import { RequestExistsError } from '../request-ports.js';
 import { resolveIdentity } from '../identity.js';
 import { requestContent } from '../request-integrity.js';
 import {
   ineligibility,
   membershipsOf,
   record,
+  ruleNamed,
   safely,
   transitionEvent,
   type RequestContext,
@@ -123,12 +126,25 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
   };
 }
 
+export interface SubmitOptions {
+  /**
+   * The id to create the request under, derived from what asked for it (the intake job of a
+   * slash command): submitting again with the same id never creates a second request. The
+   * store refuses a taken id atomically, so two runs at once create one request too.
+   */
+  requestId?: string;
+}
+
 /** Creates the request and routes it: to approvers, or straight to a grant (auto / break-glass). */
-export async function open(ctx: RequestContext, prepared: PreparedRequest): Promise<AccessRequest> {
+export async function open(
+  ctx: RequestContext,
+  prepared: PreparedRequest,
+  options: SubmitOptions = {},
+): Promise<AccessRequest> {
   const now = ctx.clock.now();
   const { rule, template, account, requester } = prepared;
   const draft: AccessRequest = {
-    id: ctx.newId(),
+    id: options.requestId ?? ctx.newId(),
     version: 1,
     state: 'pending',
     requesterId: requester.id,
@@ -153,7 +169,18 @@ export async function open(ctx: RequestContext, prepared: PreparedRequest): Prom
     extensions: 0,
   };
   draft.signature = ctx.signer.sign(requestContent(draft));
-  const request = await ctx.store.create(draft);
+  let request: AccessRequest;
+  try {
+    request = await ctx.store.create(draft);
+  } catch (error) {
+    // Another run of the same intake created it a moment ago and is announcing it.
+    const existing =
+      options.requestId && error instanceof RequestExistsError
+        ? await ctx.store.get(options.requestId)
+        : undefined;
+    if (existing?.requesterId === requester.id) return existing;
+    throw error;
+  }
   await record(ctx, {
     actor: requester.id,
     action: 'request',
@@ -193,18 +220,23 @@ export async function open(ctx: RequestContext, prepared: PreparedRequest): Prom
     }
   }
 
+  return announcePending(ctx, request, rule);
+}
+
+/** Posts the approvers' message, sets the pending timers and tells the requester. */
+async function announcePending(
+  ctx: RequestContext,
+  request: AccessRequest,
+  rule: ApprovalRule,
+): Promise<AccessRequest> {
   const ref = await safely(ctx, 'approval message', () => ctx.notifier.approvalRequested(request, rule));
   if (ref) await ctx.store.setMessage(request.id, ref);
-  await ctx.scheduler.schedulePending(request.id, {
-    remindAt: now + rule.reminderAfter * 1000,
-    escalateAt: now + rule.escalateAfter * 1000,
-    expireAt: request.pendingUntil,
-  });
+  await schedulePendingTimers(ctx, request, rule);
   const stored: AccessRequest = ref ? { ...request, message: ref } : request;
   await safely(ctx, 'requester DM', () =>
     ctx.notifier.toRequester(
       stored,
-      `Your request ${stored.id} for ${template.name} on ${account.name} (${formatDuration(
+      `Your request ${stored.id} for ${stored.templateName} on ${stored.accountName} (${formatDuration(
         stored.durationSeconds,
       )}) is waiting for ${rule.approvalsRequired} approval${rule.approvalsRequired > 1 ? 's' : ''} (rule ${rule.name}).`,
     ),
@@ -212,13 +244,46 @@ export async function open(ctx: RequestContext, prepared: PreparedRequest): Prom
   return stored;
 }
 
+function schedulePendingTimers(ctx: RequestContext, request: AccessRequest, rule: ApprovalRule) {
+  return ctx.scheduler.schedulePending(request.id, {
+    remindAt: request.createdAt + rule.reminderAfter * 1000,
+    escalateAt: request.createdAt + rule.escalateAfter * 1000,
+    expireAt: request.pendingUntil,
+  });
+}
+
+/**
+ * A request submitted again under its id (the intake job ran twice: killed, stalled or retried
+ * after the create). Nothing is created; a pending request whose approvers' message was never
+ * posted is announced now (a run cut off between the create and the message), and its timers,
+ * whose job ids derive from the request id, are set again (a no-op when they exist). Fails
+ * closed: a request cut off before an auto-approval stays pending for the approvers.
+ */
+async function resume(ctx: RequestContext, request: AccessRequest): Promise<AccessRequest> {
+  const rule = request.state === 'pending' ? ruleNamed(ctx, request.ruleName) : undefined;
+  if (!rule) return request;
+  if (!request.message) return announcePending(ctx, request, rule);
+  await schedulePendingTimers(ctx, request, rule);
+  return request;
+}
+
 export async function submit(
   ctx: RequestContext,
   draft: RequestDraft,
+  options: SubmitOptions = {},
 ): Promise<{ ok: true; request: AccessRequest } | { ok: false; refusals: Refusal[] }> {
+  if (options.requestId) {
+    const existing = await ctx.store.get(options.requestId);
+    if (existing) {
+      if (existing.requesterId !== draft.requesterId) {
+        throw new Error(`request id ${options.requestId} belongs to another requester`);
+      }
+      return { ok: true, request: await resume(ctx, existing) };
+    }
+  }
   const prepared = await prepare(ctx, draft);
   if (!prepared.ok) return prepared;
-  return { ok: true, request: await open(ctx, prepared.prepared) };
+  return { ok: true, request: await open(ctx, prepared.prepared, options) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../../config/schema.js';
+import type { IntakeQueue } from '../../domain/intake.js';
 import type { AccountDirectory, TemplateCatalog } from '../../domain/ports.js';
 import type { RequestService } from '../../domain/request-service.js';
 import type { Logger } from '../../logger.js';
@@ -9,6 +10,8 @@ export interface ListenerContext {
   requests?: RequestService;
   accounts?: AccountDirectory;
   templates?: TemplateCatalog;
+  /** Where a one-line request goes after its ack (a job the worker role runs). */
+  intake?: IntakeQueue;
   logger?: Logger;
 }
 
@@ -16,9 +19,12 @@ export interface FlowContext extends ListenerContext {
   requests: RequestService;
   accounts: AccountDirectory;
   templates: TemplateCatalog;
+  intake: IntakeQueue;
   logger: Logger;
 }
 
 export function isFlowContext(context: ListenerContext): context is FlowContext {
-  return Boolean(context.requests && context.accounts && context.templates && context.logger);
+  return Boolean(
+    context.requests && context.accounts && context.templates && context.intake && context.logger,
+  );
 }

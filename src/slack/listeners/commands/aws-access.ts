@@ -2,11 +2,16 @@
  * `/aws-access`: help and syntax errors are answered in the ack; everything that may be slow
  * (Slack profile and group look-ups, the grant itself) runs after the ack and answers through
  * the command's response_url, ephemerally.
+ *
+ * A one-line request is acked "Checking your request…" and handed to the intake job (one Redis
+ * round trip, jobs/intake-worker.ts): the worker role checks, creates and announces it and
+ * answers the response_url, so this process's event loop is free for the next ack.
  */
 import { OpenRequestLimitError } from '../../../domain/request-ports.js';
-import type { App, RespondFn } from '@slack/bolt';
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { CommandSyntaxError, parseCommand, USAGE, type AccessCommand } from '../../../domain/command.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
+import { SOMETHING_WENT_WRONG } from '../../intake-replies.js';
 import { clip, escapeMrkdwn, SlackLimit } from '../../mrkdwn.js';
 import { requestModal } from '../../views/request-modal.js';
 import { listText, refusalText, resultText, statusText, templatesText } from '../../views/request-text.js';
@@ -33,9 +38,7 @@ async function answerWithinAck(
   respond: RespondFn,
   pending: Promise<string>,
 ): Promise<void> {
-  const answer = pending.catch(
-    () => ':warning: Something went wrong; nothing was changed. Please try again.',
-  );
+  const answer = pending.catch(() => SOMETHING_WENT_WRONG);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ACK_BUDGET_MS);
@@ -52,31 +55,27 @@ async function answerWithinAck(
 async function runSlow(
   context: FlowContext,
   parsed: AccessCommand,
-  userId: string,
+  command: SlashCommand,
   respond: RespondFn,
 ): Promise<void> {
+  const userId = command.user_id;
   const { requests } = context;
   switch (parsed.kind) {
-    case 'request': {
-      const outcome = await requests.submit({
-        requesterId: userId,
-        account: parsed.account,
-        template: parsed.template,
-        durationSeconds: parsed.durationSeconds,
-        reason: parsed.reason,
+    case 'request':
+      // The answer comes from the intake job, through the response_url (SlackIntakeReplies).
+      await context.intake.submit({
+        teamId: command.team_id,
+        triggerId: command.trigger_id,
+        responseUrl: command.response_url,
+        draft: {
+          requesterId: command.user_id,
+          account: parsed.account,
+          template: parsed.template,
+          durationSeconds: parsed.durationSeconds,
+          reason: parsed.reason,
+        },
       });
-      if (!outcome.ok) {
-        await respond(ephemeral(`Your request was not created:\n${refusalText(outcome.refusals)}`));
-        return;
-      }
-      const r = outcome.request;
-      const text =
-        r.state === 'pending'
-          ? `Request \`${r.id}\` sent to the approvers (${r.approvalsRequired} approval${r.approvalsRequired > 1 ? 's' : ''} needed). You will get a DM at each step.`
-          : `Request \`${r.id}\` is ${escapeMrkdwn(r.state)}. Details are in your DMs.`;
-      await respond(ephemeral(text));
       return;
-    }
     case 'cancel':
     case 'revoke':
     case 'extend': {
@@ -159,7 +158,7 @@ export function register(app: App, context: ListenerContext): void {
         await ack(ephemeral(parsed.kind === 'request' ? 'Checking your request…' : 'Working on it…'));
     }
     try {
-      await runSlow(flow, parsed, cmd.user_id, respond);
+      await runSlow(flow, parsed, cmd, respond);
     } catch (error) {
       flow.logger.error({ err: error, command: parsed.kind }, 'aws-access command failed');
       const text =
@@ -167,7 +166,7 @@ export function register(app: App, context: ListenerContext): void {
           ? `:warning: ${escapeMrkdwn(error.message)}. The security team has been alerted.`
           : error instanceof OpenRequestLimitError
             ? `:warning: Not created: ${escapeMrkdwn(error.message)}.`
-            : ':warning: Something went wrong; nothing was changed. Please try again.';
+            : SOMETHING_WENT_WRONG;
       await respond(ephemeral(text)).catch(() => undefined);
     }
   });
