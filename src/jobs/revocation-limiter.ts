@@ -188,7 +188,12 @@ export function limitRevocations(engine: GrantEngine, limiter: RevocationLimiter
       engine.refreshDelivery(accountId, requestId, requester),
     reconcile: (accountId, active) => engine.reconcile(accountId, active),
   };
+  // Every optional method of the port is forwarded as well: a wrapper that drops one changes
+  // behaviour silently (without `identify`, an identity-center grant would not find its user).
   if (engine.roleName) limited.roleName = (requestId) => engine.roleName!(requestId);
+  const identify = engine.identify?.bind(engine);
+  if (identify)
+    limited.identify = (accountId, templateName, requester) => identify(accountId, templateName, requester);
   const removeForeignRole = engine.removeForeignRole?.bind(engine);
   if (removeForeignRole) {
     limited.removeForeignRole = (accountId, role) =>

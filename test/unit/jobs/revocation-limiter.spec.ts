@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { AwsError } from '../../../src/aws/aws-errors.js';
-import { RevocationLimiter } from '../../../src/jobs/revocation-limiter.js';
+import type { GrantEngine } from '../../../src/domain/ports.js';
+import { limitRevocations, RevocationLimiter } from '../../../src/jobs/revocation-limiter.js';
 
 const throttling = () => new AwsError('Throttling', true, 'DeleteRole failed: Throttling: Rate exceeded');
 
@@ -69,5 +70,34 @@ describe('RevocationLimiter', () => {
       }),
     ).rejects.toThrow(/AccessDenied/);
     expect(tries).toBe(1);
+  });
+});
+
+describe('limitRevocations', () => {
+  it('keeps every optional method of the engine (identify, roleName, removeForeignRole)', async () => {
+    const asked: string[] = [];
+    const engine = {
+      grant: async () => ({}) as never,
+      revoke: async () => ({ removed: true }),
+      extend: async () => undefined,
+      refreshDelivery: async () => ({}) as never,
+      reconcile: async () => ({}) as never,
+      roleName: (id: string) => `aws-access-${id}`,
+      identify: async (accountId: string, template: string, requester: { slackUserId: string }) => {
+        asked.push(`${accountId}/${template}/${requester.slackUserId}`);
+        return { principalArn: 'arn:aws:identitystore:::user/u-1' };
+      },
+      removeForeignRole: async () => ({ removed: true }),
+    } satisfies GrantEngine;
+    const limited = limitRevocations(
+      engine,
+      new RevocationLimiter({ concurrency: 1, perAccount: 1, throttleRetries: 0 }),
+    );
+    expect(await limited.identify!('111111111111', 'reader', { slackUserId: 'U1' })).toEqual({
+      principalArn: 'arn:aws:identitystore:::user/u-1',
+    });
+    expect(asked).toEqual(['111111111111/reader/U1']);
+    expect(limited.roleName!('r-1')).toBe('aws-access-r-1');
+    expect(await limited.removeForeignRole!('111111111111', {} as never)).toEqual({ removed: true });
   });
 });
