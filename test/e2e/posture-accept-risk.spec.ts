@@ -85,4 +85,70 @@ describe('Accept risk on a posture message, through Slack', () => {
       }),
     ]);
   });
+
+  describe('a security-channel post (no owner)', () => {
+    const CHANNEL_FINDING = 'wildcard-policy:arn:aws:iam::111111111111:policy/everything';
+    let security: string;
+
+    beforeEach(async () => {
+      security = app.loaded.config.slack.channels.security;
+      // More members than one conversations.members page, so the check has to page.
+      const others = Array.from({ length: 150 }, (_, i) => `U0SEC${String(i).padStart(3, '0')}`);
+      app.fake.channelMembers.set(security, [...others, 'U0ERIN']);
+      await store.saveMessage({ id: 'm-channel', findingIds: [CHANNEL_FINDING] });
+    });
+
+    const clickChannel = (userId: string) =>
+      app.post(
+        blockActionsBody({
+          userId,
+          actionId: ACCEPT_RISK_ACTION_ID,
+          value: 'm-channel',
+          message: { channel: security, ts: '2.000' },
+        }),
+      );
+    const submitChannel = (userId: string, days = '30') =>
+      app.post(
+        viewSubmissionBody({
+          userId,
+          callbackId: ACCEPT_RISK_MODAL_ID,
+          privateMetadata: 'm-channel',
+          values: {
+            reason: { reason: { type: 'plain_text_input', value: 'reviewed' } },
+            days: { days: { type: 'static_select', selected_option: { value: days } } },
+          },
+        }),
+      );
+
+    it('someone outside the security channel gets no modal', async () => {
+      await clickChannel('U0MALLORY');
+      await expect.poll(() => app.fake.callsTo('chat.postEphemeral').length).toBe(1);
+      expect(app.fake.callsTo('chat.postEphemeral')[0]!.args.text).toBe(
+        'Only members of the security channel can accept these findings.',
+      );
+      expect(app.fake.callsTo('views.open')).toEqual([]);
+
+      await clickChannel('U0ERIN');
+      await expect.poll(() => app.fake.callsTo('views.open').length).toBe(1);
+    });
+
+    it('a submission from outside the channel is refused; a member accepts', async () => {
+      await submitChannel('U0MALLORY');
+      await expect.poll(() => app.fake.callsTo('chat.postMessage').length).toBe(1);
+      expect(app.fake.callsTo('chat.postMessage')[0]!.args.text).toBe(
+        'Only members of the security channel can accept these findings.',
+      );
+      expect(await store.acceptedRisks([CHANNEL_FINDING])).toEqual(new Map());
+
+      // A duration the modal does not offer is refused, not turned into an invalid date.
+      await submitChannel('U0ERIN', '3650');
+      await expect.poll(() => app.fake.callsTo('chat.postMessage').length).toBe(2);
+      expect(await store.acceptedRisks([CHANNEL_FINDING])).toEqual(new Map());
+
+      await submitChannel('U0ERIN');
+      await expect
+        .poll(async () => (await store.acceptedRisks([CHANNEL_FINDING])).get(CHANNEL_FINDING)?.by)
+        .toBe('U0ERIN');
+    });
+  });
 });

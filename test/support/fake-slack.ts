@@ -50,6 +50,8 @@ export class FakeSlack {
   readonly calls: RecordedCall[] = [];
   readonly users = new Map<string, FakeSlackUser>();
   readonly usergroups = new Map<string, string[]>();
+  /** Channel id → member ids, for conversations.members (an unknown channel: channel_not_found). */
+  readonly channelMembers = new Map<string, string[]>();
   private readonly failures = new Map<string, Failure[]>();
   private readonly delays = new Map<string, number>();
   private server?: Server;
@@ -266,6 +268,19 @@ export class FakeSlack {
         const members = this.usergroups.get(String(args.usergroup));
         if (!members) return { ok: false, error: 'no_such_subteam' };
         return { ok: true, users: members };
+      }
+      case 'conversations.members': {
+        const all = this.channelMembers.get(String(args.channel));
+        if (!all) return { ok: false, error: 'channel_not_found' };
+        const start = args.cursor ? Number(/^offset:(\d+)$/.exec(String(args.cursor))?.[1] ?? NaN) : 0;
+        if (!Number.isInteger(start)) return { ok: false, error: 'invalid_cursor' };
+        const limit = Math.min(Number(args.limit ?? 0) || 100, 1000);
+        const next = start + limit < all.length ? `offset:${start + limit}` : '';
+        return {
+          ok: true,
+          members: all.slice(start, start + limit),
+          response_metadata: { next_cursor: next },
+        };
       }
       case 'conversations.open': {
         const users = String(args.users ?? '');

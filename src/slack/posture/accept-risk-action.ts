@@ -1,14 +1,16 @@
 /**
  * The "Accept risk…" button on posture messages: opens a modal asking why and for how long;
  * the submission goes to the `acceptPostureRisk` use case, which checks the clicker (the DM's
- * owner; anyone in the security channel for its posts) and audits each finding.
+ * owner; a member of the security channel for its posts, asked of Slack with
+ * conversations.members at the click and again at the submission) and audits each finding.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/schema.js';
 import { hygieneAuditor } from '../../domain/hygiene/audit.js';
 import type { HygieneAuditEvent } from '../../domain/hygiene/ports.js';
-import { acceptPostureRisk } from '../../domain/posture/accept-risk.js';
+import { acceptPostureRisk, mayAcceptRisk } from '../../domain/posture/accept-risk.js';
 import type { Clock } from '../../domain/ports.js';
 import type { Logger } from '../../logger.js';
 import { HygieneStore } from '../../store/hygiene-store.js';
@@ -28,6 +30,19 @@ type Values = Record<
   Record<string, { value?: string | null; selected_option?: { value: string } | null }>
 >;
 
+/** Whether `userId` is a member of `channel` now (conversations.members, paged). */
+export async function isChannelMember(client: WebClient, channel: string, userId: string): Promise<boolean> {
+  let cursor: string | undefined;
+  do {
+    const res = await client.conversations.members({ channel, limit: 1000, cursor });
+    if (res.members?.includes(userId)) return true;
+    cursor = res.response_metadata?.next_cursor || undefined;
+  } while (cursor);
+  return false;
+}
+
+const REFUSED_NOT_MEMBER = 'Only members of the security channel can accept these findings.';
+
 export function register(app: App, deps: PostureListenerDeps): void {
   const store = new PostureStore(deps.redis, deps.config.redis.prefix);
   const logger = deps.logger.child({ listener: 'posture-accept-risk' });
@@ -46,8 +61,16 @@ export function register(app: App, deps: PostureListenerDeps): void {
       client.chat.postEphemeral({ channel: body.channel?.id ?? userId, user: userId, text });
     if (!message)
       return void (await tell('These findings are too old to accept; the next sweep reports them again.'));
-    if (message.slackUserId && message.slackUserId !== userId)
-      return void (await tell(`Only <@${message.slackUserId}> can accept these findings.`));
+    const isSecurityMember = (id: string) => isChannelMember(client, deps.config.slack.channels.security, id);
+    const refused = await mayAcceptRisk({ isSecurityMember }, message, userId);
+    if (refused) {
+      logger.warn({ userId, outcome: refused.outcome }, 'accept risk refused at the click');
+      return void (await tell(
+        refused.outcome === 'not-owner'
+          ? `Only <@${refused.owner}> can accept these findings.`
+          : REFUSED_NOT_MEMBER,
+      ));
+    }
     await client.views.open({
       trigger_id: body.trigger_id,
       view: acceptRiskModal(message.id, message.findingIds.length),
@@ -64,7 +87,12 @@ export function register(app: App, deps: PostureListenerDeps): void {
     await ack();
     const days = Number(values.days?.days?.selected_option?.value ?? '30');
     const result = await acceptPostureRisk(
-      { store, audit, clock: deps.clock },
+      {
+        store,
+        audit,
+        clock: deps.clock,
+        isSecurityMember: (id) => isChannelMember(client, deps.config.slack.channels.security, id),
+      },
       { messageId: view.private_metadata, slackUserId: body.user.id, reason, days },
     );
     const text =
@@ -72,7 +100,9 @@ export function register(app: App, deps: PostureListenerDeps): void {
         ? `Accepted ${result.message.findingIds.length} posture findings until ${result.until.toISOString().slice(0, 10)}.`
         : result.outcome === 'not-owner'
           ? `Only <@${result.owner}> can accept these findings.`
-          : 'These findings could not be accepted (message expired or no reason).';
+          : result.outcome === 'not-security-member'
+            ? REFUSED_NOT_MEMBER
+            : 'These findings could not be accepted (message expired, no reason or no duration).';
     if (result.outcome !== 'accepted')
       logger.warn({ userId: body.user.id, outcome: result.outcome }, 'accept risk refused');
     await client.chat.postMessage({ channel: body.user.id, text });

@@ -141,7 +141,7 @@ describe('the posture review in the daily sweep', () => {
       ),
     );
     const toCarol = messages.find((m) => m?.slackUserId === 'U0CAROL')!;
-    const deps = { store, audit: ctx.audit, clock };
+    const deps = { store, audit: ctx.audit, clock, isSecurityMember: async () => false };
     expect(
       await acceptPostureRisk(deps, {
         messageId: toCarol.id,

@@ -24,6 +24,8 @@ export const METHOD_SCOPES: Record<string, string[]> = {
   // conversations.open accepts any of channels:manage, groups:write, im:write, mpim:write;
   // the bot only opens 1:1 DMs, so im:write is the least.
   'conversations.open': ['im:write'],
+  // The security channel may be public (channels:read) or private (groups:read).
+  'conversations.members': ['channels:read', 'groups:read'],
   'views.open': [],
   'views.push': [],
   'views.update': [],
