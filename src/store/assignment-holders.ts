@@ -150,11 +150,16 @@ export class AssignmentHolders {
     const key = `${this.prefix}:idc:denies:${permissionSetKey(permissionSetArn)}`;
     const all = await this.redis.hgetall(key);
     const live: SessionDeny[] = [];
+    const expired: string[] = [];
     for (const [field, raw] of Object.entries(all)) {
       const deny = JSON.parse(raw) as SessionDeny;
-      if (deny.until <= now) await this.redis.hdel(key, field);
+      if (deny.until <= now) expired.push(field, raw);
       else live.push(deny);
     }
+    // Only if unchanged since read: a revoke may have widened an expired deny meanwhile (it holds
+    // the assignment's lock, not the permission set's), and deleting that would let the revoked
+    // user's live sessions go on.
+    if (expired.length > 0) await runScript(this.redis, 'hdelIfUnchanged', [key], expired);
     return live.sort((a, b) => `${a.accountId}|${a.userName}`.localeCompare(`${b.accountId}|${b.userName}`));
   }
 

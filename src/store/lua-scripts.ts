@@ -21,6 +21,7 @@ const SCRIPTS = {
   holdAssignment: { file: 'hold-assignment' },
   releaseAssignment: { file: 'release-assignment' },
   releaseLock: { file: 'release-lock' },
+  hdelIfUnchanged: { file: 'hdel-if-unchanged' },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -24,8 +24,9 @@ describe('AssignmentHolders (Redis)', () => {
   let redis: Redis;
   let cleanup: () => Promise<void>;
   let holders: AssignmentHolders;
+  let prefix: string;
   beforeEach(async () => {
-    const prefix = uniquePrefix('holders');
+    prefix = uniquePrefix('holders');
     ({ redis, cleanup } = await testRedis(prefix));
     holders = new AssignmentHolders(redis, prefix);
   });
@@ -115,5 +116,32 @@ describe('AssignmentHolders (Redis)', () => {
     ]);
     expect(await holders.sessionDenies(arn, 600)).toHaveLength(1);
     expect(await holders.sessionDenies(arn, 0)).toHaveLength(1); // the expired one is gone for good
+  });
+
+  it('pruning an expired deny never deletes one a revoke widened after it was read', async () => {
+    const arn = hold('a').permissionSetArn;
+    const alice = { accountId: '111111111111', userName: 'alice' };
+    await holders.addSessionDeny(arn, { ...alice, issuedBefore: 100, until: 500 });
+    // A revoke (under the assignment's lock, not the permission set's) widens alice's deny right
+    // after the prune has read the hash: the interleaving is forced through a proxy of the client.
+    let widened = false;
+    const racing = new Proxy(redis, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (name !== 'hgetall' || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const read = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (!widened) {
+            widened = true;
+            await holders.addSessionDeny(arn, { ...alice, issuedBefore: 700, until: 5000 });
+          }
+          return read;
+        };
+      },
+    });
+    const pruning = new AssignmentHolders(racing, prefix);
+    expect(await pruning.sessionDenies(arn, 600)).toEqual([]);
+    expect(widened).toBe(true);
+    expect(await holders.sessionDenies(arn, 600)).toEqual([{ ...alice, issuedBefore: 700, until: 5000 }]);
   });
 });
