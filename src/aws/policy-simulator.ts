@@ -4,6 +4,12 @@
  * GetAccountAuthorizationDetails per 1,000 entities). Identity policies and the boundary only:
  * no SCPs, RCPs, resource policies or request context.
  *
+ * Conditions on what the review cannot know (MFA, source IP, time, tags) are read as met: the
+ * simulation runs in Discovery mode, which ignores them, with only the principal keys it sets
+ * below held authoritative. A principal whose admin rights need MFA, or who is denied only
+ * without MFA, is admin-equivalent with MFA, so it is reported (Strict mode answered "denied"
+ * for such conditions, a silent false negative).
+ *
  * A document the simulator cannot parse (IAM accepted it, the simulator did not) answers "not
  * allowed" and is logged once per question: a false negative in one principal, never a crash of
  * the account's sweep.
@@ -27,6 +33,13 @@ function principalContext(arn: string): Record<string, string> {
   return context;
 }
 
+/** The context keys {@link principalContext} sets: their presence and value are authoritative. */
+const KNOWN_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:username'].map((keyName) => ({
+  keyName,
+  presenceIsKnown: true as const,
+  valueIsKnown: true as const,
+}));
+
 export function iamPolicySimulator(log?: SimulatorLog): PolicySimulator {
   return {
     async allows(q: SimulationQuestion): Promise<boolean> {
@@ -43,7 +56,10 @@ export function iamPolicySimulator(log?: SimulatorLog): PolicySimulator {
         serviceControlPolicies: [],
         resourceControlPolicies: [],
       };
-      const result = await runSimulation(simulation, {});
+      const result = await runSimulation(simulation, {
+        simulationMode: 'Discovery',
+        discoveryContextKeyConstraints: KNOWN_KEYS,
+      });
       if (result.resultType === 'error') {
         log?.warn(
           { principal: q.principalArn, action: q.action, errors: result.errors },

@@ -162,6 +162,37 @@ describe('admin-equivalent through the policy simulator', () => {
     expect(found).toContain('admin-equivalent user/minter');
     expect(found).not.toContain('admin-equivalent user/rotator');
   });
+
+  it('admin that needs MFA (or a source IP) is still admin; a condition on who the caller is still counts', async () => {
+    const allowAll = (Condition?: object) =>
+      doc({ Effect: 'Allow', Action: '*', Resource: '*', ...(Condition ? { Condition } : {}) });
+    const found = await kinds(
+      details({
+        users: [
+          user('mfa-admin', [allowAll({ Bool: { 'aws:MultiFactorAuthPresent': 'true' } })]),
+          user('office-admin', [allowAll({ IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } })]),
+          user('deny-without-mfa', [
+            allowAll(),
+            doc({
+              Effect: 'Deny',
+              Action: '*',
+              Resource: '*',
+              Condition: { BoolIfExists: { 'aws:MultiFactorAuthPresent': 'false' } },
+            }),
+          ]),
+          user('someone-else', [
+            allowAll({ StringEquals: { 'aws:PrincipalArn': `arn:aws:iam::${A}:user/x` } }),
+          ]),
+          user('not-me', [allowAll({ StringEquals: { 'aws:username': 'x' } })]),
+        ],
+      }),
+    );
+    expect(found.filter((f) => f.startsWith('admin-equivalent'))).toEqual([
+      'admin-equivalent user/deny-without-mfa',
+      'admin-equivalent user/mfa-admin',
+      'admin-equivalent user/office-admin',
+    ]);
+  });
 });
 
 describe('open-trust', () => {
