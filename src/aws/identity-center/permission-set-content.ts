@@ -98,6 +98,15 @@ export function classifyManagedPolicy(arn: string): { aws: string } | { customer
 }
 
 /**
+ * A literal for IAM's `StringLike`: `*`, `?` and `$` (which would start a policy variable) in
+ * their escaped forms `${*}`, `${?}` and `${$}`. Identity Center user names may hold them (a
+ * name synced from an IdP such as `*`), and unescaped they would match other users' sessions.
+ */
+export function likeLiteral(value: string): string {
+  return value.replace(/[*?$]/g, (c) => `\${${c}}`);
+}
+
+/**
  * One Deny per revoked user and account: their `AWSReservedSSO_…` role sessions (whose
  * `aws:userid` ends in `:<user name>`) in that account, issued before the revoke, can do nothing.
  */
@@ -108,7 +117,7 @@ export function sessionDenyStatements(denies: readonly SessionDeny[]): PolicySta
     Action: '*',
     Resource: '*',
     Condition: {
-      StringLike: { 'aws:userid': `*:${deny.userName}` },
+      StringLike: { 'aws:userid': `*:${likeLiteral(deny.userName)}` },
       StringEquals: { 'aws:PrincipalAccount': deny.accountId },
       DateLessThan: { 'aws:TokenIssueTime': new Date(deny.issuedBefore).toISOString() },
     },

@@ -7,6 +7,7 @@
  */
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { createAssignment, deleteAssignment } from '../../../src/aws/identity-center/account-assignments.js';
 import type { IdentityCenterOptions } from '../../../src/aws/identity-center/identity-center-options.js';
@@ -19,6 +20,7 @@ import {
   classifyManagedPolicy,
   permissionSetContent,
   permissionSetName,
+  sessionDenyStatements,
   sessionDurationFor,
 } from '../../../src/aws/identity-center/permission-set-content.js';
 import { provision } from '../../../src/aws/identity-center/permission-sets.js';
@@ -299,5 +301,49 @@ describe('permission set content', () => {
       Condition: { StringLike: { 'aws:userid': '*:alice' } },
     });
     expect(permissionSetContent(template, [], opts).hash).toBe(plain.hash);
+  });
+
+  it('a revoked user name with wildcards or a $ denies that user only, not every session that matches', async () => {
+    const revoke = Date.parse('2030-01-01T12:00:00Z');
+    const statements = sessionDenyStatements([
+      { accountId: '111111111111', userName: '*', issuedBefore: revoke, until: revoke + 1 },
+      { accountId: '111111111111', userName: 'b?b', issuedBefore: revoke, until: revoke + 1 },
+      { accountId: '111111111111', userName: '${aws:username}', issuedBefore: revoke, until: revoke + 1 },
+    ]);
+    const decide = async (sessionName: string) => {
+      const result = await runSimulation(
+        {
+          request: {
+            principal: `arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_reader_0123/${sessionName}`,
+            action: 's3:GetObject',
+            resource: { resource: 'arn:aws:s3:::logs/key', accountId: '111111111111' },
+            contextVariables: {
+              'aws:userid': `AROAEXAMPLE:${sessionName}`,
+              'aws:username': sessionName,
+              'aws:PrincipalAccount': '111111111111',
+              'aws:TokenIssueTime': '2030-01-01T11:00:00Z',
+            },
+          },
+          identityPolicies: [
+            {
+              name: 'set',
+              policy: {
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }, ...statements],
+              },
+            },
+          ],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+      return result.resultType === 'error' ? 'error' : result.overallResult;
+    };
+    expect(await decide('*')).toBe('ExplicitlyDenied');
+    expect(await decide('b?b')).toBe('ExplicitlyDenied');
+    expect(await decide('${aws:username}')).toBe('ExplicitlyDenied');
+    expect(await decide('alice')).toBe('Allowed');
+    expect(await decide('bob')).toBe('Allowed');
   });
 });
