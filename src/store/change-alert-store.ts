@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ChangeAlert } from '../domain/iam-changes/describe-change.js';
 import type { ChangeAlertStore } from '../domain/iam-changes/ports.js';
+import { runScript } from './lua-scripts.js';
 
 const POSTED_TTL_S = 7 * 86_400;
 
@@ -59,8 +60,8 @@ export class RedisChangeAlertStore implements ChangeAlertStore {
   }
 
   async unlockFlush(): Promise<void> {
-    // Only our own lock: a flush that outlived its lock must not free another replica's.
-    if ((await this.redis.get(this.key('flush-lock'))) === this.lockToken)
-      await this.redis.del(this.key('flush-lock'));
+    // Only our own lock, compared and deleted in one step: a flush that outlived its lock must
+    // not free another replica's (a GET then DEL could, when the lock changed hands between).
+    await runScript(this.redis, 'releaseLock', [this.key('flush-lock')], [this.lockToken]);
   }
 }
