@@ -11,6 +11,7 @@ import type {
   PostureSnapshot,
   PostureStore as PostureStorePort,
 } from '../domain/posture/ports.js';
+import { runScript } from './lua-scripts.js';
 
 const MESSAGE_TTL_S = 30 * 86_400;
 const SNAPSHOT_TTL_S = 400 * 86_400;
@@ -68,8 +69,9 @@ export class PostureStore implements PostureStorePort {
   async acceptedInForce(now: number): Promise<number> {
     const all = Object.entries(await this.redis.hgetall(this.key('accepted')));
     const until = (v: string) => Date.parse((JSON.parse(v) as AcceptedRisk).until);
-    const stale = all.filter(([, v]) => until(v) < now - 30 * 86_400_000).map(([id]) => id);
-    if (stale.length > 0) await this.redis.hdel(this.key('accepted'), ...stale);
+    // Deleted only if unchanged since read: someone may accept the same finding again meanwhile.
+    const stale = all.filter(([, v]) => until(v) < now - 30 * 86_400_000).flat();
+    if (stale.length > 0) await runScript(this.redis, 'hdelIfUnchanged', [this.key('accepted')], stale);
     return all.filter(([, v]) => until(v) > now).length;
   }
 
