@@ -159,7 +159,10 @@ export async function populatePosture(iam: IAMClient, endpoint: string): Promise
   // AdministratorAccess (so also a wildcard-policy).
   const fullAdmin = await policy('FullAdmin', doc({ Effect: 'Allow', Action: '*', Resource: '*' }));
   await iam.send(new AttachGroupPolicyCommand({ GroupName: 'admins', PolicyArn: fullAdmin }));
-  await iam.send(new CreateUserCommand({ UserName: 'admin-dave' }));
+  // Owned (tagged), yet its admin finding goes to the security channel, never only to Dave.
+  await iam.send(
+    new CreateUserCommand({ UserName: 'admin-dave', Tags: [{ Key: 'slack-user', Value: 'U0DAVE' }] }),
+  );
   await iam.send(new AddUserToGroupCommand({ UserName: 'admin-dave', GroupName: 'admins' }));
   const deploy = await policy(
     'DeployLambdas',

@@ -1,7 +1,8 @@
 /**
  * The posture part of the daily sweep for one account: review, drop accepted risks still in
  * force, store the findings, and tell each new finding once: its owner by DM (grouped), the
- * security channel for findings nobody owns and for drift of the bot's own roles. A finding is
+ * security channel for findings nobody owns, for admin paths and open trusts (whoever owns
+ * them) and for drift of the bot's own roles. A finding is
  * new when the previous sweep did not store it, so an accepted risk that expires is told again.
  */
 import type { PostureFinding } from './types.js';
@@ -16,6 +17,13 @@ export interface PostureSweepResult {
   /** Slack id (or `security`) → new finding ids told. */
   told: Record<string, string[]>;
 }
+
+/**
+ * Kinds told to the security channel even when the principal has an owner, so only its members
+ * can accept them: the owner comes from a tag that anyone with iam:TagUser / iam:TagRole can
+ * set, and an admin path or an open trust must not be silenced by the principal that has it.
+ */
+const SECURITY_ONLY: ReadonlySet<PostureFinding['kind']> = new Set(['admin-equivalent', 'open-trust']);
 
 export async function sweepPosture(deps: PostureSweepDeps, accountId: string): Promise<PostureSweepResult> {
   const now = deps.clock.now();
@@ -53,7 +61,7 @@ export async function sweepPosture(deps: PostureSweepDeps, accountId: string): P
   const byOwner = new Map<string, PostureFinding[]>();
   const forSecurity: PostureFinding[] = [];
   for (const f of fresh) {
-    if (f.owner?.kind === 'slack')
+    if (f.owner?.kind === 'slack' && !SECURITY_ONLY.has(f.kind))
       byOwner.set(f.owner.slackUserId, [...(byOwner.get(f.owner.slackUserId) ?? []), f]);
     else forSecurity.push(f);
   }

@@ -123,6 +123,9 @@ describe('the posture review in the daily sweep', () => {
     const blocks = JSON.stringify(security[0]!.blocks);
     expect(blocks).toContain('aws-access-ghost');
     expect(blocks).toContain('is admin-equivalent');
+    // admin-dave is tagged with an owner, but an admin path goes to security, not to a DM.
+    expect(blocks).toContain('admin-dave');
+    expect(sent.filter((p) => p.channel === 'U0DAVE')).toHaveLength(0);
     expect(sent).toHaveLength(2);
   });
 
