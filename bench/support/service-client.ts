@@ -48,15 +48,29 @@ export function next(child: ChildProcess, type: FromChild['type'], timeoutMs: nu
 }
 
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceHandle> {
-  const child = fork(CHILD, [], {
-    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the service when it stops.
-    execArgv: [
-      '--import',
-      'tsx',
+  return startChildProcess(
+    CHILD,
+    [
       // BENCH_SERVICE_NODE_OPTIONS: extra V8/Node flags for the service only (e.g. a heap limit).
       ...(process.env.BENCH_SERVICE_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the service when it stops.
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     ],
+    { type: 'start', options },
+  );
+}
+
+/**
+ * Forks `entry` through tsx with `nodeFlags`, sends it `start` and waits for its port; the handle
+ * asks it for stats and stops it (SIGKILL after 15 s). Shared by the service and the bare-Bolt floor.
+ */
+export async function startChildProcess(
+  entry: string,
+  nodeFlags: string[],
+  start: ToChild | { type: 'start'; command: string },
+): Promise<ServiceHandle> {
+  const child = fork(entry, [], {
+    execArgv: ['--import', 'tsx', ...nodeFlags],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -66,7 +80,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   });
   const stderr = () => stderrText;
   const ready = next(child, 'ready', 60_000, stderr);
-  child.send({ type: 'start', options } satisfies ToChild);
+  child.send(start);
   let port: number;
   try {
     port = ((await ready) as Extract<FromChild, { type: 'ready' }>).port;
