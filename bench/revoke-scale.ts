@@ -20,7 +20,7 @@ import type { AccessRequest } from '../src/domain/access-request.js';
 import { approvalContent, requestContent } from '../src/domain/request-integrity.js';
 import { BullRequestScheduler } from '../src/jobs/approval-scheduler.js';
 import { jobId, producerConnectionOptions, QueueName, Queues, queuePrefix } from '../src/jobs/queues.js';
-import { requestStoreOptions } from '../src/main.js';
+import { requestStoreOptions } from '../src/request-settings.js';
 import { hmacRecordSigner } from '../src/store/record-signer.js';
 import { RedisRequestStore } from '../src/store/request-store.js';
 import { TEST_HMAC_KEY } from '../test/support/slack-request.js';

@@ -14,13 +14,11 @@ import { breakGlassIssues } from './config/break-glass-checks.js';
 import { grantBackendIssues } from './config/grant-backends.js';
 import { hmacKeysFrom, type HmacKeys } from './config/hmac-keys.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
-import type { AppConfig } from './config/schema.js';
 import type { AuditEvent } from './domain/audit-event.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
 import type { DeferNotification } from './domain/request-ports.js';
 import { systemClock } from './clock.js';
-import { resolveAccountRef } from './domain/approval-policy.js';
-import { RequestService, type RequestSettings } from './domain/request-service.js';
+import { RequestService } from './domain/request-service.js';
 import { staticAccountDirectory } from './domain/static-catalogs.js';
 import { ConfigError, MissingSettingError } from './errors.js';
 import type { AccountClients } from './aws/account-clients.js';
@@ -56,7 +54,8 @@ import { SlackPeople } from './slack/slack-people.js';
 import { RedisAuditLog } from './store/audit-log.js';
 import { createRedis, pingWithTimeout, redisTarget } from './store/redis-connection.js';
 import { hmacRecordSigner } from './store/record-signer.js';
-import { RedisRequestStore, type RequestStoreOptions } from './store/request-store.js';
+import { RedisRequestStore } from './store/request-store.js';
+import { requestSettings, requestStoreOptions } from './request-settings.js';
 
 export type ServiceRole = 'web' | 'worker' | 'all';
 
@@ -135,48 +134,6 @@ function countTransitions(
       metrics.requestTransitions.inc({ to: event.stateAfter });
     }
     await forward(id, event);
-  };
-}
-
-/**
- * Rules match accounts by id: the names and aliases the config gives its accounts are resolved
- * here (the schema already refused references that name no configured account).
- */
-export function requestSettings(config: AppConfig): RequestSettings {
-  const refs = config.aws.accounts;
-  const rules = config.approval.rules.map((rule) =>
-    rule.match.accounts
-      ? {
-          ...rule,
-          match: {
-            ...rule.match,
-            accounts: rule.match.accounts.flatMap((ref) => resolveAccountRef(ref, refs) ?? []),
-          },
-        }
-      : rule,
-  );
-  return {
-    rules,
-    accountRefs: refs,
-    limits: {
-      min: config.durations.min,
-      max: config.durations.max,
-      maxExtensions: config.durations.maxExtensions,
-      maxTotal: config.durations.maxTotal,
-      expiryWarning: config.durations.expiryWarning,
-    },
-    identities: config.identities,
-    requesterGroups: config.slack.requesterGroups,
-    adminGroups: config.slack.adminGroups,
-    region: config.aws.region,
-  };
-}
-
-/** The store's limits: open requests per person (checked atomically at create) and retention. */
-export function requestStoreOptions(config: AppConfig): RequestStoreOptions {
-  return {
-    maxOpenPerRequester: config.requests.maxOpenPerRequester,
-    retainFinishedSeconds: config.requests.retainFinished,
   };
 }
 

@@ -16,7 +16,7 @@ import {
 import { checkGrantable, type GrantFacts } from '../../../src/domain/grant-check.js';
 import { personKeys, resolveIdentity, type IdentitySettings } from '../../../src/domain/identity.js';
 import type { Account, TemplateInfo } from '../../../src/domain/ports.js';
-import { requestSettings } from '../../../src/main.js';
+import { requestSettings } from '../../../src/request-settings.js';
 import { testConfig } from '../../support/services.js';
 import { testRule } from '../../support/rules.js';
 
