@@ -51,10 +51,13 @@ const SLACK_ACK_LIMIT_MS = 3000;
 /** The goals of issue #14. */
 const GOAL = { p99VsBare: 2, helpThroughputVsBare: 0.8, requestCpuMs: 2 };
 
-type Target = 'bare' | 'help' | 'request';
-const TARGETS: readonly Target[] = ['bare', 'help', 'request'];
+type Target = 'bare' | 'bareReplay' | 'help' | 'request';
+const TARGETS: readonly Target[] = ['bare', 'bareReplay', 'help', 'request'];
+/** The floors: they ack with an empty body and are never held to the goals. */
+const isFloor = (target: Target) => target === 'bare' || target === 'bareReplay';
 const LABEL: Record<Target, string> = {
   bare: 'bare Bolt (ack only)',
+  bareReplay: 'bare Bolt + replay check (one Redis SET NX)',
   help: '`help`',
   request: 'one-line request',
 };
@@ -155,6 +158,7 @@ export async function ackBench(): Promise<BenchResult> {
     WARM_UP + SEQUENTIAL + ROUNDS * CONCURRENCY.reduce((sum, c) => sum + PER_CELL[c], 0) + 100;
   let slack: SlackHandle | undefined;
   let bare: ServiceHandle | undefined;
+  let bareReplay: ServiceHandle | undefined;
   let svc: ServiceHandle | undefined;
   let worker: ServiceHandle | undefined;
   const cells: Cell[] = [];
@@ -174,6 +178,7 @@ export async function ackBench(): Promise<BenchResult> {
     );
     const responses = slack;
     bare = await startBareBoltProcess();
+    bareReplay = await startBareBoltProcess('/aws-access', infra.redisUrl);
     const service = {
       redisUrl: infra.redisUrl,
       slackApiUrl: slack.apiUrl,
@@ -184,8 +189,9 @@ export async function ackBench(): Promise<BenchResult> {
     svc = await startServiceProcess({ ...service, role: 'web' });
     // The intake jobs (and every other job) run here, as in a web + worker deployment.
     worker = await startServiceProcess({ ...service, role: 'worker' });
-    const urlOf = (target: Target) => (target === 'bare' ? bare!.baseUrl : svc!.baseUrl);
-    const handleOf = (target: Target) => (target === 'bare' ? bare! : svc!);
+    const handleOf = (target: Target) =>
+      target === 'bare' ? bare! : target === 'bareReplay' ? bareReplay! : svc!;
+    const urlOf = (target: Target) => handleOf(target).baseUrl;
 
     /** Sends one command of `target`; resolves with its ack latency once the ack is checked. */
     const sendOne = async (target: Target, id: string): Promise<number> => {
@@ -194,8 +200,8 @@ export async function ackBench(): Promise<BenchResult> {
       const res = await sendCommand(urlOf(target), text, responses.responseUrl(id), userId);
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
       const ackText = String((res.json as { text?: string } | undefined)?.text ?? '');
-      const expected = target === 'bare' ? '' : target === 'help' ? 'aws-access' : 'Checking';
-      if (target === 'bare' ? res.text !== '' : !ackText.includes(expected)) {
+      const expected = isFloor(target) ? '' : target === 'help' ? 'aws-access' : 'Checking';
+      if (isFloor(target) ? res.text !== '' : !ackText.includes(expected)) {
         throw new Error(`unexpected ack body: ${res.text.slice(0, 200)}`);
       }
       return res.elapsedMs;
@@ -285,7 +291,7 @@ export async function ackBench(): Promise<BenchResult> {
             elapsedMs: result.elapsedMs,
             latencies: result.latencies,
             cpuMs: stats.cpuUserMs + stats.cpuSystemMs,
-            workerCpuMs: target === 'bare' ? 0 : workerStats.cpuUserMs + workerStats.cpuSystemMs,
+            workerCpuMs: isFloor(target) ? 0 : workerStats.cpuUserMs + workerStats.cpuSystemMs,
             eventLoopDelayP99Ms: stats.eventLoopDelayP99Ms,
             completions,
             completionSpanMs,
@@ -309,6 +315,7 @@ export async function ackBench(): Promise<BenchResult> {
     await svc?.stop();
     await worker?.stop();
     await bare?.stop();
+    await bareReplay?.stop();
     await slack?.stop();
     await infra.stop();
   }
@@ -362,8 +369,10 @@ export async function ackBench(): Promise<BenchResult> {
     }
   }
   const bareRow = (c: number) => rows.find((r) => r.target === 'bare' && r.concurrency === c)!;
+  const replayRow = (c: number) => rows.find((r) => r.target === 'bareReplay' && r.concurrency === c)!;
   const p99Ratio = (r: Row) => r.ack.p99 / bareRow(r.concurrency).ack.p99;
   const tputRatio = (r: Row) => r.throughput / bareRow(r.concurrency).throughput;
+  const replayTputRatio = (r: Row) => r.throughput / replayRow(r.concurrency).throughput;
   const x = (v: number) => `${v.toFixed(2)}×`;
   const median = (values: number[]) => summarize(values).p50;
 
@@ -385,7 +394,7 @@ export async function ackBench(): Promise<BenchResult> {
       detail: `${r.completed}/${r.sent}${otherAnswers.size ? `; other answers: ${JSON.stringify(Object.fromEntries(otherAnswers)).slice(0, 400)}` : ''}`,
     });
   }
-  for (const r of rows.filter((r) => r.target !== 'bare')) {
+  for (const r of rows.filter((r) => !isFloor(r.target))) {
     checks.push({
       what: `${LABEL[r.target]} at concurrency ${r.concurrency}: p99 ≤ ${GOAL.p99VsBare}× bare Bolt`,
       ok: p99Ratio(r) <= GOAL.p99VsBare,
@@ -396,7 +405,7 @@ export async function ackBench(): Promise<BenchResult> {
     checks.push({
       what: `\`help\` at concurrency ${r.concurrency}: throughput ≥ ${GOAL.helpThroughputVsBare}× bare Bolt`,
       ok: tputRatio(r) >= GOAL.helpThroughputVsBare,
-      detail: `${r.throughput.toFixed(0)} vs ${bareRow(r.concurrency).throughput.toFixed(0)} req/s: ${x(tputRatio(r))}; per round ${r.roundThroughputRatios.map(x).join(', ')} (median ${x(median(r.roundThroughputRatios))})`,
+      detail: `${r.throughput.toFixed(0)} vs ${bareRow(r.concurrency).throughput.toFixed(0)} req/s: ${x(tputRatio(r))}; per round ${r.roundThroughputRatios.map(x).join(', ')} (median ${x(median(r.roundThroughputRatios))}); vs bare Bolt + the replay check's Redis SET (${replayRow(r.concurrency).throughput.toFixed(0)} req/s): ${x(replayTputRatio(r))}`,
     });
   }
   for (const r of rows.filter((r) => r.target === 'request')) {
@@ -425,6 +434,7 @@ export async function ackBench(): Promise<BenchResult> {
           'p99 vs bare',
           'req/s',
           'req/s vs bare',
+          'req/s vs bare + replay check',
           'CPU ms/req',
           'worker CPU ms/req',
           'event-loop p99 ms',
@@ -437,8 +447,9 @@ export async function ackBench(): Promise<BenchResult> {
           r.target === 'bare' ? '1×' : x(p99Ratio(r)),
           r.throughput.toFixed(0),
           r.target === 'bare' ? '1×' : x(tputRatio(r)),
+          r.target === 'bareReplay' ? '1×' : x(replayTputRatio(r)),
           r.cpuMsPerRequest.toFixed(2),
-          r.target === 'bare' ? '' : r.workerCpuMsPerRequest.toFixed(2),
+          isFloor(r.target) ? '' : r.workerCpuMsPerRequest.toFixed(2),
           ms(r.eventLoopDelayP99Ms),
         ]),
       ),

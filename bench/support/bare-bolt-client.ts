@@ -8,6 +8,10 @@ import { startChildProcess, type ServiceHandle } from './service-client.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bare-bolt-process.ts');
 
-export async function startBareBoltProcess(command = '/aws-access'): Promise<ServiceHandle> {
-  return startChildProcess(CHILD, [], { type: 'start', command });
+/** With `redisUrl`: bare Bolt plus one Redis `SET NX` per request (the replay check's floor). */
+export async function startBareBoltProcess(
+  command = '/aws-access',
+  redisUrl?: string,
+): Promise<ServiceHandle> {
+  return startChildProcess(CHILD, [], { type: 'start', command, ...(redisUrl ? { redisUrl } : {}) });
 }

@@ -5,11 +5,16 @@
  * `/aws-access` listener does nothing but ack. No Redis, no replay guard, no logging: what any
  * Bolt app costs per slash command on this machine. Driven over IPC by bare-bolt-client.ts with
  * the same messages as service-process.ts.
+ *
+ * Started with a `redisUrl`, it is the second floor: the same bare Bolt, plus the one Redis round
+ * trip the service cannot leave out of any ack, the replay check (`SET key 1 EX 600 NX` on the
+ * signature, plain ioredis, one command per request), made before Bolt sees the request.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { Redis } from 'ioredis';
 import { SLACK_BODY_LIMIT_BYTES } from '../../src/http/slack-gate.js';
 import { TEST_SIGNING_SECRET } from '../../test/support/slack-request.js';
 import type { FromChild, ProcessStats, ToChild } from './service-process.js';
@@ -17,8 +22,9 @@ import type { FromChild, ProcessStats, ToChild } from './service-process.js';
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let cpuBase = process.cpuUsage();
 let server: Server | undefined;
+let redis: Redis | undefined;
 
-async function start(command: string): Promise<number> {
+async function start(command: string, redisUrl?: string): Promise<number> {
   const receiver = new HTTPReceiver({
     signingSecret: TEST_SIGNING_SECRET,
     endpoints: '/slack/events',
@@ -34,7 +40,21 @@ async function start(command: string): Promise<number> {
   app.command(command, async ({ ack }) => {
     await ack();
   });
-  server = createServer(receiver.requestListener);
+  const replayCheck = redisUrl ? (redis = new Redis(redisUrl)) : undefined;
+  server = createServer(
+    replayCheck
+      ? (req, res) => {
+          const key = `bench-floor-replay:${String(req.headers['x-slack-request-timestamp'])}:${String(req.headers['x-slack-signature'])}`;
+          replayCheck.set(key, '1', 'EX', 600, 'NX').then(
+            () => receiver.requestListener(req, res),
+            () => {
+              res.writeHead(503);
+              res.end();
+            },
+          );
+        }
+      : receiver.requestListener,
+  );
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   loopDelay.enable();
   cpuBase = process.cpuUsage();
@@ -71,15 +91,22 @@ function send(message: FromChild): void {
 
 async function stop(): Promise<void> {
   loopDelay.disable();
+  redis?.disconnect();
   server?.closeAllConnections();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }
 
-process.on('message', (message: ToChild | { type: 'start'; command: string }) => {
+process.on('message', (message: ToChild | { type: 'start'; command: string; redisUrl?: string }) => {
   const run = async () => {
     switch (message.type) {
       case 'start':
-        send({ type: 'ready', port: await start('command' in message ? message.command : '/aws-access') });
+        send({
+          type: 'ready',
+          port: await start(
+            'command' in message ? message.command : '/aws-access',
+            'redisUrl' in message ? message.redisUrl : undefined,
+          ),
+        });
         return;
       case 'stats':
         send({ type: 'stats', stats: stats(Boolean(message.reset)) });

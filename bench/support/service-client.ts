@@ -67,7 +67,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
 export async function startChildProcess(
   entry: string,
   nodeFlags: string[],
-  start: ToChild | { type: 'start'; command: string },
+  start: ToChild | { type: 'start'; command: string; redisUrl?: string },
 ): Promise<ServiceHandle> {
   const child = fork(entry, [], {
     execArgv: ['--import', 'tsx', ...nodeFlags],

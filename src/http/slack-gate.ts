@@ -42,7 +42,14 @@ export interface SlackGateOptions {
   clock: Clock;
 }
 
-type BufferedRequest = IncomingMessage & { rawBody?: Buffer };
+type BufferedRequest = IncomingMessage & { rawBody?: Buffer; [RESPONSE]?: ServerResponse };
+
+const RESPONSE = Symbol('slack-gate response');
+
+/** The response of a request the gate passed to Bolt (for Bolt's customPropertiesExtractor). */
+export function slackResponseOf(req: IncomingMessage): ServerResponse | undefined {
+  return (req as BufferedRequest)[RESPONSE];
+}
 
 export function isFutureTimestamp(header: string | string[] | undefined, nowMs: number): boolean {
   const value = Array.isArray(header) ? header[0] : header;
@@ -138,6 +145,7 @@ export function createSlackGate(
       metrics.slackRequests.inc({ outcome: res.statusCode === 401 ? 'rejected' : 'accepted' });
     });
     (req as BufferedRequest).rawBody = raw;
+    (req as BufferedRequest)[RESPONSE] = res;
     options.listener(req, res);
   };
 }

@@ -1,12 +1,15 @@
 import { App, HTTPReceiver, type AnyMiddlewareArgs, type App as BoltApp, type Authorize } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { RequestListener } from 'node:http';
+import type { RequestListener, ServerResponse } from 'node:http';
 import type { EnvOptions } from '../config/env.js';
 import { MissingSettingError } from '../errors.js';
-import { SLACK_BODY_LIMIT_BYTES } from '../http/slack-gate.js';
+import { SLACK_BODY_LIMIT_BYTES, slackResponseOf } from '../http/slack-gate.js';
 import type { Logger } from '../logger.js';
 import { boltLogger } from './bolt-logger.js';
 import { createSlackClient, slackClientOptions } from './slack-client.js';
+
+/** The context key under which HTTP-mode listeners find the request's ServerResponse. */
+const HTTP_RESPONSE = 'slackHttpResponse';
 
 export interface SlackApp {
   app: BoltApp;
@@ -93,11 +96,20 @@ export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
     // Our HTTP server has read and checked the body already (src/http/slack-gate.ts); this is
     // the same limit in case the receiver is ever mounted without it.
     bodyLimit: SLACK_BODY_LIMIT_BYTES,
+    // The gate hands Bolt the response too (slack-gate.ts): ackWhenNoListenerDid reads whether
+    // a listener already answered instead of acking again into Bolt's ReceiverMultipleAckError.
+    customPropertiesExtractor: (req) => {
+      const response = slackResponseOf(req);
+      return response ? { [HTTP_RESPONSE]: response } : {};
+    },
   });
   const client = createSlackClient(env, 'requests');
   const app = new App({
     authorize: botAuthorization(client, env.slackBotToken),
     receiver,
+    // Bolt's default conversation store is an in-memory map consulted on every event; nothing
+    // here uses conversation state (requests live in Redis), so it is left out.
+    convoStore: false,
     logger: log,
     clientOptions,
   });
@@ -121,12 +133,17 @@ export function createSlackApp(env: EnvOptions, logger: Logger): SlackApp {
  * instead of Bolt's 404 after its 3-second timer. Listener errors still reach Bolt's error handler.
  */
 export function ackWhenNoListenerDid(logger: Logger) {
-  return async (args: AnyMiddlewareArgs & { next: () => Promise<void> }): Promise<void> => {
+  return async (
+    args: AnyMiddlewareArgs & { next: () => Promise<void>; context: Record<string, unknown> },
+  ): Promise<void> => {
     const ack = 'ack' in args ? (args.ack as ((response?: unknown) => Promise<void>) | undefined) : undefined;
     try {
       await args.next();
     } finally {
-      if (ack) {
+      // Over HTTP the response says whether a listener acked (asking Bolt again costs an Error
+      // with its stack on every request); in Socket Mode, Bolt's refusal of a second ack does.
+      const response = args.context[HTTP_RESPONSE] as ServerResponse | undefined;
+      if (ack && !response?.headersSent) {
         await ack().then(
           () => logger.debug('no listener acknowledged the request; sent an empty ack'),
           () => undefined, // already acknowledged by a listener (ReceiverMultipleAckError)
