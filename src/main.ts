@@ -47,6 +47,7 @@ import type { Logger } from './logger.js';
 import { SlackIntakeReplies } from './slack/intake-replies.js';
 import { createSlackApp, type SlackApp } from './slack/slack-app.js';
 import { registerListeners } from './slack/listeners/index.js';
+import { createListenerRouter } from './slack/listener-router.js';
 import { SlackAuditChannel } from './slack/slack-audit-channel.js';
 import { createSlackClient } from './slack/slack-client.js';
 import { SlackNotifier } from './slack/slack-notifier.js';
@@ -217,7 +218,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     slack = createSlackApp(env, logger);
     const client = slack.client;
     webRequests = requestService(notifier(client), new SlackPeople(client));
-    registerListeners(slack.app, {
+    // One Bolt listener per kind of request, routing by id (see listener-router.ts).
+    const listeners = createListenerRouter(slack.app);
+    registerListeners(listeners, {
       config,
       requests: webRequests,
       accounts,
@@ -225,8 +228,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       intake: new BullIntakeQueue(queues),
       logger,
     });
-    registerHygieneListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
-    registerPostureListeners(slack.app, { redis, config, logger, clock, audit: hygieneAudit });
+    registerHygieneListeners(listeners, { redis, config, logger, clock, audit: hygieneAudit });
+    registerPostureListeners(listeners, { redis, config, logger, clock, audit: hygieneAudit });
     await slack.start();
   }
   // The worker role: jobs talk to Slack through the client that rejects rate-limited calls; a

@@ -3,7 +3,8 @@
  * use case (which checks that the clicker is the reminder's owner and audits), and this
  * listener shows its outcome.
  */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { ListenerApp } from '../listener-router.js';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/schema.js';
 import { hygieneAuditor } from '../../domain/hygiene/audit.js';
@@ -22,7 +23,7 @@ export interface HygieneListenerDeps {
   audit?: (event: HygieneAuditEvent) => Promise<void>;
 }
 
-export function register(app: App, deps: HygieneListenerDeps): void {
+export function register(app: ListenerApp, deps: HygieneListenerDeps): void {
   const store = new HygieneStore(deps.redis, deps.config.redis.prefix);
   const clock = deps.clock;
   const logger = deps.logger.child({ listener: 'hygiene-snooze' });

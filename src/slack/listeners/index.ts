@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { ListenerApp } from '../listener-router.js';
 import { register as registerRequestDecisions } from './actions/request-decisions.js';
 import { register as registerHomeActions } from './actions/home-actions.js';
 import { register as registerAwsAccessCommand } from './commands/aws-access.js';
@@ -9,7 +9,7 @@ import { register as registerRequestForms } from './views/request-forms.js';
 
 export type { ListenerContext } from './context.js';
 
-export function registerListeners(app: App, context: ListenerContext): void {
+export function registerListeners(app: ListenerApp, context: ListenerContext): void {
   registerAwsAccessCommand(app, context);
   if (!isFlowContext(context)) return;
   registerRequestDecisions(app, context);

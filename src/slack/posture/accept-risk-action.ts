@@ -4,7 +4,8 @@
  * owner; a member of the security channel for its posts, asked of Slack with
  * conversations.members at the click and again at the submission) and audits each finding.
  */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { ListenerApp } from '../listener-router.js';
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/schema.js';
@@ -43,7 +44,7 @@ export async function isChannelMember(client: WebClient, channel: string, userId
 
 const REFUSED_NOT_MEMBER = 'Only members of the security channel can accept these findings.';
 
-export function register(app: App, deps: PostureListenerDeps): void {
+export function register(app: ListenerApp, deps: PostureListenerDeps): void {
   const store = new PostureStore(deps.redis, deps.config.redis.prefix);
   const logger = deps.logger.child({ listener: 'posture-accept-risk' });
   const audit = hygieneAuditor(

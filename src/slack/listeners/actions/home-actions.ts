@@ -1,5 +1,6 @@
 /** App Home buttons: Cancel a pending request, Revoke or Extend an active grant. */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { ListenerApp } from '../../listener-router.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
 import { publishHome } from '../events/app-home-opened.js';
@@ -9,7 +10,7 @@ import { refusalText, resultText } from '../../views/request-text.js';
 import type { FlowContext } from '../context.js';
 import { tellClicker } from './request-decisions.js';
 
-export function register(app: App, context: FlowContext): void {
+export function register(app: ListenerApp, context: FlowContext): void {
   app.action<BlockAction<ButtonAction>>(ActionId.cancel, async ({ ack, body, action, client }) => {
     await ack();
     const result = await context.requests.cancel(action.value ?? '', body.user.id);

@@ -2,7 +2,8 @@
  * Approve / Deny on the approver message (or App Home). Ack at once; the service then re-checks
  * everything at click time. A refused click changes nothing and gets an ephemeral explanation.
  */
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { ListenerApp } from '../../listener-router.js';
 import type { WebClient } from '@slack/web-api';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import type { ActionResult } from '../../../domain/requests/types.js';
@@ -68,7 +69,7 @@ async function approveRetryingRedis(
   }
 }
 
-export function register(app: App, context: FlowContext): void {
+export function register(app: ListenerApp, context: FlowContext): void {
   app.action<BlockAction<ButtonAction>>(ActionId.approve, async ({ ack, body, action, client }) => {
     await ack();
     const requestId = action.value ?? '';

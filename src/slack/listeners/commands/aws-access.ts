@@ -8,7 +8,8 @@
  * answers the response_url, so this process's event loop is free for the next ack.
  */
 import { OpenRequestLimitError } from '../../../domain/request-ports.js';
-import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import type { RespondFn, SlashCommand } from '@slack/bolt';
+import type { ListenerApp } from '../../listener-router.js';
 import { CommandSyntaxError, parseCommand, USAGE, type AccessCommand } from '../../../domain/command.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { SOMETHING_WENT_WRONG } from '../../intake-replies.js';
@@ -95,7 +96,7 @@ async function runSlow(
   }
 }
 
-export function register(app: App, context: ListenerContext): void {
+export function register(app: ListenerApp, context: ListenerContext): void {
   app.command(context.config.slack.command, async ({ command: cmd, ack, respond, client }) => {
     let parsed: AccessCommand;
     try {

@@ -1,5 +1,5 @@
 /** App Home: published whenever the user opens it, and after a Home button changes something. */
-import type { App } from '@slack/bolt';
+import type { ListenerApp } from '../../listener-router.js';
 import type { WebClient } from '@slack/web-api';
 import { appHomeView } from '../../views/app-home.js';
 import type { FlowContext } from '../context.js';
@@ -20,7 +20,7 @@ export async function publishHome(client: WebClient, context: FlowContext, userI
   });
 }
 
-export function register(app: App, context: FlowContext): void {
+export function register(app: ListenerApp, context: FlowContext): void {
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab && event.tab !== 'home') return;
     await publishHome(client, context, event.user);

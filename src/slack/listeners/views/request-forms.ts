@@ -3,7 +3,8 @@
  * after the ack), the deny reason, and the extension length.
  */
 import { OpenRequestLimitError } from '../../../domain/request-ports.js';
-import type { App, BlockAction, StaticSelectAction, ViewStateValue } from '@slack/bolt';
+import type { BlockAction, StaticSelectAction, ViewStateValue } from '@slack/bolt';
+import type { ListenerApp } from '../../listener-router.js';
 import type { RequestField } from '../../../domain/approval-policy.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
@@ -27,7 +28,7 @@ function typed(values: Values, block: string, action: string): string {
   return values[block]?.[action]?.value ?? '';
 }
 
-export function register(app: App, context: FlowContext): void {
+export function register(app: ListenerApp, context: FlowContext): void {
   app.view(REQUEST_MODAL_ID, async ({ ack, body, view, client }) => {
     const values = view.state.values as Values;
     const account = selected(values, FieldBlock.account, 'account');
