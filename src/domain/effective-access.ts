@@ -1,0 +1,83 @@
+/**
+ * What a grant will really allow in one account: the template's access-level summary after the
+ * organization's service control policies (SCPs) on the account's path. Computed when a request
+ * is prepared and kept on the request as a snapshot, so every renderer (approval message,
+ * confirmation, DMs) shows the same thing without asking AWS again.
+ *
+ * Three outcomes, never confused: computed (`summary`), exempt (the management account, or SCPs
+ * not enabled: the template summary is the effective one), and `unavailable` (Organizations could
+ * not be read and nothing was cached: renderers show the template summary with a note, and the
+ * request goes on; a transient error never blocks an approval, and no effective summary is ever
+ * claimed that was not computed).
+ */
+import type { AccessLevel, AccessLevelSummary, Account } from './ports.js';
+
+/** The SCP (or the level whose allow list misses them) that removes the most asked-for actions. */
+export interface ScpRemoval {
+  /** An SCP's name (explicit Deny), or the names of a level's SCPs (no Allow there). */
+  scpName: string;
+  /** `deny`: an SCP statement denies; `allow-list`: no SCP at `level` allows. */
+  kind: 'deny' | 'allow-list';
+  /** Where it is attached, e.g. `OU Workloads`, `root`, `account prod`. */
+  level: string;
+  /** Actions of the template it removes. */
+  removed: number;
+  /** Services it removes actions on, most removed first (at most 5). */
+  services: string[];
+  /** The access level it removes the most of, and whether it removes all of it on `services`. */
+  mainLevel: AccessLevel;
+  removesAllOfLevel: boolean;
+}
+
+export interface EffectiveAccess {
+  /** Actions the template allows before SCPs (its own access summary's count). */
+  asked: number;
+  /** Actions left after SCPs. Absent when unavailable. */
+  allowed?: number;
+  /** The summary after SCPs; absent when unavailable. */
+  summary?: AccessLevelSummary;
+  deniedBy?: ScpRemoval;
+  /** Organizations could not be read and nothing was cached. */
+  unavailable?: true;
+  /** SCPs do not apply: the management account, or SCPs not enabled in the organization. */
+  exempt?: 'management-account' | 'scps-disabled';
+  /** SCP statements the evaluation did not count (conditional or resource-scoped denies). */
+  notes?: string[];
+}
+
+/** The port: the effective access of a template in an account (never throws). */
+export interface EffectiveAccessReader {
+  forAccount(account: Account, templateName: string): Promise<EffectiveAccess>;
+}
+
+/** True when the SCPs leave nothing of what the template asked for (computed, not assumed). */
+export function leavesNothing(effective: EffectiveAccess | undefined): boolean {
+  return (
+    !!effective &&
+    !effective.unavailable &&
+    !effective.exempt &&
+    effective.asked > 0 &&
+    effective.allowed === 0
+  );
+}
+
+/** "SCP deny-prod-writes removes all Write actions on s3, ec2…" in plain text (escape to render). */
+export function removalText(removal: ScpRemoval): string {
+  const services = `${removal.services.join(', ')}${removal.services.length >= 5 ? '…' : ''}`;
+  const what = removal.removesAllOfLevel
+    ? `all ${removal.mainLevel} actions on ${services}`
+    : `${removal.removed} action${removal.removed === 1 ? '' : 's'} (mostly ${removal.mainLevel}) on ${services}`;
+  return removal.kind === 'deny'
+    ? `SCP ${removal.scpName} (${removal.level}) removes ${what}`
+    : `no SCP on ${removal.level} (${removal.scpName}) allows ${what}`;
+}
+
+/** One line for the requester and the audit: what the SCPs leave, in plain text. */
+export function effectiveAccessLine(effective: EffectiveAccess | undefined): string | undefined {
+  if (!effective) return undefined;
+  if (effective.unavailable) return 'SCPs could not be read: the access shown is the template’s, before SCPs.';
+  if (effective.exempt) return undefined;
+  if (effective.allowed === effective.asked) return 'SCPs leave the whole template in this account.';
+  const removed = effective.deniedBy ? `; ${removalText(effective.deniedBy)}` : '';
+  return `SCPs leave ${effective.allowed} of the template’s ${effective.asked} actions in this account${removed}.`;
+}
