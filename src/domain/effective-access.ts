@@ -10,6 +10,7 @@
  * request goes on; a transient error never blocks an approval, and no effective summary is ever
  * claimed that was not computed).
  */
+import { refusal, type Refusal } from './policy/refusal.js';
 import type { AccessLevel, AccessLevelSummary, Account } from './ports.js';
 
 /** The SCP (or the level whose allow list misses them) that removes the most asked-for actions. */
@@ -43,6 +44,8 @@ export interface EffectiveAccess {
   exempt?: 'management-account' | 'scps-disabled';
   /** SCP statements the evaluation did not count (conditional or resource-scoped denies). */
   notes?: string[];
+  /** In a request's snapshot: services past the listed ones (the summary keeps the first few). */
+  otherServices?: number;
 }
 
 /** The port: the effective access of a template in an account (never throws). */
@@ -75,9 +78,44 @@ export function removalText(removal: ScpRemoval): string {
 /** One line for the requester and the audit: what the SCPs leave, in plain text. */
 export function effectiveAccessLine(effective: EffectiveAccess | undefined): string | undefined {
   if (!effective) return undefined;
-  if (effective.unavailable) return 'SCPs could not be read: the access shown is the template’s, before SCPs.';
+  if (effective.unavailable)
+    return 'SCPs could not be read: the access shown is the template’s, before SCPs.';
   if (effective.exempt) return undefined;
   if (effective.allowed === effective.asked) return 'SCPs leave the whole template in this account.';
   const removed = effective.deniedBy ? `; ${removalText(effective.deniedBy)}` : '';
   return `SCPs leave ${effective.allowed} of the template’s ${effective.asked} actions in this account${removed}.`;
+}
+
+/** Services a request's snapshot keeps: what the messages list; the rest are counted. */
+export const SNAPSHOT_SERVICES = 8;
+
+/** The small copy a request carries: the first services of the summary, the rest counted. */
+export function snapshotOf(effective: EffectiveAccess): EffectiveAccess {
+  const services = effective.summary?.services ?? [];
+  if (!effective.summary || services.length <= SNAPSHOT_SERVICES) return effective;
+  return {
+    ...effective,
+    summary: { ...effective.summary, services: services.slice(0, SNAPSHOT_SERVICES) },
+    otherServices: services.length - SNAPSHOT_SERVICES + (effective.otherServices ?? 0),
+  };
+}
+
+/** The refusal when the SCPs leave nothing of the template (a computed result, never a guess). */
+export function scpRefusal(
+  effective: EffectiveAccess | undefined,
+  templateName: string,
+  accountName: string,
+): Refusal | undefined {
+  if (!leavesNothing(effective)) return undefined;
+  const by = effective!.deniedBy;
+  const who = !by
+    ? 'the SCPs'
+    : by.kind === 'deny'
+      ? `SCP ${by.scpName} (${by.level})`
+      : `the SCPs on ${by.level} (${by.scpName})`;
+  return refusal(
+    'scp-denies-all',
+    `${who} leave${who === 'the SCPs' || by?.kind === 'allow-list' ? '' : 's'} nothing of template ${templateName} in account ${accountName}; ask for another template`,
+    'template',
+  );
 }

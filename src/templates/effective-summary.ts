@@ -49,7 +49,8 @@ type Statement = {
   [key: string]: unknown;
 };
 
-const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
 
 function statementsOf(document: unknown): Statement[] {
   const s = (document as { Statement?: Statement | Statement[] } | undefined)?.Statement;
@@ -142,7 +143,10 @@ export async function evaluateWithScps(
   }
 
   const allowed = new Set<string>();
-  const removals = new Map<string, { kind: ScpRemoval['kind']; name: string; level: string; keys: string[] }>();
+  const removals = new Map<
+    string,
+    { kind: ScpRemoval['kind']; name: string; level: string; keys: string[] }
+  >();
   for (const members of classes.values()) {
     const action = catalog.actions.get(members[0]!)!.name;
     const result = await runSimulation(
@@ -156,7 +160,10 @@ export async function evaluateWithScps(
         identityPolicies: [
           {
             name: 'template',
-            policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] },
+            policy: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }],
+            },
           },
         ],
         serviceControlPolicies,

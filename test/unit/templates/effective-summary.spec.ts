@@ -3,7 +3,11 @@ import { leavesNothing, removalText } from '../../../src/domain/effective-access
 import type { AccessLevel, AccessLevelSummary } from '../../../src/domain/ports.js';
 import { evaluateWithScps, type ScpLevel } from '../../../src/templates/effective-summary.js';
 import { loadIamActionCatalog, type IamActionCatalog } from '../../../src/templates/iam-action-catalog.js';
-import { loadTemplates, summaryInputOf, type BoundaryTemplateCatalog } from '../../../src/templates/load-templates.js';
+import {
+  loadTemplates,
+  summaryInputOf,
+  type BoundaryTemplateCatalog,
+} from '../../../src/templates/load-templates.js';
 
 let catalog: IamActionCatalog;
 let templates: BoundaryTemplateCatalog;
@@ -14,7 +18,11 @@ beforeAll(async () => {
 
 const ACCOUNT = '111122223333';
 const doc = (...Statement: unknown[]) => ({ Version: '2012-10-17', Statement });
-const FULL = { id: 'p-FullAWSAccess', name: 'FullAWSAccess', document: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) };
+const FULL = {
+  id: 'p-FullAWSAccess',
+  name: 'FullAWSAccess',
+  document: doc({ Effect: 'Allow', Action: '*', Resource: '*' }),
+};
 const level = (targetId: string, label: string, ...policies: ScpLevel['policies']): ScpLevel => ({
   targetId,
   label,
@@ -35,8 +43,16 @@ function service(summary: AccessLevelSummary | undefined, name: string) {
 }
 
 const s3AndEc2 = {
-  boundary: doc({ Effect: 'Allow', Action: ['s3:*', 'ec2:Describe*', 'ec2:RunInstances'], Resource: '*' }) as never,
-  inlinePolicy: doc({ Effect: 'Allow', Action: ['s3:*', 'ec2:Describe*', 'ec2:RunInstances'], Resource: '*' }) as never,
+  boundary: doc({
+    Effect: 'Allow',
+    Action: ['s3:*', 'ec2:Describe*', 'ec2:RunInstances'],
+    Resource: '*',
+  }) as never,
+  inlinePolicy: doc({
+    Effect: 'Allow',
+    Action: ['s3:*', 'ec2:Describe*', 'ec2:RunInstances'],
+    Resource: '*',
+  }) as never,
   managedPolicyArns: [],
 };
 
@@ -58,7 +74,11 @@ describe('what SCPs leave of a template', () => {
     expect(result.allowed).toBeGreaterThan(0);
     expect(service(result.summary, 's3')!.Read).toBeGreaterThan(0);
     const s3Puts = [...catalog.byService.get('s3')!].filter((k) => k.startsWith('s3:put')).length;
-    expect(result.deniedBy).toMatchObject({ scpName: 'deny-prod-writes', kind: 'deny', level: 'OU Workloads' });
+    expect(result.deniedBy).toMatchObject({
+      scpName: 'deny-prod-writes',
+      kind: 'deny',
+      level: 'OU Workloads',
+    });
     expect(result.deniedBy!.removed).toBe(s3Puts + 1);
     expect(result.deniedBy!.services).toEqual(['s3', 'ec2']);
     expect(removalText(result.deniedBy!)).toMatch(/^SCP deny-prod-writes \(OU Workloads\) removes /);
@@ -76,17 +96,29 @@ describe('what SCPs leave of a template', () => {
     const result = await evaluateWithScps(catalog, s3AndEc2, levels, ACCOUNT);
     expect(service(result.summary, 'ec2')).toBeUndefined();
     expect(service(result.summary, 's3')).toBeDefined();
-    expect(result.deniedBy).toMatchObject({ kind: 'allow-list', level: 'OU Workloads', scpName: 'allow-s3-only' });
+    expect(result.deniedBy).toMatchObject({
+      kind: 'allow-list',
+      level: 'OU Workloads',
+      scpName: 'allow-s3-only',
+    });
     expect(result.deniedBy!.services).toEqual(['ec2']);
     expect(result.deniedBy!.removesAllOfLevel).toBe(true);
   });
 
   it('a Deny "*" at the root leaves nothing', async () => {
-    const denyAll = { id: 'p-denyall', name: 'deny-all-sandbox', document: doc({ Effect: 'Deny', Action: '*', Resource: '*' }) };
+    const denyAll = {
+      id: 'p-denyall',
+      name: 'deny-all-sandbox',
+      document: doc({ Effect: 'Deny', Action: '*', Resource: '*' }),
+    };
     const result = await evaluateWithScps(catalog, s3AndEc2, path([], [denyAll]), ACCOUNT);
     expect(result.allowed).toBe(0);
     expect(leavesNothing(result)).toBe(true);
-    expect(result.deniedBy).toMatchObject({ scpName: 'deny-all-sandbox', level: 'root', removed: result.asked });
+    expect(result.deniedBy).toMatchObject({
+      scpName: 'deny-all-sandbox',
+      level: 'root',
+      removed: result.asked,
+    });
   });
 
   it('a NotAction Deny removes everything but the actions it names', async () => {
