@@ -46,6 +46,14 @@ export interface EffectiveAccess {
   notes?: string[];
   /** In a request's snapshot: services past the listed ones (the summary keeps the first few). */
   otherServices?: number;
+  /** Services the SCPs reduce, most removed first: the levels before and after. */
+  changes?: ServiceChange[];
+}
+
+export interface ServiceChange {
+  service: string;
+  before: Record<AccessLevel, number>;
+  after: Record<AccessLevel, number>;
 }
 
 /** The port: the effective access of a template in an account (never throws). */
@@ -89,15 +97,41 @@ export function effectiveAccessLine(effective: EffectiveAccess | undefined): str
 /** Services a request's snapshot keeps: what the messages list; the rest are counted. */
 export const SNAPSHOT_SERVICES = 8;
 
-/** The small copy a request carries: the first services of the summary, the rest counted. */
+/**
+ * The small copy a request carries: the services the SCPs reduce first, then the others, the
+ * first few kept and the rest counted; the changes likewise.
+ */
 export function snapshotOf(effective: EffectiveAccess): EffectiveAccess {
+  const changes = effective.changes?.slice(0, SNAPSHOT_SERVICES);
   const services = effective.summary?.services ?? [];
-  if (!effective.summary || services.length <= SNAPSHOT_SERVICES) return effective;
+  if (!effective.summary || services.length <= SNAPSHOT_SERVICES)
+    return { ...effective, ...(changes ? { changes } : {}) };
+  const reduced = new Set(changes?.map((c) => c.service));
+  const ordered = [
+    ...services.filter((s) => reduced.has(s.service)),
+    ...services.filter((s) => !reduced.has(s.service)),
+  ];
   return {
     ...effective,
-    summary: { ...effective.summary, services: services.slice(0, SNAPSHOT_SERVICES) },
+    summary: { ...effective.summary, services: ordered.slice(0, SNAPSHOT_SERVICES) },
     otherServices: services.length - SNAPSHOT_SERVICES + (effective.otherServices ?? 0),
+    ...(changes ? { changes } : {}),
   };
+}
+
+const LEVELS: AccessLevel[] = ['List', 'Read', 'Write', 'Permissions management', 'Tagging'];
+
+/** `s3: Write 60 → 12 · Tagging 4 → 0`, or `ec2: all 120 actions removed` (plain text). */
+export function changeText(change: ServiceChange): string {
+  const after = LEVELS.reduce((n, l) => n + change.after[l], 0);
+  if (after === 0) {
+    const before = LEVELS.reduce((n, l) => n + change.before[l], 0);
+    return `${change.service}: all ${before} action${before === 1 ? '' : 's'} removed`;
+  }
+  const parts = LEVELS.filter((l) => change.before[l] !== change.after[l]).map(
+    (l) => `${l} ${change.before[l]} → ${change.after[l]}`,
+  );
+  return `${change.service}: ${parts.join(' · ')}`;
 }
 
 /** The refusal when the SCPs leave nothing of the template (a computed result, never a guess). */

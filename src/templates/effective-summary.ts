@@ -18,8 +18,8 @@
  * classes. docs/aws-grants.md gives the measured times for the shipped templates.
  */
 import { getDenialReasons, runSimulation, type RequestDenial } from '@cloud-copilot/iam-simulate';
-import type { EffectiveAccess, ScpRemoval } from '../domain/effective-access.js';
-import type { AccessLevel } from '../domain/ports.js';
+import type { EffectiveAccess, ScpRemoval, ServiceChange } from '../domain/effective-access.js';
+import type { AccessLevel, ServiceAccessSummary } from '../domain/ports.js';
 import { effectiveActions, summarizeActions, type SummaryInput } from './access-summary.js';
 import { expandActionPattern, type IamActionCatalog } from './iam-action-catalog.js';
 
@@ -207,6 +207,7 @@ export async function evaluateWithScps(
 
   const summary = summarizeActions(catalog, allowed, unmodelled);
   summary.flags.push(...notes);
+  const changes = changesOf(summarizeActions(catalog, actions).services, summary.services);
   const top = [...removals.values()].sort(
     (a, b) =>
       b.keys.length - a.keys.length ||
@@ -219,7 +220,27 @@ export async function evaluateWithScps(
     summary,
     ...(top ? { deniedBy: describeRemoval(catalog, actions, top) } : {}),
     ...(notes.length ? { notes } : {}),
+    ...(changes.length ? { changes } : {}),
   };
+}
+
+/** The services whose counts the SCPs lowered, most removed first. */
+function changesOf(before: ServiceAccessSummary[], after: ServiceAccessSummary[]): ServiceChange[] {
+  const afterBy = new Map(after.map((s) => [s.service, s.counts]));
+  const sum = (c: Record<AccessLevel, number>) => Object.values(c).reduce((n, v) => n + v, 0);
+  return before
+    .map((b) => {
+      const a =
+        afterBy.get(b.service) ??
+        ({ List: 0, Read: 0, Write: 0, 'Permissions management': 0, Tagging: 0 } as Record<
+          AccessLevel,
+          number
+        >);
+      return { service: b.service, before: b.counts, after: a, removed: sum(b.counts) - sum(a) };
+    })
+    .filter((c) => c.removed > 0)
+    .sort((x, y) => y.removed - x.removed || x.service.localeCompare(y.service))
+    .map(({ service, before: b, after: a }) => ({ service, before: b, after: a }));
 }
 
 function describeRemoval(

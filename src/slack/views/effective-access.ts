@@ -5,9 +5,8 @@
  * name things, so every part is escaped.
  */
 import type { EffectiveAccess } from '../../domain/effective-access.js';
-import { removalText } from '../../domain/effective-access.js';
+import { changeText, removalText } from '../../domain/effective-access.js';
 import { escapeMrkdwn } from '../mrkdwn.js';
-import { summaryLines } from './template-summary.js';
 
 /** mrkdwn for the approval message; undefined when there is nothing to add to the template summary. */
 export function effectiveAccessMrkdwn(effective: EffectiveAccess | undefined): string | undefined {
@@ -26,9 +25,8 @@ export function effectiveAccessMrkdwn(effective: EffectiveAccess | undefined): s
     `*After SCPs, in this account*: ${effective.allowed} of the template’s ${effective.asked} actions`,
   ];
   if (effective.deniedBy) lines.push(`:no_entry: ${escapeMrkdwn(removalText(effective.deniedBy))}`);
-  if (effective.summary) {
-    lines.push(...summaryLines(effective.summary).map((l) => `• ${escapeMrkdwn(l)}`));
-  }
-  if (effective.otherServices) lines.push(`• …and ${effective.otherServices} more services`);
+  // What changed against the template summary above: the services the SCPs reduce.
+  for (const change of effective.changes ?? []) lines.push(`• ${escapeMrkdwn(changeText(change))}`);
+  for (const note of effective.notes ?? []) lines.push(`⚠ ${escapeMrkdwn(note)}`);
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { leavesNothing, removalText } from '../../../src/domain/effective-access.js';
+import { changeText, leavesNothing, removalText } from '../../../src/domain/effective-access.js';
 import type { AccessLevel, AccessLevelSummary } from '../../../src/domain/ports.js';
 import { evaluateWithScps, type ScpLevel } from '../../../src/templates/effective-summary.js';
 import { loadIamActionCatalog, type IamActionCatalog } from '../../../src/templates/iam-action-catalog.js';
@@ -82,6 +82,9 @@ describe('what SCPs leave of a template', () => {
     expect(result.deniedBy!.removed).toBe(s3Puts + 1);
     expect(result.deniedBy!.services).toEqual(['s3', 'ec2']);
     expect(removalText(result.deniedBy!)).toMatch(/^SCP deny-prod-writes \(OU Workloads\) removes /);
+    // Approvers see what changed per service against the template summary.
+    expect(result.changes!.map((c) => c.service)).toEqual(['s3', 'ec2']);
+    expect(changeText(result.changes![1]!)).toBe('ec2: Write 1 → 0');
   });
 
   it('a level whose allow list misses an action removes it, and names that level', async () => {
@@ -96,6 +99,7 @@ describe('what SCPs leave of a template', () => {
     const result = await evaluateWithScps(catalog, s3AndEc2, levels, ACCOUNT);
     expect(service(result.summary, 'ec2')).toBeUndefined();
     expect(service(result.summary, 's3')).toBeDefined();
+    expect(changeText(result.changes![0]!)).toMatch(/^ec2: all \d+ actions removed$/);
     expect(result.deniedBy).toMatchObject({
       kind: 'allow-list',
       level: 'OU Workloads',
