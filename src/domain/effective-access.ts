@@ -102,20 +102,36 @@ export const SNAPSHOT_SERVICES = 8;
  * first few kept and the rest counted; the changes likewise.
  */
 export function snapshotOf(effective: EffectiveAccess): EffectiveAccess {
-  const changes = effective.changes?.slice(0, SNAPSHOT_SERVICES);
-  const services = effective.summary?.services ?? [];
-  if (!effective.summary || services.length <= SNAPSHOT_SERVICES)
-    return { ...effective, ...(changes ? { changes } : {}) };
+  const capped = capNotes(effective);
+  const changes = capped.changes?.slice(0, SNAPSHOT_SERVICES);
+  const services = capped.summary?.services ?? [];
+  if (!capped.summary || services.length <= SNAPSHOT_SERVICES)
+    return { ...capped, ...(changes ? { changes } : {}) };
   const reduced = new Set(changes?.map((c) => c.service));
   const ordered = [
     ...services.filter((s) => reduced.has(s.service)),
     ...services.filter((s) => !reduced.has(s.service)),
   ];
   return {
-    ...effective,
-    summary: { ...effective.summary, services: ordered.slice(0, SNAPSHOT_SERVICES) },
-    otherServices: services.length - SNAPSHOT_SERVICES + (effective.otherServices ?? 0),
+    ...capped,
+    summary: { ...capped.summary, services: ordered.slice(0, SNAPSHOT_SERVICES) },
+    otherServices: services.length - SNAPSHOT_SERVICES + (capped.otherServices ?? 0),
     ...(changes ? { changes } : {}),
+  };
+}
+
+/** Notes kept in a snapshot: one per SCP with uncounted denies could be dozens. */
+const SNAPSHOT_NOTES = 3;
+
+function capNotes(effective: EffectiveAccess): EffectiveAccess {
+  const notes = effective.notes ?? [];
+  if (notes.length <= SNAPSHOT_NOTES) return effective;
+  return {
+    ...effective,
+    notes: [
+      ...notes.slice(0, SNAPSHOT_NOTES),
+      `…and ${notes.length - SNAPSHOT_NOTES} more SCPs with uncounted denies`,
+    ],
   };
 }
 

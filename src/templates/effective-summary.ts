@@ -206,7 +206,6 @@ export async function evaluateWithScps(
   }
 
   const summary = summarizeActions(catalog, allowed, unmodelled);
-  summary.flags.push(...notes);
   const changes = changesOf(summarizeActions(catalog, actions).services, summary.services);
   const top = [...removals.values()].sort(
     (a, b) =>
