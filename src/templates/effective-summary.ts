@@ -65,17 +65,16 @@ function counted(document: unknown): { statements: Statement[]; droppedDenies: n
   const statements: Statement[] = [];
   let droppedDenies = 0;
   for (const s of statementsOf(document)) {
-    const { Condition, Resource, NotResource, Sid, ...rest } = s;
-    void Condition;
-    void Resource;
-    void NotResource;
-    void Sid;
-    if (s.Effect === 'Allow') statements.push({ ...rest, Resource: '*' });
-    else if (s.Effect === 'Deny') {
-      if (s.Condition === undefined && s.NotResource === undefined && list(s.Resource).includes('*')) {
-        statements.push({ ...rest, Resource: '*' });
-      } else droppedDenies += 1;
-    }
+    // Only what decides on an action: Effect and Action or NotAction, on every resource.
+    const kept: Statement = {
+      Effect: s.Effect,
+      ...(s.Action !== undefined ? { Action: s.Action } : { NotAction: s.NotAction }),
+      Resource: '*',
+    };
+    const everywhere = s.NotResource === undefined && list(s.Resource).includes('*');
+    if (s.Effect === 'Allow') statements.push(kept);
+    else if (s.Effect === 'Deny' && s.Condition === undefined && everywhere) statements.push(kept);
+    else if (s.Effect === 'Deny') droppedDenies += 1;
   }
   return { statements, droppedDenies };
 }
