@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { WebClient } from '@slack/web-api';
 import type { WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { EffectiveAccessReader } from './domain/effective-access.js';
 import type { EnvOptions } from './config/env.js';
 import { breakGlassIssues } from './config/break-glass-checks.js';
 import { grantBackendIssues } from './config/grant-backends.js';
@@ -67,6 +68,8 @@ export interface ServiceAdapters {
   templates?: TemplateCatalog;
   /** Broker sessions per account; hygiene needs them. */
   accountClients?: AccountClients;
+  /** What SCPs leave of a template in an account; `refresh` runs on reconcile's schedule. */
+  effectiveAccess?: EffectiveAccessReader & { refresh?: () => Promise<unknown> };
 }
 
 export interface ServiceOptions {
@@ -178,6 +181,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   ];
   if (ruleIssues.length) throw new ConfigError(ruleIssues);
   const accountClients = injected.accountClients ?? aws?.accountClients;
+  const effectiveAccess = injected.effectiveAccess ?? aws?.effectiveAccess;
 
   const settings = requestSettings(config);
   const ruleByName = (name: string) => ruleNamed({ settings }, name);
@@ -204,6 +208,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       newId: newRequestId,
       settings,
       onError: (error, context) => logger.warn({ err: error, context }, 'a side effect failed'),
+      ...(effectiveAccess ? { effectiveAccess } : {}),
     });
   const notifier = (client: WebClient, defer?: DeferNotification) =>
     new SlackNotifier(client, config.slack.channels, templates, ruleByName, defer ? { defer } : {});
@@ -279,6 +284,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       },
       grants: jobGrants,
       accounts,
+      ...(effectiveAccess?.refresh ? { refreshScps: effectiveAccess.refresh.bind(effectiveAccess) } : {}),
       workerOptions: options.workerOptions,
       scheduleReconcile: options.scheduleReconcile,
       accountClients,

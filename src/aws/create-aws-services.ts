@@ -23,6 +23,8 @@ import { AssignmentHolders } from '../store/assignment-holders.js';
 import { BrokerSessions } from './broker-sessions.js';
 import { GrantBackends } from './grant-backends.js';
 import { RoleGrantEngine } from './grants/role-grant-engine.js';
+import { ScpEffectiveAccess } from './scp-effective-access.js';
+import { EffectiveAccessCache } from '../store/effective-access-cache.js';
 import { IdentityCenterGrantEngine } from './identity-center/identity-center-engine.js';
 import type { PollOptions } from './identity-center/operation-status.js';
 
@@ -56,6 +58,8 @@ export interface AwsServices {
   roleGrants: RoleGrantEngine;
   /** The identity-center backend, when `aws.identityCenter` is configured. */
   identityCenter?: IdentityCenterGrantEngine;
+  /** What SCPs leave of a template in an account; with Organizations discovery only. */
+  effectiveAccess?: ScpEffectiveAccess;
 }
 
 function awsSettings(env: EnvOptions, maxAttempts = 5): AwsSettings {
@@ -128,10 +132,11 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
   const hideBotAccount = !config.aws.allowGrantsInBotAccount;
 
   const org = config.aws.organizations;
+  const organizations = org.enabled
+    ? countCalls(new OrganizationsClient(clientConfig(settings, { region: GLOBAL_REGION })), metrics)
+    : undefined;
   const accounts = new OrganizationsAccountDirectory({
-    organizations: org.enabled
-      ? countCalls(new OrganizationsClient(clientConfig(settings, { region: GLOBAL_REGION })), metrics)
-      : undefined,
+    organizations,
     redis,
     cacheKey: `${config.redis.prefix}:aws:accounts`,
     cacheTtlSeconds: org.cacheTtl,
@@ -189,6 +194,19 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
           ...(options.identityCenterPoll ? { poll: options.identityCenterPoll } : {}),
         })
       : undefined;
+  // What SCPs leave of a template in an account: the same Organizations client (management
+  // account credentials), both grant backends alike.
+  const effectiveAccess = organizations
+    ? new ScpEffectiveAccess({
+        organizations,
+        cache: new EffectiveAccessCache(redis, config.redis.prefix, org.cacheTtl),
+        templates,
+        clock,
+        pageSize: org.pageSize,
+        logger,
+      })
+    : undefined;
+
   const grants = new GrantBackends({
     roles: roleGrants,
     identityCenter,
@@ -205,5 +223,6 @@ export async function createAwsServices(options: AwsServicesOptions): Promise<Aw
     grants,
     roleGrants,
     ...(identityCenter ? { identityCenter } : {}),
+    ...(effectiveAccess ? { effectiveAccess } : {}),
   };
 }

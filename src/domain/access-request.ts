@@ -1,4 +1,5 @@
 /** An AccessRequest: what was asked, by whom, decided how, and where its grant stands. */
+import type { EffectiveAccess } from './effective-access.js';
 import type { RequestState } from './model/state.js';
 
 export {
@@ -72,6 +73,12 @@ export interface AccessRequest {
   /** Break-glass only: the approver who reviewed the use afterwards (set once, never changed). */
   reviewedBy?: string;
   reviewedAt?: number;
+  /**
+   * What the organization's SCPs leave of the template in this account, as computed when the
+   * request was made (effective-access.ts): renderers show it without asking AWS. Informative
+   * only, so not part of the signed content; grants never read it.
+   */
+  effectiveAccess?: EffectiveAccess;
 }
 
 export interface PendingExtension {

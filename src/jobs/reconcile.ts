@@ -10,7 +10,8 @@
  * - retries every `revoke-failed` request until the role is gone;
  * - alerts security (once a day per request) about active grants whose role is missing;
  * - repairs requests stuck in `approved` past `stuckAfterSeconds` (a crash between approval and
- *   grant) by running the grant again, which ends `active` or `failed` with an alert.
+ *   grant) by running the grant again, which ends `active` or `failed` with an alert;
+ * - re-reads the SCPs of accounts asked about lately (`refreshScps`, effective access).
  * So a lost revoke job, a crashed worker or a wiped Redis still ends access.
  */
 import { holdsRole } from '../domain/model/state.js';
@@ -35,6 +36,11 @@ export interface ReconcileDeps {
   requests: RequestService;
   grants: GrantEngine;
   accounts: AccountDirectory;
+  /**
+   * Re-reads the SCPs of the accounts asked about lately, so the effective-access summaries of
+   * new requests follow SCP changes within one reconcile interval. Failures never fail the run.
+   */
+  refreshScps?: () => Promise<unknown>;
   /** For the once-a-day marker of missing-role alerts. */
   redis: Redis;
   redisPrefix: string;
@@ -237,6 +243,12 @@ export async function runReconcile(deps: ReconcileDeps): Promise<ReconcileSummar
   // 3. revoke-failed requests reconcile did not meet above (their role is already gone).
   for (const request of revokeFailed) {
     if (!handled.has(request.id)) await revoke(request, 'revocation retried by reconcile');
+  }
+  // 4. The SCPs of accounts asked about lately: effective-access summaries follow SCP changes.
+  if (deps.refreshScps) {
+    await deps.refreshScps().catch((error: unknown) => {
+      logger.warn({ err: error }, 'refreshing the cached SCPs failed; next run retries');
+    });
   }
   if (
     summary.revoked.length ||

@@ -48,6 +48,8 @@ export interface WorkerRoleContext {
   /** The grant engine and the accounts: without them reconcile is not started. */
   grants?: GrantEngine;
   accounts?: AccountDirectory;
+  /** Reconcile's step that re-reads the SCPs of accounts asked about lately (effective access). */
+  refreshScps?: () => Promise<unknown>;
   /** Broker sessions and Slack for hygiene: without both the hygiene jobs are not started. */
   accountClients?: AccountClients;
   hygieneSlack?: Pick<HygieneDeps, 'notifier' | 'people'>;
@@ -100,6 +102,7 @@ export async function startWorkerRole(context: WorkerRoleContext): Promise<Closa
                   requests,
                   grants: context.grants,
                   accounts: context.accounts,
+                  ...(context.refreshScps ? { refreshScps: context.refreshScps } : {}),
                   redis: connection,
                   redisPrefix: prefix,
                   clock,

@@ -4,6 +4,7 @@
  * the one Bolt's respond() makes (same body, same fetch), so nothing the requester sees changed
  * when the work moved to the job.
  */
+import { effectiveAccessLine } from '../domain/effective-access.js';
 import type { IntakeOutcome, IntakeReplies } from '../domain/intake.js';
 import { clip, escapeMrkdwn, SlackLimit } from './mrkdwn.js';
 import { slackFetch } from './slack-fetch.js';
@@ -15,8 +16,9 @@ export function intakeAnswerText(outcome: IntakeOutcome): string {
   switch (outcome.kind) {
     case 'created': {
       const r = outcome.request;
+      const scps = effectiveAccessLine(r.effectiveAccess);
       return r.state === 'pending'
-        ? `Request \`${r.id}\` sent to the approvers (${r.approvalsRequired} approval${r.approvalsRequired > 1 ? 's' : ''} needed). You will get a DM at each step.`
+        ? `Request \`${r.id}\` sent to the approvers (${r.approvalsRequired} approval${r.approvalsRequired > 1 ? 's' : ''} needed). You will get a DM at each step.${scps ? `\n${escapeMrkdwn(scps)}` : ''}`
         : `Request \`${r.id}\` is ${escapeMrkdwn(r.state)}. Details are in your DMs.`;
     }
     case 'refused':

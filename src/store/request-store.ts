@@ -29,7 +29,12 @@ import {
 } from '../domain/request-ports.js';
 import { runScript } from './lua-scripts.js';
 
-const JSON_FIELDS = new Set<keyof AccessRequest>(['ouPath', 'message', 'pendingExtension']);
+const JSON_FIELDS = new Set<keyof AccessRequest>([
+  'ouPath',
+  'message',
+  'pendingExtension',
+  'effectiveAccess',
+]);
 const NUMBER_FIELDS = new Set<keyof AccessRequest>([
   'version',
   'durationSeconds',

@@ -98,6 +98,15 @@ export function effectiveActions(
 
 export function summarizeAccess(catalog: IamActionCatalog, input: SummaryInput): AccessLevelSummary {
   const { actions, unmodelled } = effectiveActions(catalog, input);
+  return summarizeActions(catalog, actions, unmodelled);
+}
+
+/** The summary of a set of actions (a template's, or what SCPs leave of it: effective-summary.ts). */
+export function summarizeActions(
+  catalog: IamActionCatalog,
+  actions: ReadonlySet<string>,
+  unmodelled: readonly string[] = [],
+): AccessLevelSummary {
   const byService = new Map<string, Record<AccessLevel, number>>();
   for (const key of actions) {
     const action = catalog.actions.get(key)!;

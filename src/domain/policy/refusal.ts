@@ -34,7 +34,8 @@ export type RefusalCode =
   | 'not-allowed-at-grant'
   | 'request-expired'
   | 'grant-ended'
-  | 'open-request-limit';
+  | 'open-request-limit'
+  | 'scp-denies-all';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {

@@ -15,6 +15,7 @@ import {
   type ApprovalRule,
   type Refusal,
 } from '../approval-policy.js';
+import { effectiveAccessLine, scpRefusal, snapshotOf } from '../effective-access.js';
 import { RequestExistsError } from '../request-ports.js';
 import { resolveIdentity } from '../identity.js';
 import { requestContent } from '../request-integrity.js';
@@ -110,6 +111,10 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
     );
   }
   if (refusals.length || !identity || typeof grantPath !== 'string') return refuse(refusals);
+  // Asked last, once the request is otherwise valid: the only check that may call AWS.
+  const effective = await ctx.effectiveAccess?.forAccount(account, template.name);
+  const nothingLeft = scpRefusal(effective, template.name, account.name);
+  if (nothingLeft) return refuse([nothingLeft]);
   return {
     ok: true,
     prepared: {
@@ -122,6 +127,7 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
       rule,
       durationSeconds: draft.durationSeconds,
       reason: draft.reason.trim(),
+      ...(effective ? { effectiveAccess: snapshotOf(effective) } : {}),
     },
   };
 }
@@ -167,6 +173,7 @@ export async function open(
     updatedAt: now,
     pendingUntil: now + rule.ttl * 1000,
     extensions: 0,
+    ...(prepared.effectiveAccess ? { effectiveAccess: prepared.effectiveAccess } : {}),
   };
   draft.signature = ctx.signer.sign(requestContent(draft));
   let request: AccessRequest;
@@ -238,10 +245,16 @@ async function announcePending(
       stored,
       `Your request ${stored.id} for ${stored.templateName} on ${stored.accountName} (${formatDuration(
         stored.durationSeconds,
-      )}) is waiting for ${rule.approvalsRequired} approval${rule.approvalsRequired > 1 ? 's' : ''} (rule ${rule.name}).`,
+      )}) is waiting for ${rule.approvalsRequired} approval${rule.approvalsRequired > 1 ? 's' : ''} (rule ${rule.name}).${withEffectiveAccess(stored)}`,
     ),
   );
   return stored;
+}
+
+/** The SCP line of the requester's DM, on its own line, when there is one to say. */
+function withEffectiveAccess(request: AccessRequest): string {
+  const line = effectiveAccessLine(request.effectiveAccess);
+  return line ? `\n${line}` : '';
 }
 
 function schedulePendingTimers(ctx: RequestContext, request: AccessRequest, rule: ApprovalRule) {

@@ -12,6 +12,7 @@ import type {
   Refusal,
 } from '../approval-policy.js';
 import type { AuditLog } from '../audit-event.js';
+import type { EffectiveAccess, EffectiveAccessReader } from '../effective-access.js';
 import type { IdentitySettings } from '../identity.js';
 import type {
   Account,
@@ -58,6 +59,8 @@ export interface RequestServiceDeps {
   settings: RequestSettings;
   /** Failures that must not stop the flow (a Slack post, an audit mirror) are reported here. */
   onError: (error: unknown, context: string) => void;
+  /** What SCPs leave of a template in an account; without it requests carry no such snapshot. */
+  effectiveAccess?: EffectiveAccessReader;
 }
 
 export interface RequestDraft {
@@ -79,6 +82,8 @@ export interface PreparedRequest {
   rule: ApprovalRule;
   durationSeconds: number;
   reason: string;
+  /** The snapshot the request will carry (see AccessRequest.effectiveAccess). */
+  effectiveAccess?: EffectiveAccess;
 }
 
 export type Prepared = { ok: true; prepared: PreparedRequest } | { ok: false; refusals: Refusal[] };

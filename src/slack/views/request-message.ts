@@ -9,6 +9,7 @@ import type { ApprovalRule } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TemplateInfo } from '../../domain/ports.js';
 import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate, SlackLimit } from '../mrkdwn.js';
+import { effectiveAccessMrkdwn } from './effective-access.js';
 import { templateMrkdwn } from './template-summary.js';
 
 export const ActionId = {
@@ -107,6 +108,9 @@ export function requestMessageBlocks(request: AccessRequest, options: RequestMes
     { type: 'section', block_id: 'reason', text: plainText(request.reason || '(none given)') },
   ];
   if (template) blocks.push({ type: 'context', elements: [mrkdwn(templateMrkdwn(template))] });
+  const effective = effectiveAccessMrkdwn(request.effectiveAccess);
+  if (effective)
+    blocks.push({ type: 'context', block_id: 'effective-access', elements: [mrkdwn(effective)] });
   if (options.review && request.reviewedBy) {
     const at = request.reviewedAt ? ` at ${slackDate(request.reviewedAt)}` : '';
     blocks.push({

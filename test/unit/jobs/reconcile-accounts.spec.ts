@@ -81,4 +81,19 @@ describe('reconcile across accounts', () => {
         .sort(),
     );
   });
+
+  it('refreshes the cached SCPs on every run, and a failed refresh fails nothing else', async () => {
+    const { deps, seen } = fleet({});
+    let refreshes = 0;
+    await runReconcile({ ...deps, refreshScps: async () => void (refreshes += 1) });
+    expect(refreshes).toBe(1);
+    const summary = await runReconcile({
+      ...deps,
+      refreshScps: async () => {
+        throw new Error('AWSOrganizationsNotInUseException');
+      },
+    });
+    expect(summary.failed).toEqual([]);
+    expect(seen.removed).toHaveLength(ids.length * 2);
+  });
 });

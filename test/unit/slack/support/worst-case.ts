@@ -63,6 +63,32 @@ export const worstTemplate: TemplateInfo = {
   },
 };
 
+/** SCP names run to 128 characters; the snapshot keeps 8 changes and 3 notes (snapshotOf). */
+const SCP_NAME = 128;
+const levels = { List: 99999, Read: 99999, Write: 99999, 'Permissions management': 99999, Tagging: 99999 };
+export const worstEffectiveAccess: NonNullable<AccessRequest['effectiveAccess']> = {
+  asked: 22_050,
+  allowed: 1,
+  deniedBy: {
+    scpName: hostile(SCP_NAME),
+    kind: 'allow-list',
+    level: `OU ${hostile(OU_NAME)}`,
+    removed: 22_049,
+    services: Array.from({ length: 5 }, () => hostile(40)),
+    mainLevel: 'Permissions management',
+    removesAllOfLevel: true,
+  },
+  changes: Array.from({ length: 8 }, () => ({
+    service: hostile(40),
+    before: levels,
+    after: { ...levels, Write: 1 },
+  })),
+  notes: Array.from(
+    { length: 3 },
+    () => `SCP ${hostile(SCP_NAME)} (OU ${hostile(OU_NAME)}) has 99 Deny statements`,
+  ),
+};
+
 export function worstRequest(over: Partial<AccessRequest> = {}): AccessRequest {
   const now = 1_700_000_000_000;
   return {
@@ -103,6 +129,7 @@ export function worstRequest(over: Partial<AccessRequest> = {}): AccessRequest {
     },
     reviewedBy: 'U0REVIEWER0',
     reviewedAt: now,
+    effectiveAccess: worstEffectiveAccess,
     ...over,
   } as AccessRequest;
 }
