@@ -13,6 +13,7 @@ import type {
 } from '../approval-policy.js';
 import type { AuditLog } from '../audit-event.js';
 import type { IdentitySettings } from '../identity.js';
+import type { OnCallDirectory, OnCallSchedule } from '../on-call.js';
 import type {
   Account,
   AccountDirectory,
@@ -56,6 +57,8 @@ export interface RequestServiceDeps {
   clock: Clock;
   newId: () => string;
   settings: RequestSettings;
+  /** Who is on call now on the schedules rules name; without it no schedule can be read. */
+  onCall?: OnCallDirectory;
   /** Failures that must not stop the flow (a Slack post, an audit mirror) are reported here. */
   onError: (error: unknown, context: string) => void;
 }
@@ -74,6 +77,8 @@ export interface PreparedRequest {
   principalSessionName?: string;
   /** Approvers, the rule's auto-approval, or its break-glass allowance for this requester. */
   grantPath: GrantPath;
+  /** `grantPath` 'on-call': the schedules the requester is on call on now. */
+  onCallSchedules?: OnCallSchedule[];
   account: Account;
   template: TemplateInfo;
   rule: ApprovalRule;
