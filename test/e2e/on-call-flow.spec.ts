@@ -3,11 +3,17 @@
  * clicks through the real Bolt receiver, the fake Slack Web API, real Redis, and a loopback fake
  * of PagerDuty and Opsgenie that checks auth headers and query parameters as the real APIs do.
  */
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAwsServices } from '../../src/aws/create-aws-services.js';
+import { systemClock } from '../../src/clock.js';
+import { createLogger } from '../../src/logger.js';
 import type { AppConfig } from '../../src/config/schema.js';
 import type { AuditEvent } from '../../src/domain/audit-event.js';
 import type { OnCallSchedule } from '../../src/domain/on-call.js';
-import { startTestApp, type TestApp } from '../support/app-harness.js';
+import { startTestApp, testEnv, type TestApp, type TestAppOptions } from '../support/app-harness.js';
+import { startFakeSlack } from '../support/fake-slack.js';
 import {
   FAKE_OPSGENIE_KEY,
   FAKE_PAGERDUTY_TOKEN,
@@ -16,7 +22,7 @@ import {
   type OnCallProviderName,
 } from '../support/fake-oncall.js';
 import { testRule } from '../support/rules.js';
-import { testConfig } from '../support/services.js';
+import { redisUrl, resetMoto, testConfig } from '../support/services.js';
 import { ShiftClock } from '../support/shift-clock.js';
 import {
   APPROVER1,
@@ -53,6 +59,8 @@ interface Setup {
   opsgenie?: string[];
   clock?: ShiftClock;
   mutate?: (config: AppConfig) => void;
+  /** The real grant engine on moto instead of the recording one (see `onMoto`). */
+  app?: Pick<TestAppOptions, 'fake' | 'loaded' | 'adapters'>;
 }
 
 /**
@@ -63,27 +71,31 @@ async function start(setup: Setup = {}): Promise<{ a: TestApp; fake: FakeOnCall 
   const fake = (oncall = await startFakeOnCall());
   fake.setPagerDuty(PD_SCHEDULE.schedule, setup.pagerduty ?? []);
   fake.setOpsgenie({ id: OG_ID, name: OG_SCHEDULE.schedule }, setup.opsgenie ?? []);
+  const configure = (c: AppConfig) => {
+    c.onCall.pagerduty.apiUrl = fake.pagerdutyUrl;
+    c.onCall.opsgenie.apiUrl = fake.opsgenieUrl;
+    c.onCall.timeoutMs = 300;
+    c.onCall.attempts = 2;
+    c.approval.rules.unshift(
+      testRule({
+        name: 'on-call',
+        approvers: { users: [APPROVER1], groups: [], onCall: [PD_SCHEDULE, OG_SCHEDULE] },
+        onCallAutoApprove: {
+          schedules: [PD_SCHEDULE, OG_SCHEDULE],
+          templates: ['readonly'],
+          accounts: ['sandbox'],
+        },
+      }),
+    );
+    setup.mutate?.(c);
+  };
+  const loaded = setup.app?.loaded ?? testConfig();
+  configure(loaded.config);
   const a = (app = await startTestApp({
+    ...setup.app,
     env: { pagerdutyApiToken: FAKE_PAGERDUTY_TOKEN, opsgenieApiKey: FAKE_OPSGENIE_KEY },
     ...(setup.clock ? { service: { clock: setup.clock } } : {}),
-    loaded: testConfig((c) => {
-      c.onCall.pagerduty.apiUrl = fake.pagerdutyUrl;
-      c.onCall.opsgenie.apiUrl = fake.opsgenieUrl;
-      c.onCall.timeoutMs = 300;
-      c.onCall.attempts = 2;
-      c.approval.rules.unshift(
-        testRule({
-          name: 'on-call',
-          approvers: { users: [APPROVER1], groups: [], onCall: [PD_SCHEDULE, OG_SCHEDULE] },
-          onCallAutoApprove: {
-            schedules: [PD_SCHEDULE, OG_SCHEDULE],
-            templates: ['readonly'],
-            accounts: ['sandbox'],
-          },
-        }),
-      );
-      setup.mutate?.(c);
-    }),
+    loaded,
   }));
   seedPeople(a.fake);
   a.fake.addUser({ id: ON_CALL, email: ON_CALL_EMAIL, real_name: 'Olga Oncall' });
@@ -257,5 +269,65 @@ describe('the one-minute cache', () => {
     await waitUntil(async () => ((await events(a, 'grant')).length === 3 ? true : undefined), 'third grant');
     expect(fake.callsTo('pagerduty')).toHaveLength(2);
     expect(responses(a).length).toBeGreaterThan(0);
+  });
+});
+
+describe('on AWS (moto)', () => {
+  let redis: Redis | undefined;
+  afterEach(async () => {
+    await redis?.quit();
+    redis = undefined;
+  });
+
+  it('the on-call approver’s approval and the on-call requester’s auto-approval each create the role', async () => {
+    await resetMoto();
+    redis = new Redis(redisUrl());
+    const fake = await startFakeSlack();
+    const loaded = testConfig();
+    const aws = await createAwsServices({
+      clock: systemClock,
+      env: testEnv(fake),
+      loaded,
+      redis,
+      logger: createLogger({ level: 'silent' }),
+      sleep: async () => undefined,
+    });
+    const { a } = await start({
+      pagerduty: [ON_CALL_EMAIL],
+      opsgenie: ['requester@example.com'],
+      app: {
+        fake,
+        loaded,
+        adapters: { grants: aws.grants, templates: aws.templates, accounts: aws.accounts },
+      },
+      mutate: (c) => {
+        c.approval.rules[0]!.onCallAutoApprove!.templates = ['s3-data-reader'];
+      },
+    });
+    const roleOf = async (accountId: string, requestId: string) => {
+      const iam = await aws.accountClients.iam(accountId);
+      return (await iam.send(new GetRoleCommand({ RoleName: `aws-access-${requestId}` }))).Role;
+    };
+
+    // Not on an account of the auto-approval: the on-call approver decides.
+    await command(a, 'prod s3-data-reader 1h INC-1 reading the export');
+    const msg = await approverMessage(a.fake);
+    await click(a, ON_CALL, 'request_approve', msg);
+    await waitUntil(async () => (await stateOf(a, msg.requestId)) === 'active', 'approved grant active');
+    expect((await roleOf('111111111111', msg.requestId))?.Path).toBe('/aws-access/');
+
+    await command(a, 'sbx s3-data-reader 1h INC-2 reading the export');
+    const [auto] = await waitUntil(async () => {
+      const found = await events(a, 'on-call-auto-approve');
+      return found.length ? found : undefined;
+    }, 'the on-call auto-approval');
+    await waitUntil(
+      async () => (await stateOf(a, auto!.requestId!)) === 'active',
+      'auto-approved grant active',
+    );
+    expect((await roleOf('222222222222', auto!.requestId!))?.Tags).toContainEqual({
+      Key: 'aws-access:template',
+      Value: 's3-data-reader',
+    });
   });
 });
