@@ -124,6 +124,26 @@ const providers: Array<[OnCallProviderName, string]> = [
   ['opsgenie', 'Opsgenie schedule Platform Primary'],
 ];
 
+describe('start-up', () => {
+  it('refuses to start when a rule names a schedule of a provider without an API token, naming file and field', async () => {
+    const fake = await startFakeSlack();
+    try {
+      const loaded = testConfig((c) => {
+        c.approval.rules.unshift(
+          testRule({ name: 'on-call', approvers: { users: [APPROVER1], groups: [], onCall: [OG_SCHEDULE] } }),
+        );
+      });
+      await expect(
+        startTestApp({ fake, loaded, env: { pagerdutyApiToken: FAKE_PAGERDUTY_TOKEN } }),
+      ).rejects.toThrow(
+        `${loaded.file}: approval.rules.0.approvers.onCall.0.provider: schedule "Platform Primary" is in opsgenie, but OPSGENIE_API_KEY is not set`,
+      );
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
 describe('on-call approvers', () => {
   it.each(providers)(
     'whoever is on call on the %s schedule approves and the request is granted; someone not on call is refused at the click',
