@@ -24,6 +24,7 @@ import {
 import { testRule } from '../support/rules.js';
 import { redisUrl, resetMoto, testConfig } from '../support/services.js';
 import { ShiftClock } from '../support/shift-clock.js';
+import { appHomeOpenedBody } from '../support/slack-request.js';
 import {
   APPROVER1,
   approverMessage,
@@ -171,6 +172,27 @@ describe('on-call approvers', () => {
       expect(fake.callsTo(provider).length).toBeGreaterThan(0);
     },
   );
+
+  it('App Home lists the request under "Waiting for your approval" for whoever is on call, not for others', async () => {
+    const { a } = await start({ opsgenie: [ON_CALL_EMAIL] });
+    await command(a, 'sbx developer 1h INC-1 checking alarms');
+    const msg = await approverMessage(a.fake);
+    const homeOf = async (userId: string) => {
+      const before = a.fake.callsTo('views.publish').length;
+      await a.post(appHomeOpenedBody(userId), { contentType: 'application/json' });
+      const call = await waitUntil(
+        () =>
+          a.fake
+            .callsTo('views.publish')
+            .slice(before)
+            .find((c) => c.args.user_id === userId),
+        `App Home of ${userId}`,
+      );
+      return JSON.stringify(call.args.view);
+    };
+    expect(await homeOf(ON_CALL)).toContain(msg.requestId);
+    expect(await homeOf(STRANGER)).not.toContain(msg.requestId);
+  });
 
   it('who is no longer on call at the click is refused, though they were when the request was posted', async () => {
     const { a, fake } = await start({ pagerduty: [ON_CALL_EMAIL] });

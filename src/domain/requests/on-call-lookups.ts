@@ -76,3 +76,19 @@ export async function onCallFacts(
   );
   return { requester: unconfirmed(requesterStatus), approvers: approverStatus.map(unconfirmed) };
 }
+
+/** The names of those rules whose `approvers.onCall` schedules have the person on call now. */
+export async function rulesOnCallFor(
+  ctx: RequestContext,
+  rules: ReadonlyArray<ApprovalRule | undefined>,
+  userId: string,
+): Promise<Set<string>> {
+  const withSchedules = rules.filter((r): r is ApprovalRule => approverSchedules(r).length > 0);
+  if (withSchedules.length === 0) return new Set();
+  const person = await ctx.people.person(userId).catch(() => undefined);
+  if (checkPerson(person)) return new Set();
+  const statuses = await Promise.all(
+    withSchedules.map((r) => onCallStatus(ctx.onCall, approverSchedules(r), person?.email)),
+  );
+  return new Set(withSchedules.filter((_, i) => statuses[i]!.onCall.length > 0).map((r) => r.name));
+}
