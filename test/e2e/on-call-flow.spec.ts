@@ -116,10 +116,6 @@ function securityPosts(a: TestApp): string[] {
     .map((c) => JSON.stringify(c.args.blocks ?? c.args.text));
 }
 
-function responses(a: TestApp): string[] {
-  return a.fake.callsTo('response_url').map((c) => String(c.args.text));
-}
-
 const providers: Array<[OnCallProviderName, string]> = [
   ['pagerduty', 'PagerDuty schedule PSCHED1'],
   ['opsgenie', 'Opsgenie schedule Platform Primary'],
@@ -310,7 +306,6 @@ describe('the one-minute cache', () => {
     await command(a, 'sbx readonly 1h INC-3 third');
     await waitUntil(async () => ((await events(a, 'grant')).length === 3 ? true : undefined), 'third grant');
     expect(fake.callsTo('pagerduty')).toHaveLength(2);
-    expect(responses(a).length).toBeGreaterThan(0);
   });
 });
 
