@@ -19,14 +19,20 @@ export const onCallScheduleSchema = z
   })
   .strict();
 
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
 const providerSchema = (name: string, url: string) =>
   withFieldDefaults(
     z
       .object({
         apiUrl: z
           .url({ protocol: /^https?$/ })
+          .refine(
+            (u) => u.startsWith('https:') || LOOPBACK.test(new URL(u).hostname),
+            'must be https (http only on loopback): the API token travels with every call',
+          )
           .default(url)
-          .describe(`${name} API base URL (tests point it at a local fake)`),
+          .describe(`${name} API base URL (https; http only on loopback, for tests)`),
       })
       .strict(),
   );

@@ -127,6 +127,13 @@ describe('on-call in the config', () => {
     ).toEqual([]);
   });
 
+  it('an API URL must be https, except on loopback (tests)', () => {
+    const text = `${example}\nonCall:\n  pagerduty: { apiUrl: 'http://pagerduty.example.com' }\n  opsgenie: { apiUrl: 'http://127.0.0.1:4010/opsgenie' }\n`;
+    expect(issuesOf(text)).toEqual([
+      'bad.yaml: onCall.pagerduty.apiUrl: must be https (http only on loopback): the API token travels with every call',
+    ]);
+  });
+
   it('reads the tokens from PAGERDUTY_API_TOKEN and OPSGENIE_API_KEY', () => {
     const read = readEnvOptions({ PAGERDUTY_API_TOKEN: ' pd-1 ', OPSGENIE_API_KEY: 'og-1' });
     expect([read.pagerdutyApiToken, read.opsgenieApiKey]).toEqual(['pd-1', 'og-1']);
