@@ -13,6 +13,7 @@ import type { EffectiveAccessReader } from './domain/effective-access.js';
 import type { EnvOptions } from './config/env.js';
 import { breakGlassIssues } from './config/break-glass-checks.js';
 import { grantBackendIssues } from './config/grant-backends.js';
+import { onCallTemplateIssues, onCallTokenIssues } from './config/on-call-checks.js';
 import { hmacKeysFrom, type HmacKeys } from './config/hmac-keys.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import type { AuditEvent } from './domain/audit-event.js';
@@ -46,6 +47,7 @@ import { within, type Closable } from './jobs/runtime.js';
 import { startWorkerRole } from './jobs/worker-role.js';
 import type { Logger } from './logger.js';
 import { SlackIntakeReplies } from './slack/intake-replies.js';
+import { createOnCallDirectory } from './oncall/create-on-call-directory.js';
 import { createSlackApp, type SlackApp } from './slack/slack-app.js';
 import { registerListeners } from './slack/listeners/index.js';
 import { createListenerRouter } from './slack/listener-router.js';
@@ -173,6 +175,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const grants = injected.grants ?? aws!.grants;
   const ruleIssues = [
     ...breakGlassIssues(loaded.file, config, templates.list()),
+    ...onCallTemplateIssues(loaded.file, config, templates.list()),
+    ...onCallTokenIssues(loaded.file, config, env),
     ...grantBackendIssues(
       loaded.file,
       config,
@@ -184,6 +188,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const effectiveAccess = injected.effectiveAccess ?? aws?.effectiveAccess;
 
   const settings = requestSettings(config);
+  const onCall = createOnCallDirectory(config, env, clock, logger);
   const ruleByName = (name: string) => ruleNamed({ settings }, name);
   const audit = new RedisAuditLog(redis, config.redis.prefix, {
     chainKey: keys.auditChain,
@@ -207,6 +212,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       clock,
       newId: newRequestId,
       settings,
+      ...(onCall ? { onCall } : {}),
       onError: (error, context) => logger.warn({ err: error, context }, 'a side effect failed'),
       ...(effectiveAccess ? { effectiveAccess } : {}),
     });

@@ -15,17 +15,18 @@ import type { RequestStoreOptions } from './store/request-store.js';
  */
 export function requestSettings(config: AppConfig): RequestSettings {
   const refs = config.aws.accounts;
-  const rules = config.approval.rules.map((rule) =>
-    rule.match.accounts
+  const ids = (list: readonly string[]) => list.flatMap((ref) => resolveAccountRef(ref, refs) ?? []);
+  const rules = config.approval.rules.map((rule) => {
+    const resolved = rule.match.accounts
+      ? { ...rule, match: { ...rule.match, accounts: ids(rule.match.accounts) } }
+      : rule;
+    return rule.onCallAutoApprove
       ? {
-          ...rule,
-          match: {
-            ...rule.match,
-            accounts: rule.match.accounts.flatMap((ref) => resolveAccountRef(ref, refs) ?? []),
-          },
+          ...resolved,
+          onCallAutoApprove: { ...rule.onCallAutoApprove, accounts: ids(rule.onCallAutoApprove.accounts) },
         }
-      : rule,
-  );
+      : resolved;
+  });
   return {
     rules,
     accountRefs: refs,

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { breakGlassIssues } from '../config/break-glass-checks.js';
 import { grantBackendIssues, mayUseBackend } from '../config/grant-backends.js';
 import { loadConfig } from '../config/load-config.js';
-import { ConfigError } from '../errors.js';
+import { onCallTemplateIssues, onCallTokenIssues } from '../config/on-call-checks.js';
+import { ConfigError, formatFileIssue } from '../errors.js';
 import { formatDuration } from '../domain/duration.js';
 import { formatSummary } from '../templates/access-summary.js';
 import { loadIamActionCatalog } from '../templates/iam-action-catalog.js';
@@ -46,9 +47,13 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     io.out(`${directory}: ok (${catalog.templates.length} templates)`);
     const ruleIssues = [
       ...breakGlassIssues(file, loaded.config, catalog.templates),
+      ...onCallTemplateIssues(file, loaded.config, catalog.templates),
       ...grantBackendIssues(file, loaded.config, catalog.templates),
     ];
     if (ruleIssues.length) throw new ConfigError(ruleIssues);
+    // Validation usually runs where the Secret is not: a missing token is fatal only at start.
+    for (const issue of onCallTokenIssues(file, loaded.config, io.env))
+      io.err(`warning: ${formatFileIssue(issue)}`);
     const actions = await loadIamActionCatalog();
     for (const t of catalog.templates) {
       const traits = [

@@ -23,6 +23,10 @@ export interface EnvOptions {
    * request the bot would grant nor re-chain an edited audit log. Required by `start`.
    */
   hmacKey?: string;
+  /** `PAGERDUTY_API_TOKEN`: a read-only PagerDuty REST API key, for rules naming PagerDuty schedules. */
+  pagerdutyApiToken?: string;
+  /** `OPSGENIE_API_KEY`: an Opsgenie API integration key, for rules naming Opsgenie schedules. */
+  opsgenieApiKey?: string;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -44,5 +48,7 @@ export function readEnvOptions(env: NodeJS.ProcessEnv = process.env): EnvOptions
     port: Number.isInteger(port) && port >= 0 ? port : 3000,
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
     hmacKey: nonEmpty(env.AWS_ACCESS_HMAC_KEY),
+    pagerdutyApiToken: nonEmpty(env.PAGERDUTY_API_TOKEN),
+    opsgenieApiKey: nonEmpty(env.OPSGENIE_API_KEY),
   };
 }

@@ -208,8 +208,11 @@ export function breakGlassAllowed(
   return named && allowance.requesterGroups.some((g) => requesterGroups.has(g));
 }
 
-/** How an approved request came to be approved: what provisioning has to re-derive. */
-export type GrantPath = 'approval' | 'auto' | 'break-glass';
+/**
+ * How an approved request came to be approved: what provisioning has to re-derive. 'on-call'
+ * (the requester on call now, see on-call.ts) needs a look-up, so `grantPathFor` never gives it.
+ */
+export type GrantPath = 'approval' | 'auto' | 'break-glass' | 'on-call';
 
 /**
  * Which path a new request takes under its rule: break-glass (the rule's allowance), auto
@@ -224,7 +227,8 @@ export function grantPathFor(
 ): GrantPath | Refusal {
   if (breakGlassAllowed(rule, template, requesterGroups)) return 'break-glass';
   if (rule.autoApprove && !template.breakGlass) return 'auto';
-  if (rule.approvers.users.length === 0 && rule.approvers.groups.length === 0) {
+  const { users, groups, onCall } = rule.approvers;
+  if (users.length === 0 && groups.length === 0 && !onCall?.length) {
     return refusal(
       'break-glass-not-allowed',
       `break-glass template "${template.name}" is not allowed to you under rule "${rule.name}"; ask to be added to its break-glass requester groups`,

@@ -20,6 +20,7 @@ import {
   type Refusal,
 } from './approval-policy.js';
 import { principalKey, type ResolvedPrincipal } from './identity.js';
+import { onCallAutoApproveCovers } from './on-call.js';
 import type { Account, TemplateInfo } from './ports.js';
 
 export interface ApprovalFacts {
@@ -29,6 +30,8 @@ export interface ApprovalFacts {
   keys: ReadonlySet<string>;
   /** The bot's signed proof of this approval verifies. */
   proofValid: boolean;
+  /** On call now on one of the rule's `approvers.onCall` schedules. */
+  onCall?: boolean;
 }
 
 export interface GrantFacts {
@@ -53,6 +56,8 @@ export interface GrantFacts {
   approvals: readonly ApprovalFacts[];
   /** The members of the rule's approver groups now. */
   groupMembers: ReadonlyMap<string, readonly string[]>;
+  /** The requester on call now on a schedule of the rule's `onCallAutoApprove`. */
+  requesterOnCall?: boolean;
 }
 
 function notAllowed(message: string): Refusal {
@@ -94,6 +99,7 @@ export function checkGrantable(facts: GrantFacts): Refusal | undefined {
       : notAllowed(`rule "${rule.name}" no longer allows break-glass to the requester`);
   }
   if (path === 'auto') return undefined;
+  if (facts.requesterOnCall && onCallAutoApproveCovers(rule, template, account.id)) return undefined;
   return checkApprovals(facts, rule);
 }
 
@@ -107,7 +113,7 @@ function checkApprovals(facts: GrantFacts, rule: ApprovalRule): Refusal | undefi
     if (approval.approverId === facts.request.requesterId) continue;
     if ([...approval.keys].some((k) => facts.requesterKeys.has(k))) continue;
     if (checkPerson(approval.person)) continue;
-    if (!isApprover(rule, approval.approverId, facts.groupMembers)) continue;
+    if (!isApprover(rule, approval.approverId, facts.groupMembers, approval.onCall)) continue;
     valid.push(approval.keys);
   }
   const people = distinctPeople(valid);

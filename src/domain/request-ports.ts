@@ -162,6 +162,8 @@ export interface RequestNotifier {
     rule: ApprovalRule,
   ): Promise<{ channel: string; ts: string } | undefined>;
   alertSecurity(text: string, request?: AccessRequest): Promise<void>;
+  /** Pages the security channel: granted at once because the requester is on call (`why` names the schedules). */
+  onCallApproved(request: AccessRequest, why: string): Promise<void>;
   /** Redraws the break-glass review message (reviewer, time, no buttons) and tells the security channel. */
   breakGlassReviewed(request: AccessRequest): Promise<void>;
   /** DM before the grant ends; offers Extend when `allowance.maxSeconds` > 0. */

@@ -204,6 +204,18 @@ export class SlackNotifier implements RequestNotifier, DeferredNotificationSende
     );
   }
 
+  async onCallApproved(request: AccessRequest, why: string): Promise<void> {
+    const alert = `:rotating_light: On-call auto-approval: ${mention(request.requesterId)} took *${escapeMrkdwn(request.templateName)}* on ${escapeMrkdwn(request.accountName)} (\`${request.accountId}\`) for ${formatDuration(request.durationSeconds)} without approval (request ${request.id}): ${escapeMrkdwn(why)}.`;
+    await this.post(
+      this.channels.security,
+      `On-call auto-approval ${request.id} for ${request.requesterId}`,
+      [
+        { type: 'section', text: mrkdwn(alert) },
+        { type: 'section', text: plainText(`Why: ${request.reason || '(no reason given)'}`) },
+      ],
+    );
+  }
+
   async breakGlassReviewed(request: AccessRequest): Promise<void> {
     if (request.message) {
       await this.update(

@@ -4,7 +4,12 @@ import { jobId, QueueName } from '../../src/jobs/queues.js';
 import { type TestApp } from '../support/app-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { testRule } from '../support/rules.js';
-import { blockSuggestionBody, slashCommandBody, viewSubmissionBody } from '../support/slack-request.js';
+import {
+  appHomeOpenedBody,
+  blockSuggestionBody,
+  slashCommandBody,
+  viewSubmissionBody,
+} from '../support/slack-request.js';
 import {
   APPROVER1,
   APPROVER2,
@@ -422,7 +427,7 @@ describe('asking for access and getting it approved', () => {
     expect(JSON.stringify(list.json)).toContain(msg.requestId);
     const status = await command(a, `status ${msg.requestId}`, STRANGER);
     expect(JSON.stringify(status.json)).toContain('does not exist');
-    const event = await a.post(eventBody(REQUESTER), { contentType: 'application/json' });
+    const event = await a.post(appHomeOpenedBody(REQUESTER), { contentType: 'application/json' });
     expect(event.status).toBe(200);
     const home = await a.fake.waitForCall('views.publish');
     expect(JSON.stringify(home.args.view)).toContain(msg.requestId);
@@ -438,21 +443,3 @@ describe('asking for access and getting it approved', () => {
     );
   });
 });
-
-function eventBody(userId: string): string {
-  return JSON.stringify({
-    token: 'legacy-verification-token',
-    team_id: 'T0TEST',
-    api_app_id: 'A0TEST',
-    type: 'event_callback',
-    event_id: `Ev${Date.now()}`,
-    event_time: Math.floor(Date.now() / 1000),
-    event: {
-      type: 'app_home_opened',
-      user: userId,
-      channel: `D${userId}`,
-      tab: 'home',
-      event_ts: `${Date.now() / 1000}`,
-    },
-  });
-}

@@ -140,6 +140,9 @@ export class RecordingNotifier implements RequestNotifier {
   async alertSecurity(text: string, request?: AccessRequest) {
     this.note('alertSecurity', request, text);
   }
+  async onCallApproved(request: AccessRequest, why: string) {
+    this.note('onCallApproved', request, why);
+  }
   async breakGlassReviewed(request: AccessRequest) {
     this.note('breakGlassReviewed', request);
   }

@@ -218,3 +218,22 @@ export async function postToSlackEvents(
   }
   return { status: res.status, text, json, elapsedMs };
 }
+
+/** An `app_home_opened` event (JSON, not form-encoded: post it with contentType application/json). */
+export function appHomeOpenedBody(userId: string): string {
+  return JSON.stringify({
+    token: 'legacy-verification-token',
+    team_id: 'T0TEST',
+    api_app_id: 'A0TEST',
+    type: 'event_callback',
+    event_id: `Ev${Date.now()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: {
+      type: 'app_home_opened',
+      user: userId,
+      channel: `D${userId}`,
+      tab: 'home',
+      event_ts: `${Date.now() / 1000}`,
+    },
+  });
+}

@@ -118,6 +118,20 @@ capabilities:
     secretKeyRef:
       name: {{ $secret }}
       key: AWS_ACCESS_HMAC_KEY
+- name: PAGERDUTY_API_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: PAGERDUTY_API_TOKEN
+      # Only for rules naming PagerDuty schedules (the bot refuses to start without it then).
+      optional: true
+- name: OPSGENIE_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: OPSGENIE_API_KEY
+      # Only for rules naming Opsgenie schedules (the bot refuses to start without it then).
+      optional: true
 - name: AWS_REGION
   value: {{ .Values.awsRegion | quote }}
 - name: AWS_ACCESS_CONFIG

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { resolveAccountRef } from '../../domain/approval-policy.js';
 import { parseDuration } from '../../domain/duration.js';
 import type { accountSchema } from './aws.js';
+import { onCallScheduleSchema } from './on-call.js';
 import {
   durationSchema,
   ouId,
@@ -40,9 +41,18 @@ export const approvalRuleSchema = z
             .array(slackGroupId)
             .default([])
             .describe('Slack user groups whose members may approve (looked up at click time)'),
+          onCall: z
+            .array(onCallScheduleSchema)
+            .max(10)
+            .optional()
+            .describe(
+              'on-call schedules: whoever is on call on one of them at the moment of the click may approve (matched to Slack by the e-mail of their Slack profile); a schedule that cannot be read approves nobody',
+            ),
         })
         .strict(),
-    ).describe('who may approve; checked again at every click; needs users or groups unless `autoApprove`'),
+    ).describe(
+      'who may approve; checked again at every click; needs users, groups or onCall unless `autoApprove`',
+    ),
     approvalsRequired: z
       .number()
       .int()
@@ -95,6 +105,27 @@ export const approvalRuleSchema = z
       .describe(
         'explicit break-glass allowance: granted at once to these groups, security paged, reviewed afterwards by the approvers; everyone else goes through the approvers',
       ),
+    onCallAutoApprove: z
+      .object({
+        schedules: z
+          .array(onCallScheduleSchema)
+          .min(1)
+          .max(10)
+          .describe('the requester must be on call now on one of these schedules'),
+        templates: z
+          .array(z.string().min(1))
+          .min(1, 'on-call auto-approval must be limited to named templates')
+          .describe('only these templates (never break-glass ones)'),
+        accounts: z
+          .array(z.string().min(1))
+          .min(1, 'on-call auto-approval must be limited to named accounts')
+          .describe('only on these accounts: ids, or names/aliases given in `aws.accounts`'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'grant at once, security paged, when the requester is on call now on one of these schedules, for these templates on these accounts only; when the schedule cannot be read the request goes to the approvers',
+      ),
     channel: slackChannelId
       .optional()
       .describe('where the approval message goes; default slack.channels.approvals'),
@@ -120,11 +151,12 @@ export const approvalRuleSchema = z
   })
   .strict()
   .superRefine((rule, ctx) => {
-    if (!rule.autoApprove && rule.approvers.users.length === 0 && rule.approvers.groups.length === 0) {
+    const { users, groups, onCall } = rule.approvers;
+    if (!rule.autoApprove && users.length === 0 && groups.length === 0 && !onCall?.length) {
       ctx.addIssue({
         code: 'custom',
         path: ['approvers'],
-        message: 'needs users or groups unless autoApprove is true',
+        message: 'needs users, groups or onCall unless autoApprove is true',
       });
     }
     if (rule.escalateAfter < rule.reminderAfter) {
@@ -141,6 +173,15 @@ export const approvalRuleSchema = z
           code: 'custom',
           path: ['breakGlass', 'templates', j],
           message: `"${t}" is not in this rule's match.templates, so the allowance could never apply`,
+        });
+      }
+    });
+    rule.onCallAutoApprove?.templates.forEach((t, j) => {
+      if (covered && !covered.includes(t.toLowerCase())) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onCallAutoApprove', 'templates', j],
+          message: `"${t}" is not in this rule's match.templates, so the on-call auto-approval could never apply`,
         });
       }
     });
@@ -181,14 +222,17 @@ export function checkAccountReferences(
   ctx: z.RefinementCtx,
 ): void {
   approval.rules.forEach((rule, i) => {
-    rule.match.accounts?.forEach((ref, j) => {
-      if (!resolveAccountRef(ref, accounts)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['approval', 'rules', i, 'match', 'accounts', j],
-          message: `"${ref}" is neither a 12-digit account id nor the name or alias of exactly one account in aws.accounts (rules match accounts by id; Organizations names are never used)`,
-        });
-      }
-    });
+    const check = (refs: readonly string[] | undefined, at: readonly string[]) =>
+      refs?.forEach((ref, j) => {
+        if (!resolveAccountRef(ref, accounts)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['approval', 'rules', i, ...at, j],
+            message: `"${ref}" is neither a 12-digit account id nor the name or alias of exactly one account in aws.accounts (rules match accounts by id; Organizations names are never used)`,
+          });
+        }
+      });
+    check(rule.match.accounts, ['match', 'accounts']);
+    check(rule.onCallAutoApprove?.accounts, ['onCallAutoApprove', 'accounts']);
   });
 }

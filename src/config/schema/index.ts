@@ -11,6 +11,7 @@ import { accountSchema, awsSchema } from './aws.js';
 import { durationsSchema } from './durations.js';
 import { hygieneSchema } from './hygiene.js';
 import { identitiesSchema } from './identities.js';
+import { onCallSchema } from './on-call.js';
 import { postureSchema } from './posture.js';
 import { redisSchema } from './redis.js';
 import { requestsSchema } from './requests.js';
@@ -30,6 +31,7 @@ export const configSchema = z
     templates: templatesSchema,
     durations: durationsSchema,
     approval: approvalSchema,
+    onCall: onCallSchema,
     schedules: schedulesSchema,
     hygiene: hygieneSchema,
     posture: postureSchema,

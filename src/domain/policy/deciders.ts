@@ -3,16 +3,22 @@
  * not the requester (by Slack id, principal or e-mail), counted once per person.
  */
 import type { AccessRequest } from '../access-request.js';
+import { providerName, type OnCallStatus } from '../on-call.js';
 import { checkPerson, refusal, type Person, type Refusal } from './refusal.js';
 import type { ApprovalRule } from './rule.js';
 
-/** Whether `userId` is among the rule's approvers, given the members of its groups right now. */
+/**
+ * Whether `userId` is among the rule's approvers, given the members of its groups right now and
+ * whether they are on call now on one of its `approvers.onCall` schedules (looked up by the caller).
+ */
 export function isApprover(
   rule: ApprovalRule,
   userId: string,
   groupMembers: ReadonlyMap<string, readonly string[]>,
+  onCallNow = false,
 ): boolean {
   if (rule.approvers.users.includes(userId)) return true;
+  if (onCallNow && (rule.approvers.onCall?.length ?? 0) > 0) return true;
   return rule.approvers.groups.some((g) => groupMembers.get(g)?.includes(userId) ?? false);
 }
 
@@ -23,6 +29,8 @@ export interface DecisionCheck {
   clickerId: string;
   clicker: Person | undefined;
   groupMembers: ReadonlyMap<string, readonly string[]>;
+  /** The clicker on the rule's `approvers.onCall` schedules now (none looked up: not on call). */
+  onCall?: OnCallStatus;
   /**
    * Who the people are beyond their Slack ids (`personKeys`: principal, e-mail): two Slack
    * accounts of one person are one person, for self-approval and for N of M.
@@ -98,10 +106,19 @@ export function checkApproverNow({
   clickerId,
   clicker,
   groupMembers,
+  onCall,
 }: DecisionCheck): Refusal | undefined {
   const personProblem = checkPerson(clicker);
   if (personProblem) return { ...personProblem, code: 'not-an-approver' };
-  if (!rule || !isApprover(rule, clickerId, groupMembers)) {
+  if (!rule || !isApprover(rule, clickerId, groupMembers, (onCall?.onCall.length ?? 0) > 0)) {
+    if (rule && onCall?.unavailable.length) {
+      // Fail closed: a schedule that cannot be read approves nobody; the clicker is told why.
+      const providers = [...new Set(onCall.unavailable.map((s) => providerName(s.provider)))].join(', ');
+      return refusal(
+        'on-call-unconfirmed',
+        `could not confirm you are on call right now (${providers} unavailable); another approver can decide request ${request.id}`,
+      );
+    }
     return refusal(
       'not-an-approver',
       `you are not an approver for rule "${request.ruleName}" of request ${request.id}`,

@@ -20,6 +20,7 @@ export type RefusalCode =
   | 'reason-pattern'
   | 'self-approval'
   | 'not-an-approver'
+  | 'on-call-unconfirmed'
   | 'already-approved'
   | 'not-pending'
   | 'not-found'

@@ -18,6 +18,7 @@ import {
 import { effectiveAccessLine, scpRefusal, snapshotOf } from '../effective-access.js';
 import { RequestExistsError } from '../request-ports.js';
 import { resolveIdentity } from '../identity.js';
+import { scheduleLabel } from '../on-call.js';
 import { requestContent } from '../request-integrity.js';
 import {
   ineligibility,
@@ -28,6 +29,8 @@ import {
   transitionEvent,
   type RequestContext,
 } from './context.js';
+import { pageOnCallApproval } from './on-call-approval.js';
+import { requesterOnCall } from './on-call-lookups.js';
 import { provision } from './provision.js';
 import { SYSTEM_ACTOR, type Prepared, type PreparedRequest, type RequestDraft } from './types.js';
 
@@ -86,8 +89,15 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
       limits: settings.limits,
     }),
   );
-  const grantPath = grantPathFor(rule, template, requesterGroups);
+  let grantPath = grantPathFor(rule, template, requesterGroups);
   if (typeof grantPath !== 'string') refusals.push(grantPath);
+  // On call now for a template and account the rule's on-call auto-approval names: granted at
+  // once. A schedule that cannot be read leaves the request to the approvers.
+  const onCall =
+    grantPath === 'approval'
+      ? await requesterOnCall(ctx, rule, template, account.id, requester.email)
+      : undefined;
+  if (onCall?.onCall.length) grantPath = 'on-call';
   // The grant backend may find the person itself (identity-center: their one Identity Center
   // user); otherwise the identity map and e-mail template decide.
   const found = await ctx.grants.identify?.(account.id, template.name, {
@@ -122,6 +132,7 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
       principalArn: identity.principalArn,
       ...(identity.sessionName ? { principalSessionName: identity.sessionName } : {}),
       grantPath,
+      ...(onCall?.onCall.length ? { onCallSchedules: onCall.onCall } : {}),
       account,
       template,
       rule,
@@ -204,14 +215,32 @@ export async function open(
   });
 
   if (prepared.grantPath !== 'approval') {
-    const action = prepared.grantPath === 'break-glass' ? 'break-glass' : 'auto-approve';
+    const action = {
+      'break-glass': 'break-glass',
+      auto: 'auto-approve',
+      'on-call': 'on-call-auto-approve',
+    }[prepared.grantPath];
     const moved = await ctx.store.transition(request.id, {
       from: ['pending'],
       to: 'approved',
       patch: { autoApproved: true, decidedBy: SYSTEM_ACTOR, decidedAt: now },
     });
     if (!moved.ok) return (await ctx.store.get(request.id)) ?? request;
-    await record(ctx, transitionEvent(SYSTEM_ACTOR, action, moved, `rule ${rule.name}`));
+    await record(
+      ctx,
+      transitionEvent(
+        SYSTEM_ACTOR,
+        action,
+        moved,
+        `rule ${rule.name}`,
+        'ok',
+        prepared.onCallSchedules
+          ? { onCall: prepared.onCallSchedules.map(scheduleLabel).join(', ') }
+          : undefined,
+      ),
+    );
+    if (prepared.grantPath === 'on-call')
+      await pageOnCallApproval(ctx, moved.request, prepared.onCallSchedules ?? []);
     if (prepared.grantPath === 'break-glass') {
       const ref = await safely(ctx, 'break-glass alert', () => ctx.notifier.breakGlass(moved.request, rule));
       if (ref) await ctx.store.setMessage(request.id, ref);

@@ -19,6 +19,7 @@ import {
   transitionEvent,
   type RequestContext,
 } from './context.js';
+import { clickerOnCall } from './on-call-lookups.js';
 import { provision } from './provision.js';
 import { revokeGrant } from './revoke.js';
 import { SYSTEM_ACTOR, type ActionResult } from './types.js';
@@ -48,7 +49,8 @@ export async function checkDecider(
     clicker,
     request.approvals.map((a) => a.approverId),
   );
-  const problem = checkDecision({ request, rule, clickerId, clicker, groupMembers, identities });
+  const onCall = await clickerOnCall(ctx, rule, clickerId, clicker, groupMembers);
+  const problem = checkDecision({ request, rule, clickerId, clicker, groupMembers, identities, onCall });
   if (problem) {
     await refused(ctx, clickerId, action, request, problem);
     return problem;

@@ -20,6 +20,7 @@ import {
   transitionEvent,
   type RequestContext,
 } from './context.js';
+import { onCallFacts } from './on-call-lookups.js';
 import { SYSTEM_ACTOR } from './types.js';
 
 export interface ProvisionOptions {
@@ -153,6 +154,8 @@ export async function grantableNow(
       ...(request.requesterEmail ? { email: request.requesterEmail } : {}),
     }),
   ]);
+  const template = ctx.templates.get(request.templateName);
+  const onCall = await onCallFacts(ctx, request, rule, template, requester, approvers, groupMembers);
   return checkGrantable({
     request,
     signatureValid: ctx.signer.verify(requestContent(request), request.signature),
@@ -160,7 +163,7 @@ export async function grantableNow(
     limits: settings.limits,
     accountRefs: settings.accountRefs,
     account,
-    template: ctx.templates.get(request.templateName),
+    template,
     requester,
     requesterGroups: memberships,
     ineligible: checkEligibility(settings.requesterGroups, memberships),
@@ -179,8 +182,10 @@ export async function grantableNow(
       person: approvers[i],
       keys: personKeys(settings.identities, approverId, approvers[i]?.email),
       proofValid: ctx.signer.verify(approvalContent(request.id, approverId), proofs[approverId]),
+      onCall: onCall.approvers[i] ?? false,
     })),
     groupMembers,
+    requesterOnCall: onCall.requester,
   });
 }
 

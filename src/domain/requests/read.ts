@@ -19,6 +19,7 @@ import {
   ruleNamed,
   type RequestContext,
 } from './context.js';
+import { rulesOnCallFor } from './on-call-lookups.js';
 import type { ActionResult } from './types.js';
 
 /** Oldest first; for reconcile. */
@@ -62,10 +63,17 @@ export async function waitingFor(
   ]);
   const rules = new Map([...pending, ...unreviewed].map((r) => [r.ruleName, ruleNamed(ctx, r.ruleName)]));
   const groups = [...new Set([...rules.values()].flatMap((r) => r?.approvers.groups ?? []))];
-  const members = await membersOf(ctx, groups);
+  const [members, onCallRules] = await Promise.all([
+    membersOf(ctx, groups),
+    rulesOnCallFor(ctx, [...rules.values()], userId),
+  ]);
   const approverOf = (r: AccessRequest): boolean => {
     const rule = rules.get(r.ruleName);
-    return rule !== undefined && r.requesterId !== userId && isApprover(rule, userId, members);
+    return (
+      rule !== undefined &&
+      r.requesterId !== userId &&
+      isApprover(rule, userId, members, onCallRules.has(rule.name))
+    );
   };
   return {
     approvals: pending.filter((r) => approverOf(r) && !r.approvals.some((a) => a.approverId === userId)),

@@ -12,6 +12,7 @@ import {
   transitionEvent,
   type RequestContext,
 } from './context.js';
+import { clickerOnCall } from './on-call-lookups.js';
 import type { ActionResult } from './types.js';
 
 /**
@@ -35,7 +36,8 @@ export async function reviewBreakGlass(
     membersOf(ctx, rule?.approvers.groups ?? []),
   ]);
   const identities = await identitiesOf(ctx, request, clickerId, clicker, []);
-  const problem = checkReviewer({ request, rule, clickerId, clicker, groupMembers, identities });
+  const onCall = await clickerOnCall(ctx, rule, clickerId, clicker, groupMembers);
+  const problem = checkReviewer({ request, rule, clickerId, clicker, groupMembers, identities, onCall });
   if (problem) return refuseWith(ctx, clickerId, action, request, problem);
   const at = ctx.clock.now();
   for (let attempt = 0; attempt < 5; attempt++) {

@@ -14,6 +14,7 @@ import type {
 import type { AuditLog } from '../audit-event.js';
 import type { EffectiveAccess, EffectiveAccessReader } from '../effective-access.js';
 import type { IdentitySettings } from '../identity.js';
+import type { OnCallDirectory, OnCallSchedule } from '../on-call.js';
 import type {
   Account,
   AccountDirectory,
@@ -57,6 +58,8 @@ export interface RequestServiceDeps {
   clock: Clock;
   newId: () => string;
   settings: RequestSettings;
+  /** Who is on call now on the schedules rules name; without it no schedule can be read. */
+  onCall?: OnCallDirectory;
   /** Failures that must not stop the flow (a Slack post, an audit mirror) are reported here. */
   onError: (error: unknown, context: string) => void;
   /** What SCPs leave of a template in an account; without it requests carry no such snapshot. */
@@ -77,6 +80,8 @@ export interface PreparedRequest {
   principalSessionName?: string;
   /** Approvers, the rule's auto-approval, or its break-glass allowance for this requester. */
   grantPath: GrantPath;
+  /** `grantPath` 'on-call': the schedules the requester is on call on now. */
+  onCallSchedules?: OnCallSchedule[];
   account: Account;
   template: TemplateInfo;
   rule: ApprovalRule;

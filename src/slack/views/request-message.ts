@@ -6,6 +6,7 @@
 import type { KnownBlock } from '@slack/types';
 import { describeState, holdsRole, type AccessRequest } from '../../domain/access-request.js';
 import type { ApprovalRule } from '../../domain/approval-policy.js';
+import { scheduleLabel } from '../../domain/on-call.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { TemplateInfo } from '../../domain/ports.js';
 import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate, SlackLimit } from '../mrkdwn.js';
@@ -55,6 +56,7 @@ export function approversText(rule: ApprovalRule | undefined): string {
   const people = [
     ...rule.approvers.groups.map((g) => `<!subteam^${g}>`),
     ...rule.approvers.users.map((u) => mention(u)),
+    ...(rule.approvers.onCall ?? []).map((s) => `on call now: ${escapeMrkdwn(scheduleLabel(s))}`),
   ];
   return people.join(', ') || 'nobody (auto-approval)';
 }

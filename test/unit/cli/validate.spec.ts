@@ -77,6 +77,45 @@ describe('aws-access-bot validate', () => {
     ]);
   });
 
+  it('on-call: a break-glass template in onCallAutoApprove exits 1; a missing API token is only a warning', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aab-'));
+    cpSync('templates', path.join(dir, 'templates'), { recursive: true });
+    const withOnCall = (templates: string) =>
+      readFileSync('config/example.yaml', 'utf8')
+        .replace('directory: ../templates', 'directory: templates')
+        .replace(
+          '        users: [U0ALICE01]\n',
+          [
+            '        users: [U0ALICE01]',
+            '        onCall: [{ provider: pagerduty, schedule: PSCHED1 }]',
+            '      onCallAutoApprove:',
+            '        schedules: [{ provider: pagerduty, schedule: PSCHED1 }]',
+            `        templates: [${templates}]`,
+            '        accounts: [sandbox]',
+            '',
+          ].join('\n'),
+        );
+    const good = path.join(dir, 'good.yaml');
+    writeFileSync(good, withOnCall('readonly'));
+    const ok = io();
+    expect(await runCli(['validate', '--config', good], ok.cli)).toBe(0);
+    expect(ok.err).toContain(
+      `warning: ${good}: approval.rules.3.approvers.onCall.0.provider: schedule "PSCHED1" is in pagerduty, but PAGERDUTY_API_TOKEN is not set (environment, or the chart's Secret); without it nobody could be confirmed on call`,
+    );
+    const withToken = io();
+    const cli = { ...withToken.cli, env: readEnvOptions({ PAGERDUTY_API_TOKEN: 'pd' }) };
+    expect(await runCli(['validate', '--config', good], cli)).toBe(0);
+    expect(withToken.err.filter((l) => l.includes('PAGERDUTY_API_TOKEN'))).toEqual([]);
+
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, withOnCall('admin-breakglass'));
+    const refused = io();
+    expect(await runCli(['validate', '--config', bad], refused.cli)).toBe(1);
+    expect(refused.err.join('\n')).toContain(
+      `${bad}: approval.rules.3.onCallAutoApprove.templates.0: template "admin-breakglass" is a break-glass template`,
+    );
+  });
+
   it('exits 1 and names the file and the field for a misspelt key', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'aab-'));
     const file = path.join(dir, 'bad.yaml');

@@ -53,7 +53,7 @@ describe('configuration', () => {
       '    - name: default\n',
     );
     expect(issuesOf(text)).toContain(
-      'bad.yaml: approval.rules[3].approvers: needs users or groups unless autoApprove is true',
+      'bad.yaml: approval.rules[3].approvers: needs users, groups or onCall unless autoApprove is true',
     );
   });
 });

@@ -15,6 +15,8 @@ const SECRET_KEYS = [
   'SLACK_APP_TOKEN',
   'REDIS_URL',
   'AWS_ACCESS_HMAC_KEY',
+  'PAGERDUTY_API_TOKEN',
+  'OPSGENIE_API_KEY',
 ] as const;
 
 function container(deployment: K8sObject) {
@@ -123,7 +125,8 @@ describe('the Helm chart as helm renders it', () => {
       }
       for (const key of ['SLACK_BOT_TOKEN', 'REDIS_URL', 'AWS_ACCESS_HMAC_KEY'])
         expect(env[key]!.valueFrom, key).not.toMatchObject({ secretKeyRef: { optional: true } });
-      expect(env.SLACK_APP_TOKEN!.valueFrom).toMatchObject({ secretKeyRef: { optional: true } });
+      for (const key of ['SLACK_APP_TOKEN', 'PAGERDUTY_API_TOKEN', 'OPSGENIE_API_KEY'])
+        expect(env[key]!.valueFrom, key).toMatchObject({ secretKeyRef: { optional: true } });
       expect(env.AWS_STS_REGIONAL_ENDPOINTS).toEqual({
         name: 'AWS_STS_REGIONAL_ENDPOINTS',
         value: 'regional',
