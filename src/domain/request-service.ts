@@ -8,6 +8,7 @@
  */
 import type { AccessRequest, RequestState } from './access-request.js';
 import type { ApprovalRule, Refusal } from './approval-policy.js';
+import { isMultiTarget } from './command.js';
 import type { ManagedRole } from './ports.js';
 import type { ExtensionAllowance } from './request-ports.js';
 import * as ask from './requests/ask.js';
@@ -15,6 +16,7 @@ import { ruleNamed } from './requests/context.js';
 import * as decide from './requests/decide.js';
 import * as extend from './requests/extend.js';
 import * as extensionDecisions from './requests/extension-decisions.js';
+import * as group from './requests/group.js';
 import * as provisioning from './requests/provision.js';
 import * as read from './requests/read.js';
 import * as reconcile from './requests/reconcile.js';
@@ -51,8 +53,11 @@ export class RequestService {
   open(prepared: PreparedRequest): Promise<AccessRequest> {
     return ask.open(this.ctx, prepared);
   }
-  submit(draft: RequestDraft, options?: ask.SubmitOptions): ReturnType<typeof ask.submit> {
-    return ask.submit(this.ctx, draft, options);
+  /** A draft naming several accounts (`a,b`, `ou:X`) becomes a multi-account request (requests/group). */
+  submit(draft: RequestDraft, options?: ask.SubmitOptions): Promise<group.Submitted> {
+    return isMultiTarget(draft.account)
+      ? group.submitGroup(this.ctx, draft, options)
+      : ask.submit(this.ctx, draft, options);
   }
   checkDecider(requestId: string, clickerId: string, action: string): Promise<Refusal | AccessRequest> {
     return decide.checkDecider(this.ctx, requestId, clickerId, action);
@@ -71,6 +76,32 @@ export class RequestService {
   }
   revokeGrant(requestId: string, actorId: string, options?: revoke.RevokeOptions): Promise<ActionResult> {
     return revoke.revokeGrant(this.ctx, requestId, actorId, options);
+  }
+
+  // ── multi-account requests (requests/group): the group id acts on every account ──
+  isGroupId(id: string): boolean {
+    return group.isGroupId(id);
+  }
+  approveGroup(groupId: string, clickerId: string): Promise<group.GroupResult> {
+    return group.approveGroup(this.ctx, groupId, clickerId);
+  }
+  checkGroupDecider(groupId: string, clickerId: string, action: string) {
+    return group.checkGroupDecider(this.ctx, groupId, clickerId, action);
+  }
+  denyGroup(groupId: string, clickerId: string, reason: string): Promise<group.GroupResult> {
+    return group.denyGroup(this.ctx, groupId, clickerId, reason);
+  }
+  cancelGroup(groupId: string, actorId: string): Promise<group.GroupResult> {
+    return group.cancelGroup(this.ctx, groupId, actorId);
+  }
+  revokeGroup(groupId: string, actorId: string, options?: revoke.RevokeOptions): Promise<group.GroupResult> {
+    return group.revokeGroup(this.ctx, groupId, actorId, options);
+  }
+  extendGroup(groupId: string, actorId: string, seconds: number): Promise<group.GroupResult> {
+    return group.extendGroup(this.ctx, groupId, actorId, seconds);
+  }
+  groupStatus(groupId: string, userId: string): Promise<group.GroupResult> {
+    return group.groupStatus(this.ctx, groupId, userId);
   }
 
   // ── extending (requests/extend, extension-decisions) ──

@@ -7,6 +7,7 @@
 import type { IntakeOutcome, IntakeReplies } from '../domain/intake.js';
 import { clip, escapeMrkdwn, SlackLimit } from './mrkdwn.js';
 import { slackFetch } from './slack-fetch.js';
+import { groupCreatedText } from './views/group-message.js';
 import { refusalText } from './views/request-text.js';
 
 export const SOMETHING_WENT_WRONG = ':warning: Something went wrong; nothing was changed. Please try again.';
@@ -14,6 +15,7 @@ export const SOMETHING_WENT_WRONG = ':warning: Something went wrong; nothing was
 export function intakeAnswerText(outcome: IntakeOutcome): string {
   switch (outcome.kind) {
     case 'created': {
+      if (outcome.group) return groupCreatedText(outcome.group);
       const r = outcome.request;
       return r.state === 'pending'
         ? `Request \`${r.id}\` sent to the approvers (${r.approvalsRequired} approval${r.approvalsRequired > 1 ? 's' : ''} needed). You will get a DM at each step.`

@@ -34,7 +34,11 @@ export type RefusalCode =
   | 'not-allowed-at-grant'
   | 'request-expired'
   | 'grant-ended'
-  | 'open-request-limit';
+  | 'open-request-limit'
+  | 'too-many-accounts'
+  | 'unknown-ou'
+  | 'ambiguous-ou'
+  | 'multi-account-break-glass';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {

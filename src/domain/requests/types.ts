@@ -13,6 +13,7 @@ import type {
 } from '../approval-policy.js';
 import type { AuditLog } from '../audit-event.js';
 import type { IdentitySettings } from '../identity.js';
+import type { GroupNotifier, RequestGroupStore } from '../request-group.js';
 import type {
   Account,
   AccountDirectory,
@@ -38,6 +39,8 @@ export interface RequestSettings {
   /** Members may revoke any grant. */
   adminGroups: readonly string[];
   region?: string;
+  /** Most accounts one multi-account request may cover (requests.maxAccountsPerRequest); 20 when unset. */
+  maxAccountsPerRequest?: number;
   /** The configured accounts: what a template's `allowedAccounts` names resolve to (ids). */
   accountRefs?: readonly AccountRef[];
 }
@@ -56,6 +59,10 @@ export interface RequestServiceDeps {
   clock: Clock;
   newId: () => string;
   settings: RequestSettings;
+  /** Multi-account requests (requests/group.ts); without it only single-account requests are taken. */
+  groups?: RequestGroupStore;
+  /** Tells the people of a multi-account request (one approvers' message, one DM). */
+  groupNotifier?: GroupNotifier;
   /** Failures that must not stop the flow (a Slack post, an audit mirror) are reported here. */
   onError: (error: unknown, context: string) => void;
 }
