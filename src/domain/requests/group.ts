@@ -606,7 +606,8 @@ async function onEachAccount(
     }
   }
   if (!acted && firstRefusal && lines.length === targets.length && firstRefusal.code !== 'wrong-state') {
-    return { ok: false, refusal: firstRefusal };
+    // Someone with no part in any account learns nothing, not even the accounts' own ids.
+    return firstRefusal.code === 'not-found' ? missingGroup(groupId) : { ok: false, refusal: firstRefusal };
   }
   const after = (await groupViewOf(ctx, groupId)) ?? view;
   return { ok: true, view: after, message: lines.join('\n') };
