@@ -38,7 +38,8 @@ export type RefusalCode =
   | 'too-many-accounts'
   | 'unknown-ou'
   | 'ambiguous-ou'
-  | 'multi-account-break-glass';
+  | 'multi-account-break-glass'
+  | 'too-few-approvers';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {

@@ -25,6 +25,7 @@ import { approvalContent } from '../request-integrity.js';
 import { prepare, requestRecord, submit, type SubmitOptions } from './ask.js';
 import {
   isInvolved,
+  membersOf,
   record,
   recordStrictly,
   safely,
@@ -197,7 +198,38 @@ export async function submitGroup(
       ),
     ]);
   }
+  const short = await tooFewApprovers(ctx, prepared);
+  if (short) return refuse([short]);
   return { ok: true, ...(await openGroup(ctx, groupId, prepared, options.requestId)) };
+}
+
+/**
+ * Strictest wins can ask a rule for more approvals than it has people: such a request could
+ * only expire, so it is refused up front, naming the rule. Group look-ups are strict (a Slack
+ * failure throws and the intake retries) so an outage never reads as "no approvers".
+ */
+async function tooFewApprovers(
+  ctx: RequestContext,
+  prepared: PreparedRequest[],
+): Promise<Refusal | undefined> {
+  const needApproval = prepared.filter((p) => p.grantPath === 'approval');
+  const required = Math.max(0, ...needApproval.map((p) => p.rule.approvalsRequired));
+  const rules = [...new Map(needApproval.map((p) => [p.rule.name, p.rule])).values()];
+  for (const rule of rules) {
+    if (rule.approvalsRequired >= required) continue;
+    const members = await membersOf(ctx, rule.approvers.groups, true);
+    const people = new Set([...rule.approvers.users, ...[...members.values()].flat()]);
+    people.delete(prepared[0]!.requester.id);
+    if (people.size < required) {
+      const accounts = needApproval.filter((p) => p.rule.name === rule.name).map((p) => p.account.name);
+      return refusal(
+        'too-few-approvers',
+        `every account of this request needs ${required} approvals (its strictest rule), but rule "${rule.name}" (${accounts.join(', ')}) has only ${people.size} approver${people.size === 1 ? '' : 's'} besides you; ask for those accounts in a request of their own`,
+        'account',
+      );
+    }
+  }
+  return undefined;
 }
 
 /** Refusals named per account; one that every account gave (about the requester) is said once. */
