@@ -53,3 +53,28 @@ export async function groupGate(
   }
   return view.members.some((m) => m.state === 'pending') ? 'wait' : 'go';
 }
+
+/**
+ * Redraws a group's approvers' message after one of its accounts changed on its own (its
+ * revoke job, a revoke by its own id, its pending TTL). Best effort, as every message update.
+ */
+export async function groupMemberChanged(
+  ctx: RequestContext,
+  request: AccessRequest,
+  note: string,
+): Promise<void> {
+  if (!request.groupId || !ctx.groupNotifier) return;
+  try {
+    const view = await groupViewOf(ctx, request.groupId);
+    if (view) await ctx.groupNotifier.groupChanged(view, `${request.accountName}: ${note}`);
+  } catch (error) {
+    ctx.onError(error, 'group message update');
+  }
+}
+
+/** Whether the request is its group's first account (the one that speaks for the group). */
+export async function isFirstOfGroup(ctx: RequestContext, request: AccessRequest): Promise<boolean> {
+  if (!request.groupId) return true;
+  const group = await ctx.groups?.get(request.groupId).catch(() => undefined);
+  return !group || group.memberIds[0] === request.id;
+}

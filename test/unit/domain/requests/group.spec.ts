@@ -254,6 +254,21 @@ describe('several accounts in one request', () => {
     expect((await members(world, view.group.id)).map((m) => m.state)).toEqual(['cancelled', 'cancelled']);
   });
 
+  it('expiring unapproved tells the requester once and redraws the one message', async () => {
+    const world = requestWorld();
+    const view = await askGroup(world);
+    const dmsBefore = world.notifier.of('toRequester').length;
+    for (const m of view.members) expect(await world.service.expirePending(m.id)).toBe(true);
+    expect((await members(world, view.group.id)).map((m) => m.state)).toEqual([
+      'expired-unapproved',
+      'expired-unapproved',
+    ]);
+    const dms = world.notifier.of('toRequester').slice(dmsBefore);
+    expect(dms).toHaveLength(1);
+    expect(dms[0]!.text).toContain(`Your request ${view.group.id} expired`);
+    expect(world.groupNotifier.changes.at(-1)?.note).toContain('expired without a decision');
+  });
+
   it('counts as one open request against requests.maxOpenPerRequester', async () => {
     const world = requestWorld({ maxOpenPerRequester: 2 });
     await askGroup(world);
@@ -280,6 +295,7 @@ describe('revoking one account or the whole request', () => {
     expect(await world.service.revokeGrant(all[0]!.id, ALICE)).toMatchObject({ ok: true });
     expect((await members(world, groupId)).map((m) => m.state)).toEqual(['revoked', 'active']);
     expect(world.grants.callsTo('revoke')).toHaveLength(1);
+    expect(world.groupNotifier.changes.at(-1)?.note).toBe(`${all[0]!.accountName}: revoked by <@${ALICE}>`);
 
     const rest = await world.service.revokeGroup(groupId, ALICE, { reason: 'done' });
     expect(rest).toMatchObject({ ok: true });
