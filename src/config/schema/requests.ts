@@ -10,7 +10,7 @@ export const requestsSchema = withFieldDefaults(
         .min(1)
         .default(5)
         .describe(
-          'most open requests (waiting, approved, active, revocation failed) one person may have at once; a further request is refused until they cancel or end one',
+          'most open requests (waiting, approved, active, revocation failed) one person may have at once; a further request is refused until they cancel or end one (a multi-account request counts once)',
         ),
       maxAccountsPerRequest: z
         .number()
