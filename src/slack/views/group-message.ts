@@ -172,7 +172,7 @@ export function groupDeliveryMessages(
       type: 'context',
       elements: [
         mrkdwn(
-          `\`/aws-access revoke ${view.group.id}\` ends every account; \`/aws-access revoke <id>\` (each account's id below) ends one. \`extend\` works the same way.`,
+          `\`/aws-access revoke ${view.group.id}\` ends every account; \`/aws-access revoke &lt;id&gt;\` (each account's id below) ends one. \`extend\` works the same way.`,
         ),
       ],
     },
