@@ -47,6 +47,38 @@ export function memberLine(member: AccessRequest): string {
   )} · ${approvals} · ${describeState(member.state)}${until} · \`${member.id}\``;
 }
 
+/** Sections of whole account lines; what does not fit in Slack's blocks is counted, not cut. */
+const MAX_MEMBER_SECTIONS = 30;
+
+function memberSections(view: GroupView): KnownBlock[] {
+  const room = SlackLimit.text - 100;
+  const sections: string[] = [];
+  let shown = 0;
+  for (const member of view.members) {
+    // A single line longer than a section is clipped; it names the account first.
+    const line = memberLine(member).slice(0, room);
+    const last = sections[sections.length - 1];
+    if (last !== undefined && last.length + 1 + line.length <= room) {
+      sections[sections.length - 1] = `${last}\n${line}`;
+    } else if (sections.length < MAX_MEMBER_SECTIONS) {
+      sections.push(line);
+    } else break;
+    shown++;
+  }
+  const blocks: KnownBlock[] = sections.map((text) => ({ type: 'section', text: mrkdwn(text) }));
+  if (shown < view.members.length) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        mrkdwn(
+          `…and ${view.members.length - shown} more accounts: \`/aws-access status ${view.group.id}\` lists them all.`,
+        ),
+      ],
+    });
+  }
+  return blocks;
+}
+
 export interface GroupMessageOptions {
   ruleByName: (name: string) => ApprovalRule | undefined;
   template: TemplateInfo | undefined;
@@ -74,18 +106,7 @@ export function groupMessageBlocks(view: GroupView, options: GroupMessageOptions
       })),
     },
   ];
-  // Up to ten lines a section, so 20 accounts (the default limit) fit well within 50 blocks.
-  for (let i = 0; i < view.members.length; i += 10) {
-    blocks.push({
-      type: 'section',
-      text: mrkdwn(
-        view.members
-          .slice(i, i + 10)
-          .map(memberLine)
-          .join('\n'),
-      ),
-    });
-  }
+  blocks.push(...memberSections(view));
   blocks.push({ type: 'section', text: mrkdwn('*Reason*') });
   blocks.push({ type: 'section', block_id: 'reason', text: plainText(first.reason || '(none given)') });
   if (options.template)
