@@ -24,7 +24,7 @@ import {
 } from '../support/grant-lifecycle.js';
 import type { FakeSlack, RecordedCall } from '../support/fake-slack.js';
 import { awsEndpointUrl, resetMoto } from '../support/services.js';
-import { blockActionsBody } from '../support/slack-request.js';
+import { blockActionsBody, viewSubmissionBody } from '../support/slack-request.js';
 import {
   APPROVER1,
   APPROVER2,
@@ -265,6 +265,72 @@ describe('several accounts in one request (moto)', () => {
       1,
     );
   }, 60_000);
+
+  it('the form takes several accounts; Deny on the group message asks for a reason and ends them all', async () => {
+    app = await startLifecycleApp({ mutate: threeAccounts });
+    const running = app;
+    const picked = await app.post(
+      viewSubmissionBody({
+        userId: REQUESTER,
+        callbackId: 'aws-access-request',
+        values: {
+          account: {
+            account: {
+              type: 'multi_external_select',
+              selected_options: [{ value: SANDBOX }, { value: STAGING }],
+            },
+          },
+          template: { template: { type: 'static_select', selected_option: { value: TEMPLATE } } },
+          duration: { duration: { type: 'static_select', selected_option: { value: '1800' } } },
+          reason: { reason: { type: 'plain_text_input', value: 'INC-8 from the form' } },
+        },
+      }),
+    );
+    expect(picked.status).toBe(200);
+    const message = await groupMessage(app.fake);
+    await waitUntil(
+      () =>
+        dmsTo(running.fake, REQUESTER).find((c) =>
+          String(c.args.text).includes(`\`${message.groupId}\` for 2 accounts`),
+        ),
+      'the answer by DM',
+    );
+
+    // A stranger's Deny is refused before any form opens; an approver gets the reason form.
+    await clickGroup(app, STRANGER, 'group_deny', message);
+    await waitUntil(
+      () => running.fake.callsTo('chat.postEphemeral').find((c) => c.args.user === STRANGER),
+      'the stranger refusal',
+    );
+    expect(app.fake.callsTo('views.open')).toHaveLength(0);
+    await clickGroup(app, APPROVER1, 'group_deny', message);
+    const form = await waitUntil(() => running.fake.callsTo('views.open')[0], 'the deny form');
+    expect((form.args.view as { private_metadata: string }).private_metadata).toBe(message.groupId);
+    await app.post(
+      viewSubmissionBody({
+        userId: APPROVER1,
+        callbackId: 'aws-access-deny',
+        privateMetadata: message.groupId,
+        values: { reason: { reason: { type: 'plain_text_input', value: 'not during the freeze' } } },
+      }),
+    );
+    await waitUntil(async () => {
+      const r = await running.service.requests.groupStatus(message.groupId, REQUESTER);
+      return (
+        r.ok && r.view.members.every((m) => m.state === 'denied' && m.denyReason === 'not during the freeze')
+      );
+    }, 'both denied');
+    await waitUntil(
+      () =>
+        running.fake
+          .callsTo('chat.update')
+          .find(
+            (c) =>
+              c.args.ts === message.ts && JSON.stringify(c.args.blocks).includes('not during the freeze'),
+          ),
+      'the message shows the denial',
+    );
+  }, 30_000);
 
   it('refuses a request above the account limit, naming the count and the limit', async () => {
     app = await startLifecycleApp({
