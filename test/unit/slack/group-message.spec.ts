@@ -12,6 +12,7 @@ import {
   groupMessageBlocks,
   groupStatusText,
 } from '../../../src/slack/views/group-message.js';
+import { requestLine } from '../../../src/slack/views/request-text.js';
 import { messageProblems } from './support/block-kit-limits.js';
 import { worstDelivery, worstRequest, worstRule, worstTemplate } from './support/worst-case.js';
 
@@ -80,5 +81,7 @@ describe('multi-account views with worst-case inputs', () => {
     const view = worstGroup(3);
     expect(groupStatusText(view).split('\n')).toHaveLength(4);
     expect(groupCreatedText(view)).toContain('for 3 accounts');
+    // `list` shows each account with the request it belongs to.
+    expect(requestLine(view.members[1]!)).toMatch(/^`r-0123456789-2` \(request `g-0123456789`\)/);
   });
 });
