@@ -17,6 +17,8 @@ import * as decide from './requests/decide.js';
 import * as extend from './requests/extend.js';
 import * as extensionDecisions from './requests/extension-decisions.js';
 import * as group from './requests/group.js';
+import * as groupActions from './requests/group-actions.js';
+import * as groupDecisions from './requests/group-decisions.js';
 import * as provisioning from './requests/provision.js';
 import * as read from './requests/read.js';
 import * as reconcile from './requests/reconcile.js';
@@ -83,25 +85,25 @@ export class RequestService {
     return group.isGroupId(id);
   }
   approveGroup(groupId: string, clickerId: string): Promise<group.GroupResult> {
-    return group.approveGroup(this.ctx, groupId, clickerId);
+    return groupDecisions.approveGroup(this.ctx, groupId, clickerId);
   }
   checkGroupDecider(groupId: string, clickerId: string, action: string) {
-    return group.checkGroupDecider(this.ctx, groupId, clickerId, action);
+    return groupDecisions.checkGroupDecider(this.ctx, groupId, clickerId, action);
   }
   denyGroup(groupId: string, clickerId: string, reason: string): Promise<group.GroupResult> {
-    return group.denyGroup(this.ctx, groupId, clickerId, reason);
+    return groupDecisions.denyGroup(this.ctx, groupId, clickerId, reason);
   }
   cancelGroup(groupId: string, actorId: string): Promise<group.GroupResult> {
-    return group.cancelGroup(this.ctx, groupId, actorId);
+    return groupDecisions.cancelGroup(this.ctx, groupId, actorId);
   }
   revokeGroup(groupId: string, actorId: string, options?: revoke.RevokeOptions): Promise<group.GroupResult> {
-    return group.revokeGroup(this.ctx, groupId, actorId, options);
+    return groupActions.revokeGroup(this.ctx, groupId, actorId, options);
   }
   extendGroup(groupId: string, actorId: string, seconds: number): Promise<group.GroupResult> {
-    return group.extendGroup(this.ctx, groupId, actorId, seconds);
+    return groupActions.extendGroup(this.ctx, groupId, actorId, seconds);
   }
   groupStatus(groupId: string, userId: string): Promise<group.GroupResult> {
-    return group.groupStatus(this.ctx, groupId, userId);
+    return groupActions.groupStatus(this.ctx, groupId, userId);
   }
 
   // ── extending (requests/extend, extension-decisions) ──

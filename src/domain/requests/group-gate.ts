@@ -10,6 +10,12 @@ import { refusal, type Refusal } from '../approval-policy.js';
 import type { GroupView } from '../request-group.js';
 import type { RequestContext } from './context.js';
 
+export type GroupResult = { ok: true; view: GroupView; message: string } | { ok: false; refusal: Refusal };
+
+export function missingGroup(groupId: string): { ok: false; refusal: Refusal } {
+  return { ok: false, refusal: refusal('not-found', `request ${groupId} does not exist`) };
+}
+
 /** Ended without a grant before the group was approved: the group will never be. */
 const NOT_APPROVED: readonly RequestState[] = ['denied', 'cancelled', 'expired-unapproved'];
 

@@ -6,7 +6,7 @@
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { MAX_REASON_LENGTH, type DurationLimits } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
-import { DEFAULT_MAX_ACCOUNTS_PER_REQUEST } from '../../domain/requests/group.js';
+import { DEFAULT_MAX_ACCOUNTS_PER_REQUEST } from '../../domain/requests/group-targets.js';
 import type { Account, TemplateInfo } from '../../domain/ports.js';
 import { mrkdwn, plainText, SlackLimit } from '../mrkdwn.js';
 import { templateMrkdwn } from './template-summary.js';
