@@ -37,6 +37,13 @@ import type {
 export * from './requests/types.js';
 export type { RequestPatch } from './request-ports.js';
 
+/** A group's answer as the answer about one of its accounts (the one acted on, if listed). */
+function asActionResult(result: group.GroupResult, requestId: string): ActionResult {
+  if (!result.ok) return result;
+  const request = result.view.members.find((m) => m.id === requestId) ?? result.view.members[0]!;
+  return { ok: true, request, message: result.message };
+}
+
 export class RequestService {
   constructor(private readonly ctx: RequestServiceDeps) {}
 
@@ -64,14 +71,29 @@ export class RequestService {
   checkDecider(requestId: string, clickerId: string, action: string): Promise<Refusal | AccessRequest> {
     return decide.checkDecider(this.ctx, requestId, clickerId, action);
   }
-  approve(requestId: string, clickerId: string): Promise<ActionResult> {
+  /** An account of a multi-account request (App Home lists each) is approved with its group. */
+  async approve(requestId: string, clickerId: string): Promise<ActionResult> {
+    const groupId = await this.groupIdOf(requestId);
+    if (groupId)
+      return asActionResult(await groupDecisions.approveGroup(this.ctx, groupId, clickerId), requestId);
     return decide.approve(this.ctx, requestId, clickerId);
   }
-  deny(requestId: string, clickerId: string, reason: string): Promise<ActionResult> {
+  /** A deny of one account of a multi-account request denies all of it. */
+  async deny(requestId: string, clickerId: string, reason: string): Promise<ActionResult> {
+    const groupId = await this.groupIdOf(requestId);
+    if (groupId) {
+      return asActionResult(await groupDecisions.denyGroup(this.ctx, groupId, clickerId, reason), requestId);
+    }
     return decide.deny(this.ctx, requestId, clickerId, reason);
   }
-  cancel(requestId: string, actorId: string): Promise<ActionResult> {
-    return decide.cancel(this.ctx, requestId, actorId);
+  /** Cancelling one account of a multi-account request drops it; the rest goes on. */
+  async cancel(requestId: string, actorId: string): Promise<ActionResult> {
+    const result = await decide.cancel(this.ctx, requestId, actorId);
+    if (result.ok && result.request.groupId) await groupDecisions.accountCancelled(this.ctx, result.request);
+    return result;
+  }
+  private async groupIdOf(requestId: string): Promise<string | undefined> {
+    return (await this.ctx.store.get(requestId))?.groupId;
   }
   provision(requestId: string, options?: provisioning.ProvisionOptions): Promise<AccessRequest | undefined> {
     return provisioning.provision(this.ctx, requestId, options);

@@ -5,6 +5,7 @@
  */
 import type { AccessRequest } from '../access-request.js';
 import { refusal, type Refusal } from '../approval-policy.js';
+import type { GroupView } from '../request-group.js';
 import { approvalContent } from '../request-integrity.js';
 import {
   isInvolved,
@@ -98,20 +99,49 @@ export async function approveGroup(
         .join(', ')}.`,
     };
   }
-  await approveAutoMembers(ctx, after, 'auto-approve');
-  for (const member of after.members) await ctx.scheduler.cancelPending(member.id);
-  await safely(ctx, 'requester DM', () =>
-    ctx.notifier.toRequester(
-      after.members[0]!,
-      `Your request ${groupId} was approved on all ${after.members.length} accounts. Granting access now…`,
-    ),
-  );
-  const granted = (await provisionGroup(ctx, groupId)) ?? after;
+  const granted = (await grantWhenApproved(ctx, after)) ?? after;
   return {
     ok: true,
     view: granted,
     message: `Approved request ${groupId} (${granted.members.length} accounts).`,
   };
+}
+
+/**
+ * Once no account waits for approvals any more: the auto-approving accounts follow, the timers
+ * stop, the requester is told once, and every approved account is granted. Undefined (nothing
+ * done) while an account still waits, or when no account is left to grant.
+ */
+export async function grantWhenApproved(
+  ctx: RequestContext,
+  view: GroupView,
+): Promise<GroupView | undefined> {
+  const live = view.members.filter((m) => m.state !== 'cancelled');
+  if (live.some((m) => m.approvalsRequired > 0 && m.state === 'pending')) return undefined;
+  if (!live.some((m) => m.state === 'pending' || m.state === 'approved')) return undefined;
+  await approveAutoMembers(ctx, view, 'auto-approve');
+  for (const member of view.members) await ctx.scheduler.cancelPending(member.id);
+  await safely(ctx, 'requester DM', () =>
+    ctx.notifier.toRequester(
+      live[0]!,
+      `Your request ${view.group.id} was approved on all ${live.length} accounts. Granting access now…`,
+    ),
+  );
+  return provisionGroup(ctx, view.group.id);
+}
+
+/**
+ * The requester cancelled one account of a waiting request: the rest go on without it, and if
+ * that account was the last one waiting for approvals, the rest is granted now.
+ */
+export async function accountCancelled(ctx: RequestContext, request: AccessRequest): Promise<void> {
+  if (!request.groupId) return;
+  const view = await groupViewOf(ctx, request.groupId);
+  if (!view) return;
+  await safely(ctx, 'message update', () =>
+    ctx.groupNotifier!.groupChanged(view, `${request.accountName}: cancelled by the requester`),
+  );
+  await grantWhenApproved(ctx, view);
 }
 
 /** Deny on the group's message: any approver of one of its waiting accounts ends all of them. */

@@ -16,8 +16,12 @@ export function missingGroup(groupId: string): { ok: false; refusal: Refusal } {
   return { ok: false, refusal: refusal('not-found', `request ${groupId} does not exist`) };
 }
 
-/** Ended without a grant before the group was approved: the group will never be. */
-const NOT_APPROVED: readonly RequestState[] = ['denied', 'cancelled', 'expired-unapproved'];
+/**
+ * Ended without a grant before the group was approved: the group will never be. A `cancelled`
+ * account is not among them: the requester dropped it (`/aws-access cancel <account id>`) and
+ * the rest goes on without it; cancelling the whole request cancels every account.
+ */
+const NOT_APPROVED: readonly RequestState[] = ['denied', 'expired-unapproved'];
 
 /** The group of a member with its members as stored now; undefined for a single request. */
 export async function groupViewOf(ctx: RequestContext, groupId: string): Promise<GroupView | undefined> {

@@ -269,6 +269,32 @@ describe('several accounts in one request', () => {
     expect(world.groupNotifier.changes.at(-1)?.note).toContain('expired without a decision');
   });
 
+  it("an account's own Approve / Deny (App Home) acts on its request", async () => {
+    const world = requestWorld();
+    const view = await askGroup(world);
+    const prod = view.members[1]!;
+    expect(await world.service.approve(prod.id, BOB)).toMatchObject({ ok: true });
+    expect(await world.service.approve(prod.id, CAROL)).toMatchObject({ ok: true });
+    expect((await members(world, view.group.id)).map((m) => m.state)).toEqual(['active', 'active']);
+    expect(world.groupNotifier.deliveries).toHaveLength(1);
+
+    const other = await askGroup(world);
+    expect(await world.service.deny(other.members[0]!.id, BOB, 'no')).toMatchObject({ ok: true });
+    expect((await members(world, other.group.id)).map((m) => m.state)).toEqual(['denied', 'denied']);
+  });
+
+  it('cancelling one account drops it; the rest goes on (and is granted if nothing else waits)', async () => {
+    const world = requestWorld();
+    const view = await askGroup(world);
+    const [sandbox, prod] = view.members;
+    expect(await world.service.cancel(prod!.id, ALICE)).toMatchObject({ ok: true });
+    // Only sandbox is left, whose own rule auto-approves: it is granted now.
+    const after = await members(world, view.group.id);
+    expect(after.map((m) => m.state)).toEqual(['active', 'cancelled']);
+    expect(after[0]).toMatchObject({ id: sandbox!.id, autoApproved: true });
+    expect(world.groupNotifier.deliveries).toEqual([{ groupId: view.group.id, requestIds: [sandbox!.id] }]);
+  });
+
   it('counts as one open request against requests.maxOpenPerRequester', async () => {
     const world = requestWorld({ maxOpenPerRequester: 2 });
     await askGroup(world);
