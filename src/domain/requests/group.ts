@@ -25,11 +25,11 @@ import { refusal, type ApprovalRule, type Refusal } from '../approval-policy.js'
 import type { Account } from '../ports.js';
 import type { GroupView, RequestGroup } from '../request-group.js';
 import { prepare, requestRecord, submit, type SubmitOptions } from './ask.js';
-import { membersOf, record, safely, type RequestContext } from './context.js';
+import { membersOf, record, safely, transitionEvent, type RequestContext } from './context.js';
 import { groupViewOf } from './group-gate.js';
 import { approveAutoMembers, provisionGroup } from './group-grants.js';
 import { resolveTargets } from './group-targets.js';
-import type { PreparedRequest, RequestDraft } from './types.js';
+import { SYSTEM_ACTOR, type PreparedRequest, type RequestDraft } from './types.js';
 
 export { groupViewOf } from './group-gate.js';
 export type { GroupResult } from './group-gate.js';
@@ -91,6 +91,9 @@ export async function submitGroup(
       if (existing.group.requesterId !== draft.requesterId) {
         throw new Error(`request id ${groupId} belongs to another requester`);
       }
+      if (existing.members.length < existing.group.memberIds.length) {
+        return refuse([await abandon(ctx, existing)]);
+      }
       if (!existing.group.message) await announce(ctx, existing);
       return { ok: true, request: existing.members[0]!, group: existing };
     }
@@ -150,6 +153,33 @@ async function tooFewApprovers(
     }
   }
   return undefined;
+}
+
+/**
+ * An intake run cut off while it was creating the accounts' requests left a group that is not
+ * whole; which accounts were missing is not on record, so it is never announced: the accounts
+ * that were created are cancelled by the bot and the requester is asked to ask again.
+ */
+async function abandon(ctx: RequestContext, view: GroupView): Promise<Refusal> {
+  for (const member of view.members) {
+    const moved = await ctx.store.transition(member.id, {
+      from: ['pending'],
+      to: 'cancelled',
+      patch: { decidedBy: SYSTEM_ACTOR, decidedAt: ctx.clock.now() },
+    });
+    if (!moved.ok) continue;
+    await record(
+      ctx,
+      transitionEvent(SYSTEM_ACTOR, 'cancel', moved, 'the request was cut off while being created', 'ok', {
+        group: view.group.id,
+      }),
+    );
+    await ctx.scheduler.cancelPending(member.id);
+  }
+  return refusal(
+    'wrong-state',
+    `request ${view.group.id} was cut off while it was being created; nothing was granted, please ask again`,
+  );
 }
 
 /** Refusals named per account; one that every account gave (about the requester) is said once. */

@@ -225,6 +225,26 @@ describe('several accounts in one request', () => {
     expect(world.groupNotifier.posted).toHaveLength(1);
   });
 
+  it('a group an intake run left incomplete is never announced: its accounts are cancelled', async () => {
+    const world = requestWorld();
+    // The run was cut off after the group record and before its second account was created.
+    await world.groups.create({
+      id: 'g-cut0000001',
+      requesterId: ALICE,
+      memberIds: ['r-cut0000001-1', 'r-cut0000001-2'],
+      createdAt: world.clock.now(),
+    });
+    const created = await world.service.submit(draft('production'), { requestId: 'r-cut0000001-1' });
+    expect(created.ok).toBe(true);
+    const again = await world.service.submit(draft('sandbox,production'), { requestId: 'r-cut0000001' });
+    expect(again).toMatchObject({
+      ok: false,
+      refusals: [{ message: expect.stringContaining('please ask again') }],
+    });
+    expect((await world.service.get('r-cut0000001-1'))?.state).toBe('cancelled');
+    expect(world.groupNotifier.posted).toHaveLength(0);
+  });
+
   it('a deny by an approver ends every account; nothing is granted', async () => {
     const world = requestWorld();
     const view = await askGroup(world);
