@@ -43,6 +43,11 @@ export async function resolveTargets(
   targets: readonly string[],
 ): Promise<{ ok: true; accounts: Account[] } | { ok: false; refusals: Refusal[] }> {
   const isOu = (t: string) => t.toLowerCase().startsWith(OU_PREFIX);
+  const max = ctx.settings.maxAccountsPerRequest ?? DEFAULT_MAX_ACCOUNTS_PER_REQUEST;
+  // Names are looked up one by one, so a list more than twice the limit is refused before any
+  // look-up (a name and an alias of one account count once, hence not at the limit itself).
+  const named = targets.filter((t) => !isOu(t)).length;
+  if (named > 2 * max) return { ok: false, refusals: [tooMany(named, max, 'names')] };
   const all = targets.some(isOu) ? await ctx.accounts.listAccounts() : [];
   const refusals: Refusal[] = [];
   const found: Account[] = [];
@@ -59,18 +64,14 @@ export async function resolveTargets(
   }
   if (refusals.length) return { ok: false, refusals };
   const accounts = [...new Map(found.map((a) => [a.id, a])).values()];
-  const max = ctx.settings.maxAccountsPerRequest ?? DEFAULT_MAX_ACCOUNTS_PER_REQUEST;
-  if (accounts.length > max) {
-    return {
-      ok: false,
-      refusals: [
-        refusal(
-          'too-many-accounts',
-          `the request covers ${accounts.length} accounts and the limit is ${max} per request; ask for fewer accounts at a time`,
-          'account',
-        ),
-      ],
-    };
-  }
+  if (accounts.length > max) return { ok: false, refusals: [tooMany(accounts.length, max)] };
   return { ok: true, accounts };
+}
+
+function tooMany(count: number, max: number, verb = 'covers'): Refusal {
+  return refusal(
+    'too-many-accounts',
+    `the request ${verb} ${count} accounts and the limit is ${max} per request; ask for fewer accounts at a time`,
+    'account',
+  );
 }

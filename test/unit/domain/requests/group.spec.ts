@@ -191,6 +191,21 @@ describe('several accounts in one request', () => {
     });
   });
 
+  it('refuses a list far past the limit before looking any name up', async () => {
+    const world = requestWorld({ adjust: (s) => (s.maxAccountsPerRequest = 2) });
+    const names = Array.from({ length: 5 }, (_, i) => `acct-${i}`).join(',');
+    const result = await world.service.submit(draft(names));
+    expect(result).toMatchObject({
+      ok: false,
+      refusals: [
+        {
+          code: 'too-many-accounts',
+          message: expect.stringContaining('names 5 accounts and the limit is 2'),
+        },
+      ],
+    });
+  });
+
   it('refuses break-glass for several accounts at once', async () => {
     const world = requestWorld({
       rules: [
