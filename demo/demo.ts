@@ -55,6 +55,7 @@ const CHANNELS = { C0GENERAL: 'general' } as const;
 
 const SANDBOX = '222222222222';
 const PRODUCTION = '111111111111';
+const STAGING = '333333333333';
 const DAY_MS = 86_400_000;
 /** How far ahead the hygiene sweep's clock runs, so the keys made a minute ago look old. */
 const HYGIENE_DAYS_AHEAD = 100;
@@ -67,6 +68,7 @@ export const STEP = {
   iam: 'In AWS: the role the bot made',
   warning: 'The expiry warning',
   revoked: 'The end of the grant: revocation',
+  several: 'Several accounts in one request',
   sweep: 'Credential hygiene: the daily sweep finds old keys',
   reminder: 'Credential hygiene: the rotation reminder',
   audit: 'What the security team saw in #aws-audit',
@@ -224,7 +226,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     t.line('\n  The team: @alice (engineer) · @bob and @carol (@platform-oncall, approve sandbox access)');
     t.line('            @dave (owns the CI user ci-deploy) · @erin (@security-team)');
     t.line(
-      `  moto has two accounts: production (${PRODUCTION}) with IAM users ${HYGIENE_USERS.map((u) => u.userName).join(', ')}, and sandbox (${SANDBOX}).`,
+      `  moto has three accounts: production (${PRODUCTION}) with IAM users ${HYGIENE_USERS.map((u) => u.userName).join(', ')}, sandbox (${SANDBOX}) and staging (${STAGING}).`,
     );
 
     let mark = fake.calls.length;
@@ -394,6 +396,108 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     if (!roleAfter) t.ok(`${granted.roleName} no longer exists in moto (GetRole: NoSuchEntity)`);
     else t.note(`${granted.roleName} still exists in moto; IAM's own "expiry" deny still ends its use`);
     record(STEP.revoked, Boolean(revoked) && !roleAfter);
+
+    // ── 6b. several accounts in one request ───────────────────────────────
+    t.section(STEP.several);
+    const severalText = 'sandbox,staging readonly 30m INC-2 comparing the two environments';
+    t.action('@alice types in #general:', `/aws-access ${severalText}`);
+    t.note('sandbox needs 2 approvals, staging 1: the strictest rule wins, so both accounts need 2');
+    await post(
+      slashCommandBody({
+        text: severalText,
+        userId: alice.id,
+        userName: alice.name,
+        channelId: 'C0GENERAL',
+        responseUrl: fake.responseUrl('alice-several'),
+      }),
+    );
+    const groupCall = await waitFor(
+      () =>
+        fake
+          .callsTo('chat.postMessage')
+          .find((c) => c.args.channel === config.slack.channels.approvals && hasAction(c, 'group_approve')),
+      10_000,
+    );
+    await waitFor(() => fake.callsTo('response_url').find((c) => json(c).includes('for 2 accounts')), 5000);
+    flush(alice.id);
+    const groupId = String(
+      (
+        groupCall?.args.blocks as
+          Array<{ elements?: Array<{ action_id?: string; value?: string }> }> | undefined
+      )
+        ?.flatMap((b) => b.elements ?? [])
+        .find((e) => e.action_id === 'group_approve')?.value,
+    );
+    const groupMessage = { channel: String(groupCall?.args.channel), ts: String(groupCall?.response?.ts) };
+    const clickGroup = (userId: string, actionId: string, inMessage = groupMessage) =>
+      post(
+        blockActionsBody({ userId, actionId, value: groupId, blockId: 'group_decision', message: inMessage }),
+      );
+    const groupState = async () => {
+      const view = await service!.requests.groupStatus(groupId, alice.id);
+      return view.ok ? view.view.members : [];
+    };
+    t.action('@bob clicks', '[ Approve ] on the one message for both accounts');
+    await clickGroup(bob.id, 'group_approve');
+    await waitFor(
+      async () => ((await groupState()).every((m) => m.approvals.length === 1) ? true : undefined),
+      10_000,
+    );
+    await waitFor(
+      () =>
+        fake
+          .callsTo('chat.update')
+          .find((c) => c.args.ts === groupMessage.ts && json(c).includes('1 of 2 approvals')),
+      5000,
+    );
+    flush(bob.id);
+    const nothingYet = (await groupState()).every((m) => m.state === 'pending');
+    if (nothingYet) t.ok('counted on both accounts; nothing is granted until every account has its 2');
+    t.action('@carol clicks', '[ Approve ]');
+    await clickGroup(carol.id, 'group_approve');
+    const bothActive = await waitFor(async () => {
+      const members = await groupState();
+      return members.length === 2 && members.every((m) => m.state === 'active') ? members : undefined;
+    }, 60_000);
+    const groupDm = await waitFor(
+      () =>
+        fake
+          .callsTo('chat.postMessage')
+          .find((c) => c.args.channel === alice.id && hasAction(c, 'group_revoke')),
+      10_000,
+    );
+    flush(carol.id);
+    if (bothActive) {
+      t.ok(
+        `one role per account: ${bothActive.map((m) => `${m.roleName} in ${m.accountName}`).join(', ')}, each with its own revoke job; one DM listed both`,
+      );
+    }
+    const stagingRole = bothActive?.find((m) => m.accountId === STAGING)?.roleName;
+    const stagingIam = await accounts.iam(STAGING);
+    const stagingRoleMade = Boolean(stagingRole && (await describeRole(stagingIam, stagingRole)));
+    t.action('@alice clicks', '[ Revoke all ] in the DM');
+    if (groupDm) {
+      await clickGroup(alice.id, 'group_revoke', {
+        channel: String(groupDm.args.channel),
+        ts: String(groupDm.response?.ts),
+      });
+    }
+    const allRevoked = await waitFor(async () => {
+      const members = await groupState();
+      return members.length === 2 && members.every((m) => m.state === 'revoked') ? true : undefined;
+    }, 30_000);
+    flush(alice.id);
+    const stagingRoleGone = Boolean(stagingRole && !(await describeRole(stagingIam, stagingRole)));
+    if (allRevoked && stagingRoleGone) t.ok('both grants revoked and their roles removed from moto');
+    record(
+      STEP.several,
+      Boolean(groupCall) &&
+        nothingYet &&
+        Boolean(bothActive && groupDm) &&
+        stagingRoleMade &&
+        Boolean(allRevoked) &&
+        stagingRoleGone,
+    );
 
     // ── 7. hygiene sweep ──────────────────────────────────────────────────
     t.section(STEP.sweep);

@@ -58,6 +58,7 @@ import { SlackPeople } from './slack/slack-people.js';
 import { RedisAuditLog } from './store/audit-log.js';
 import { createRedis, pingWithTimeout, redisTarget } from './store/redis-connection.js';
 import { hmacRecordSigner } from './store/record-signer.js';
+import { RedisRequestGroupStore } from './store/request-groups.js';
 import { RedisRequestStore } from './store/request-store.js';
 import { requestSettings, requestStoreOptions } from './request-settings.js';
 
@@ -197,6 +198,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
   const store = new RedisRequestStore(redis, config.redis.prefix, clock, requestStoreOptions(config));
   const signer = hmacRecordSigner(keys.requestRecord);
+  // A group outlives its longest grant and then its members' retention.
+  const groups = new RedisRequestGroupStore(
+    redis,
+    config.redis.prefix,
+    config.requests.retainFinished + config.durations.maxTotal,
+  );
   metrics.countActiveGrantsWith(() => store.countInStates(ROLE_STATES));
   const requestService = (notifier: SlackNotifier, people: SlackPeople, engine = grants) =>
     new RequestService({
@@ -208,6 +215,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       people,
       scheduler: new BullRequestScheduler(queues, clock),
       notifier,
+      groups,
+      groupNotifier: notifier,
       signer,
       clock,
       newId: newRequestId,

@@ -41,6 +41,7 @@ export function requestSettings(config: AppConfig): RequestSettings {
     requesterGroups: config.slack.requesterGroups,
     adminGroups: config.slack.adminGroups,
     region: config.aws.region,
+    maxAccountsPerRequest: config.requests.maxAccountsPerRequest,
   };
 }
 

@@ -70,6 +70,11 @@ export interface AccessRequest {
    * Redis has none that verifies, so it is never granted.
    */
   signature?: string;
+  /**
+   * Set on each account's request of a multi-account request (requests/group.ts): the group it
+   * belongs to. Signed with the creation fields; a single-account request has none.
+   */
+  groupId?: string;
   /** Break-glass only: the approver who reviewed the use afterwards (set once, never changed). */
   reviewedBy?: string;
   reviewedAt?: number;

@@ -15,7 +15,13 @@ export type AccessCommand =
   | { kind: 'extend'; requestId: string; durationSeconds: number }
   | {
       kind: 'request';
+      /**
+       * What the request is for as the requester typed it, normalised: one account, or (a
+       * multi-account request, requests/group.ts) the comma-separated `targets`.
+       */
       account: string;
+      /** The accounts and `ou:<name or id>` entries, de-duplicated, in the order given. */
+      targets: string[];
       template: string;
       durationSeconds: number;
       reason: string;
@@ -24,6 +30,7 @@ export type AccessCommand =
 export const USAGE = [
   '`/aws-access` – open the request form',
   '`/aws-access <account> <template> <duration> <reason…>` – request access, e.g. `/aws-access prod readonly 2h INC-123 checking alarms`',
+  '`/aws-access <account>,<account>,ou:<OU> <template> <duration> <reason…>` – several accounts in one request (`ou:` = every active account under that OU)',
   '`/aws-access list` – your grants and pending requests',
   '`/aws-access templates` – what you can ask for',
   '`/aws-access status <id>` · `cancel <id>` · `revoke <id>` · `extend <id> <duration>`',
@@ -61,6 +68,44 @@ function duration(text: string, what: string): number {
   }
 }
 
+const OU_PREFIX = 'ou:';
+
+/**
+ * The account part of a one-line request: `sandbox`, `sandbox,staging`, `ou:Workloads`,
+ * `sandbox,ou:Dev`. Entries are de-duplicated (an `ou:` prefix in any case, names compared
+ * case-insensitively, as the directory finds them); how many accounts they come to is checked
+ * once the OUs are resolved (requests/group.ts), against `requests.maxAccountsPerRequest`.
+ */
+export function parseTargets(text: string): string[] {
+  const seen = new Set<string>();
+  const targets: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (!entry) {
+      throw new CommandSyntaxError(
+        `"${text}" has an empty entry; separate accounts with single commas, e.g. \`sandbox,staging\``,
+      );
+    }
+    const isOu = entry.toLowerCase().startsWith(OU_PREFIX);
+    const target = isOu ? `${OU_PREFIX}${entry.slice(OU_PREFIX.length)}` : entry;
+    if (isOu && target.length === OU_PREFIX.length) {
+      throw new CommandSyntaxError(
+        '`ou:` needs an OU name or id, e.g. `ou:Workloads` or `ou:ou-ab12-cd34ef56`',
+      );
+    }
+    const key = target.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    targets.push(target);
+  }
+  return targets;
+}
+
+/** Whether a request's account text names more than one account (a list or an OU). */
+export function isMultiTarget(account: string): boolean {
+  return account.includes(',') || account.toLowerCase().startsWith(OU_PREFIX);
+}
+
 export function parseCommand(text: string): AccessCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [first, ...rest] = words;
@@ -87,9 +132,11 @@ export function parseCommand(text: string): AccessCommand {
   const [account, template, durationText, ...reasonWords] = words;
   if (!template) throw new CommandSyntaxError(`missing template after account "${account}"`);
   if (!durationText) throw new CommandSyntaxError(`missing duration after template "${template}"`);
+  const targets = parseTargets(account!);
   return {
     kind: 'request',
-    account: account!,
+    account: targets.join(','),
+    targets,
     template: template.toLowerCase(),
     durationSeconds: duration(durationText, 'duration'),
     reason: reasonWords.join(' '),

@@ -117,9 +117,14 @@ function checkApprovals(facts: GrantFacts, rule: ApprovalRule): Refusal | undefi
     valid.push(approval.keys);
   }
   const people = distinctPeople(valid);
-  if (people < rule.approvalsRequired) {
+  // A multi-account request needs its strictest rule's count on every account (signed).
+  const needed = Math.max(
+    rule.approvalsRequired,
+    facts.request.groupId ? facts.request.approvalsRequired : 0,
+  );
+  if (people < needed) {
     return notAllowed(
-      `${people} of the approvals come from distinct approvers of rule "${rule.name}" as it is now; ${rule.approvalsRequired} needed`,
+      `${people} of the approvals come from distinct approvers of rule "${rule.name}" as it is now; ${needed} needed`,
     );
   }
   return undefined;

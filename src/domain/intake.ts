@@ -7,6 +7,7 @@
  */
 import type { AccessRequest } from './access-request.js';
 import type { Refusal } from './approval-policy.js';
+import type { GroupView } from './request-group.js';
 import type { RequestDraft } from './requests/types.js';
 
 /** A one-line request as Slack gave it: who, what, and where to answer. */
@@ -26,7 +27,8 @@ export interface IntakeQueue {
 
 /** What the requester is told once the job has run (or has given up). */
 export type IntakeOutcome =
-  | { kind: 'created'; request: AccessRequest }
+  /** `group`: a multi-account request (`request` is its first account's). */
+  | { kind: 'created'; request: AccessRequest; group?: GroupView }
   | { kind: 'refused'; refusals: Refusal[] }
   /** The grant itself failed (break-glass or auto-approved); the security team is alerted. */
   | { kind: 'grant-failed'; message: string }

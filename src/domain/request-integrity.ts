@@ -19,6 +19,9 @@ export function requestContent(request: AccessRequest): string {
     request.ruleName,
     request.breakGlass,
     request.createdAt,
+    // A group member's strictest-rule approval count is part of what was asked; single requests
+    // keep their v1 content (records signed before groups existed still verify).
+    ...(request.groupId ? [request.groupId, request.approvalsRequired] : []),
   ]);
 }
 

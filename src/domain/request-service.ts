@@ -8,6 +8,7 @@
  */
 import type { AccessRequest, RequestState } from './access-request.js';
 import type { ApprovalRule, Refusal } from './approval-policy.js';
+import { isMultiTarget } from './command.js';
 import type { ManagedRole } from './ports.js';
 import type { ExtensionAllowance } from './request-ports.js';
 import * as ask from './requests/ask.js';
@@ -15,6 +16,9 @@ import { ruleNamed } from './requests/context.js';
 import * as decide from './requests/decide.js';
 import * as extend from './requests/extend.js';
 import * as extensionDecisions from './requests/extension-decisions.js';
+import * as group from './requests/group.js';
+import * as groupActions from './requests/group-actions.js';
+import * as groupDecisions from './requests/group-decisions.js';
 import * as provisioning from './requests/provision.js';
 import * as read from './requests/read.js';
 import * as reconcile from './requests/reconcile.js';
@@ -32,6 +36,13 @@ import type {
 
 export * from './requests/types.js';
 export type { RequestPatch } from './request-ports.js';
+
+/** A group's answer as the answer about one of its accounts (the one acted on, if listed). */
+function asActionResult(result: group.GroupResult, requestId: string): ActionResult {
+  if (!result.ok) return result;
+  const request = result.view.members.find((m) => m.id === requestId) ?? result.view.members[0]!;
+  return { ok: true, request, message: result.message };
+}
 
 export class RequestService {
   constructor(private readonly ctx: RequestServiceDeps) {}
@@ -51,26 +62,70 @@ export class RequestService {
   open(prepared: PreparedRequest): Promise<AccessRequest> {
     return ask.open(this.ctx, prepared);
   }
-  submit(draft: RequestDraft, options?: ask.SubmitOptions): ReturnType<typeof ask.submit> {
-    return ask.submit(this.ctx, draft, options);
+  /** A draft naming several accounts (`a,b`, `ou:X`) becomes a multi-account request (requests/group). */
+  submit(draft: RequestDraft, options?: ask.SubmitOptions): Promise<group.Submitted> {
+    return isMultiTarget(draft.account)
+      ? group.submitGroup(this.ctx, draft, options)
+      : ask.submit(this.ctx, draft, options);
   }
   checkDecider(requestId: string, clickerId: string, action: string): Promise<Refusal | AccessRequest> {
     return decide.checkDecider(this.ctx, requestId, clickerId, action);
   }
-  approve(requestId: string, clickerId: string): Promise<ActionResult> {
+  /** An account of a multi-account request (App Home lists each) is approved with its group. */
+  async approve(requestId: string, clickerId: string): Promise<ActionResult> {
+    const groupId = await this.groupIdOf(requestId);
+    if (groupId)
+      return asActionResult(await groupDecisions.approveGroup(this.ctx, groupId, clickerId), requestId);
     return decide.approve(this.ctx, requestId, clickerId);
   }
-  deny(requestId: string, clickerId: string, reason: string): Promise<ActionResult> {
+  /** A deny of one account of a multi-account request denies all of it. */
+  async deny(requestId: string, clickerId: string, reason: string): Promise<ActionResult> {
+    const groupId = await this.groupIdOf(requestId);
+    if (groupId) {
+      return asActionResult(await groupDecisions.denyGroup(this.ctx, groupId, clickerId, reason), requestId);
+    }
     return decide.deny(this.ctx, requestId, clickerId, reason);
   }
-  cancel(requestId: string, actorId: string): Promise<ActionResult> {
-    return decide.cancel(this.ctx, requestId, actorId);
+  /** Cancelling one account of a multi-account request drops it; the rest goes on. */
+  async cancel(requestId: string, actorId: string): Promise<ActionResult> {
+    const result = await decide.cancel(this.ctx, requestId, actorId);
+    if (result.ok && result.request.groupId) await groupDecisions.accountCancelled(this.ctx, result.request);
+    return result;
+  }
+  private async groupIdOf(requestId: string): Promise<string | undefined> {
+    return (await this.ctx.store.get(requestId))?.groupId;
   }
   provision(requestId: string, options?: provisioning.ProvisionOptions): Promise<AccessRequest | undefined> {
     return provisioning.provision(this.ctx, requestId, options);
   }
   revokeGrant(requestId: string, actorId: string, options?: revoke.RevokeOptions): Promise<ActionResult> {
     return revoke.revokeGrant(this.ctx, requestId, actorId, options);
+  }
+
+  // ── multi-account requests (requests/group): the group id acts on every account ──
+  isGroupId(id: string): boolean {
+    return group.isGroupId(id);
+  }
+  approveGroup(groupId: string, clickerId: string): Promise<group.GroupResult> {
+    return groupDecisions.approveGroup(this.ctx, groupId, clickerId);
+  }
+  checkGroupDecider(groupId: string, clickerId: string, action: string) {
+    return groupDecisions.checkGroupDecider(this.ctx, groupId, clickerId, action);
+  }
+  denyGroup(groupId: string, clickerId: string, reason: string): Promise<group.GroupResult> {
+    return groupDecisions.denyGroup(this.ctx, groupId, clickerId, reason);
+  }
+  cancelGroup(groupId: string, actorId: string): Promise<group.GroupResult> {
+    return groupDecisions.cancelGroup(this.ctx, groupId, actorId);
+  }
+  revokeGroup(groupId: string, actorId: string, options?: revoke.RevokeOptions): Promise<group.GroupResult> {
+    return groupActions.revokeGroup(this.ctx, groupId, actorId, options);
+  }
+  extendGroup(groupId: string, actorId: string, seconds: number): Promise<group.GroupResult> {
+    return groupActions.extendGroup(this.ctx, groupId, actorId, seconds);
+  }
+  groupStatus(groupId: string, userId: string): Promise<group.GroupResult> {
+    return groupActions.groupStatus(this.ctx, groupId, userId);
   }
 
   // ── extending (requests/extend, extension-decisions) ──

@@ -87,7 +87,11 @@ export async function processIntakeJob(
   try {
     const submitted = await deps.requests.submit(command.draft, { requestId });
     outcome = submitted.ok
-      ? { kind: 'created', request: submitted.request }
+      ? {
+          kind: 'created',
+          request: submitted.request,
+          ...(submitted.group ? { group: submitted.group } : {}),
+        }
       : { kind: 'refused', refusals: submitted.refusals };
   } catch (error) {
     if (error instanceof GrantOperationError) outcome = { kind: 'grant-failed', message: error.message };
@@ -104,7 +108,7 @@ export async function processIntakeJob(
   await deps.replies.answer(command.responseUrl, outcome);
   return {
     outcome: outcome.kind,
-    ...(outcome.kind === 'created' ? { requestId: outcome.request.id } : {}),
+    ...(outcome.kind === 'created' ? { requestId: outcome.group?.group.id ?? outcome.request.id } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { effectiveAccessLine } from '../domain/effective-access.js';
 import type { IntakeOutcome, IntakeReplies } from '../domain/intake.js';
 import { clip, escapeMrkdwn, SlackLimit } from './mrkdwn.js';
 import { slackFetch } from './slack-fetch.js';
+import { groupCreatedText } from './views/group-message.js';
 import { refusalText } from './views/request-text.js';
 
 export const SOMETHING_WENT_WRONG = ':warning: Something went wrong; nothing was changed. Please try again.';
@@ -15,6 +16,7 @@ export const SOMETHING_WENT_WRONG = ':warning: Something went wrong; nothing was
 export function intakeAnswerText(outcome: IntakeOutcome): string {
   switch (outcome.kind) {
     case 'created': {
+      if (outcome.group) return groupCreatedText(outcome.group);
       const r = outcome.request;
       const scps = effectiveAccessLine(r.effectiveAccess);
       return r.state === 'pending'

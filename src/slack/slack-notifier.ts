@@ -5,6 +5,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { AccessRequest, PendingExtension } from '../domain/access-request.js';
+import type { GroupNotifier, GroupView } from '../domain/request-group.js';
 import type { ApprovalRule } from '../domain/approval-policy.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Delivery, TemplateCatalog } from '../domain/ports.js';
@@ -32,6 +33,12 @@ import {
   extensionHeadline,
   extensionMessageBlocks,
 } from './views/grant-messages.js';
+import {
+  groupDeliveryMessages,
+  groupHeadline,
+  groupMessageBlocks,
+  groupState,
+} from './views/group-message.js';
 import { approversText, requestHeadline, requestMessageBlocks } from './views/request-message.js';
 
 export interface NotifierChannels {
@@ -50,7 +57,7 @@ export interface SlackNotifierOptions {
   defer?: DeferNotification;
 }
 
-export class SlackNotifier implements RequestNotifier, DeferredNotificationSender {
+export class SlackNotifier implements RequestNotifier, GroupNotifier, DeferredNotificationSender {
   constructor(
     private readonly client: WebClient,
     private readonly channels: NotifierChannels,
@@ -125,6 +132,42 @@ export class SlackNotifier implements RequestNotifier, DeferredNotificationSende
       `${requestHeadline(request)} – ${request.state}`,
       this.blocks(request, note, request.breakGlass),
     );
+  }
+
+  private groupBlocks(view: GroupView, note?: string): KnownBlock[] {
+    const first = view.members[0];
+    return groupMessageBlocks(view, {
+      ruleByName: this.ruleByName,
+      template: first ? this.templates.get(first.templateName) : undefined,
+      ...(note ? { note } : {}),
+    });
+  }
+
+  async groupApprovalRequested(view: GroupView, rule: ApprovalRule) {
+    return this.post(rule.channel ?? this.channels.approvals, groupHeadline(view), this.groupBlocks(view));
+  }
+
+  async groupChanged(view: GroupView, note?: string): Promise<void> {
+    const message = view.group.message;
+    if (!message) return;
+    await this.update(
+      message.channel,
+      message.ts,
+      `${groupHeadline(view)} – ${groupState(view)
+        .replace(/:[a-z_]+:\s*/g, '')
+        .replace(/\*/g, '')}`,
+      this.groupBlocks(view, note),
+    );
+  }
+
+  async groupDelivered(
+    view: GroupView,
+    grants: ReadonlyArray<{ request: AccessRequest; delivery: Delivery }>,
+  ): Promise<void> {
+    // Never deferred, as `delivered`: the blocks may hold sign-in links or credentials.
+    for (const { text, blocks } of groupDeliveryMessages(view, grants)) {
+      await this.client.chat.postMessage({ channel: view.group.requesterId, text, blocks, ...NO_UNFURL });
+    }
   }
 
   /** `text` is composed by the service: names in it are escaped, its own mentions kept. */

@@ -178,13 +178,20 @@ export class RedisRequestStore implements RequestStore {
     const ids = await this.redis.zrevrange(this.requesterKey(requesterId), 0, -1);
     if (ids.length < max) return undefined;
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(this.key(id), 'state');
-    const states = ((await pipeline.exec()) ?? []).map(([, state]) => state as string | null);
-    const open = ids
-      .map((id, i) => ({ id, state: states[i] }))
-      .filter((r): r is { id: string; state: RequestState } =>
-        Boolean(r.state && (OPEN_STATES as readonly string[]).includes(r.state)),
-      );
+    for (const id of ids) pipeline.hmget(this.key(id), 'state', 'groupId');
+    const fields = ((await pipeline.exec()) ?? []).map(([, f]) => f as [string | null, string | null]);
+    // A multi-account request counts once (as create-request.lua counts): listed by its group id.
+    const seenGroups = new Set<string>();
+    const open: Array<{ id: string; state: RequestState }> = [];
+    ids.forEach((id, i) => {
+      const [state, groupId] = fields[i] ?? [null, null];
+      if (!state || !(OPEN_STATES as readonly string[]).includes(state)) return;
+      if (groupId) {
+        if (seenGroups.has(groupId)) return;
+        seenGroups.add(groupId);
+      }
+      open.push({ id: groupId ?? id, state: state as RequestState });
+    });
     return open.length >= max ? { max, open } : undefined;
   }
 

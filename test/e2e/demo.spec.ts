@@ -90,6 +90,16 @@ describe('npm run demo', () => {
     );
     expect(out).toMatch(/boundary\s+arn:aws:iam::222222222222:policy\/aws-access\/boundary-readonly/);
     expect(out).toMatch(/no longer exists in moto/);
+    // Several accounts in one request: one message listing both, one DM listing both grants.
+    expect(out).toContain('/aws-access sandbox,staging readonly 30m INC-2');
+    expect(out).toMatch(
+      /#aws-approvals[\s\S]*AWS access request g-[0-9a-f]+[\s\S]*\*?sandbox\*? \(`?222222222222`?\)[\s\S]*0 of 2 approvals/,
+    );
+    expect(out).toMatch(/staging\*? \(`?333333333333`?\) · rule staging · 0 of 2 approvals/);
+    expect(out).toMatch(
+      /DM to @alice[\s\S]*Access granted[\s\S]* on 2 of the 2 accounts[\s\S]*\[ Revoke all \]/,
+    );
+    expect(out).toContain('both grants revoked and their roles removed from moto');
     expect(out).toMatch(/#security[\s\S]*legacy-backup/);
     expect(out).toMatch(/DM to @dave[\s\S]*ci-deploy[\s\S]*\[ Snooze 7 days \]/);
     expect(out).toContain('audit log hash chain intact');

@@ -1,7 +1,9 @@
 /**
  * What the grant will really allow: the SCPs on the account's path read from Organizations (moto,
  * over the real SDK), evaluated with the template, shown to approvers and the requester, cached
- * per account and refreshed by reconcile; a template the SCPs leave nothing of is refused.
+ * per account and refreshed by reconcile; a template the SCPs leave nothing of is refused. A
+ * multi-account request shows each account's own reduction, and is refused whole when the SCPs
+ * leave nothing in one of its accounts.
  */
 import {
   AttachPolicyCommand,
@@ -52,6 +54,7 @@ async function buildOrganization() {
       new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }),
     );
     const id = created.CreateAccountStatus!.AccountId!;
+    if (parent === rootId) return id;
     await client.send(
       new MoveAccountCommand({ AccountId: id, SourceParentId: rootId, DestinationParentId: parent }),
     );
@@ -75,6 +78,7 @@ async function buildOrganization() {
   const sandbox = await ou(rootId, 'Sandbox');
   const webapp = await account('webapp', apps);
   const locked = await account('locked', sandbox);
+  await account('tools', rootId);
   await policy(
     'deny-prod-writes',
     {
@@ -212,5 +216,38 @@ describe('effective access under SCPs (moto)', () => {
       .filter((e) => e.action === 'request' && e.outcome === 'refused');
     expect(refused).toHaveLength(1);
     expect(refused[0]!.reason).toContain('deny-all-sandbox');
+  });
+
+  it("a request for several accounts shows each account's own SCP reduction in its one approvers' message", async () => {
+    const { app: running, fake } = await start();
+    await command(running, 'webapp,tools developer 2h deploying the fix');
+    const post = await waitUntil(
+      () =>
+        fake
+          .callsTo('chat.postMessage')
+          .find((c) => c.args.channel === 'C0APPROVALS' && JSON.stringify(c.args.blocks).includes('tools')),
+      "the group's approvers' message",
+    );
+    const blocks = JSON.stringify(post.args.blocks);
+    expect(blocks).toContain('webapp');
+    // webapp sits under deny-prod-writes; tools, under the root only, keeps the whole template.
+    expect(blocks).toMatch(
+      /webapp[^\n]*\\n\s*↳ SCPs leave \d+ of the template’s \d+ actions in this account; SCP deny-prod-writes/,
+    );
+    expect(blocks).not.toMatch(/tools[^\n]*\\n\s*↳/);
+    expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0APPROVALS')).toHaveLength(1);
+  });
+
+  it('a request for several accounts is refused whole when the SCPs leave nothing in one of them', async () => {
+    const { app: running, fake } = await start();
+    await command(running, 'webapp,locked readonly 1h checking the logs');
+    const reply = await waitUntil(
+      () => fake.callsTo('response_url').find((c) => String(c.args.text).includes('not created')),
+      'the refusal',
+    );
+    expect(String(reply.args.text)).toContain('deny-all-sandbox');
+    expect(String(reply.args.text)).toContain('locked');
+    expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0APPROVALS')).toEqual([]);
+    expect(await running.service.requests.listInState('pending')).toEqual([]);
   });
 });

@@ -245,6 +245,31 @@ describe('on-call auto-approval', () => {
     },
   );
 
+  it('a request for several accounts goes through the approvers even when each account alone would be auto-approved', async () => {
+    const { a } = await start({
+      pagerduty: ['requester@example.com'],
+      mutate: (c) => {
+        c.approval.rules[0]!.onCallAutoApprove!.accounts = ['sandbox', 'production'];
+      },
+    });
+    await command(a, 'sbx,prod readonly 1h INC-1 database slow');
+    const post = await waitUntil(
+      () =>
+        a.fake
+          .callsTo('chat.postMessage')
+          .find(
+            (c) => c.args.channel === 'C0APPROVALS' && JSON.stringify(c.args.blocks).includes('production'),
+          ),
+      "the group's approvers' message",
+    );
+    expect(JSON.stringify(post.args.blocks)).toContain('sandbox');
+    expect(a.grants.callsTo('grant')).toHaveLength(0);
+    expect(await events(a, 'on-call-auto-approve')).toHaveLength(0);
+    expect(securityPosts(a).some((p) => p.includes('On-call auto-approval'))).toBe(false);
+    const pending = await a.service.requests.listInState('pending');
+    expect(pending.map((r) => r.accountName).sort()).toEqual(['production', 'sandbox']);
+  });
+
   it('a requester who is not on call goes through the approvers for the named template too', async () => {
     const { a } = await start({ pagerduty: [ON_CALL_EMAIL] });
     await command(a, 'sbx readonly 1h INC-1 database slow');

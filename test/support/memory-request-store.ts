@@ -38,7 +38,10 @@ export class MemoryRequestStore implements RequestStore {
   async create(request: AccessRequest): Promise<AccessRequest> {
     if (this.requests.has(request.id)) throw new RequestExistsError(request.id);
     const max = this.options.maxOpenPerRequester;
-    if (max !== undefined && this.openOf(request.requesterId).length >= max) {
+    const open = this.openOf(request.requesterId);
+    // As create-request.lua: one multi-account request counts once, and its further accounts pass.
+    const inOpenGroup = request.groupId !== undefined && open.some((r) => r.groupId === request.groupId);
+    if (max !== undefined && !inOpenGroup && countOpen(open).length >= max) {
       throw new OpenRequestLimitError(request.requesterId, max);
     }
     const stored = { ...copy(request), version: 1, approvals: [] };
@@ -54,9 +57,9 @@ export class MemoryRequestStore implements RequestStore {
 
   async openRequestLimit(requesterId: string): Promise<OpenRequestLimit | undefined> {
     const max = this.options.maxOpenPerRequester;
-    const open = this.openOf(requesterId);
+    const open = countOpen(this.openOf(requesterId));
     if (max === undefined || open.length < max) return undefined;
-    return { max, open: open.map(({ id, state }) => ({ id, state })) };
+    return { max, open };
   }
 
   async get(id: string): Promise<AccessRequest | undefined> {
@@ -166,4 +169,18 @@ export class MemoryRequestStore implements RequestStore {
   async approvalProofs(id: string): Promise<Record<string, string>> {
     return { ...this.proofs.get(id) };
   }
+}
+
+/** Open requests as the limit counts them: a multi-account request once, under its group id. */
+function countOpen(open: AccessRequest[]): Array<Pick<AccessRequest, 'id' | 'state'>> {
+  const groups = new Set<string>();
+  const out: Array<Pick<AccessRequest, 'id' | 'state'>> = [];
+  for (const r of open) {
+    if (r.groupId) {
+      if (groups.has(r.groupId)) continue;
+      groups.add(r.groupId);
+    }
+    out.push({ id: r.groupId ?? r.id, state: r.state });
+  }
+  return out;
 }

@@ -15,6 +15,12 @@ import type {
   RequestNotifier,
   RequestScheduler,
 } from '../../src/domain/request-ports.js';
+import type {
+  GroupNotifier,
+  GroupView,
+  RequestGroup,
+  RequestGroupStore,
+} from '../../src/domain/request-group.js';
 import { RequestService, type RequestSettings } from '../../src/domain/request-service.js';
 import { staticAccountDirectory, staticTemplateCatalog } from '../../src/domain/static-catalogs.js';
 import { MemoryRequestStore } from './memory-request-store.js';
@@ -157,6 +163,44 @@ export class RecordingNotifier implements RequestNotifier {
   }
 }
 
+/** Multi-account request groups in memory (the double of store/request-groups.ts). */
+export class MemoryGroupStore implements RequestGroupStore {
+  readonly groups = new Map<string, RequestGroup>();
+  async create(group: RequestGroup): Promise<boolean> {
+    if (this.groups.has(group.id)) return false;
+    this.groups.set(group.id, structuredClone(group));
+    return true;
+  }
+  async get(id: string): Promise<RequestGroup | undefined> {
+    const group = this.groups.get(id);
+    return group && structuredClone(group);
+  }
+  async setMessage(id: string, message: { channel: string; ts: string }): Promise<void> {
+    const group = this.groups.get(id);
+    if (group) group.message = message;
+  }
+}
+
+/** Records the group's one approvers' message, its redraws and its one grants DM. */
+export class RecordingGroupNotifier implements GroupNotifier {
+  readonly posted: GroupView[] = [];
+  readonly changes: Array<{ view: GroupView; note?: string }> = [];
+  readonly deliveries: Array<{ groupId: string; requestIds: string[] }> = [];
+  async groupApprovalRequested(view: GroupView, _rule: ApprovalRule) {
+    this.posted.push(view);
+    return { channel: 'C-APPROVALS', ts: `g${this.posted.length}.000` };
+  }
+  async groupChanged(view: GroupView, note?: string) {
+    this.changes.push({ view, ...(note ? { note } : {}) });
+  }
+  async groupDelivered(
+    view: GroupView,
+    grants: ReadonlyArray<{ request: AccessRequest; delivery: Delivery }>,
+  ) {
+    this.deliveries.push({ groupId: view.group.id, requestIds: grants.map((g) => g.request.id) });
+  }
+}
+
 export class HmacSigner implements RecordSigner {
   constructor(private readonly key = 'unit-test-key') {}
   sign(content: string): string {
@@ -174,6 +218,8 @@ export class HmacSigner implements RecordSigner {
 
 export const SANDBOX: Account = { id: '222222222222', name: 'sandbox', aliases: [], ouPath: [] };
 export const PROD: Account = { id: '111111111111', name: 'production', aliases: ['prod'], ouPath: [] };
+/** No default rule covers it. */
+export const STAGING: Account = { id: '333333333333', name: 'staging', aliases: [], ouPath: [] };
 
 export const READONLY: TemplateInfo = {
   name: 'readonly',
@@ -220,6 +266,8 @@ export interface RequestWorld {
   people: MemoryPeople;
   scheduler: RecordingScheduler;
   notifier: RecordingNotifier;
+  groups: MemoryGroupStore;
+  groupNotifier: RecordingGroupNotifier;
   clock: ManualClock;
   settings: RequestSettings;
   errors: Array<{ error: unknown; context: string }>;
@@ -244,6 +292,8 @@ export function requestWorld(
     .add({ id: ERIN, name: 'erin', email: 'erin@corp.example' });
   const scheduler = new RecordingScheduler();
   const notifier = new RecordingNotifier();
+  const groups = new MemoryGroupStore();
+  const groupNotifier = new RecordingGroupNotifier();
   const settings: RequestSettings = {
     rules: options.rules ?? defaultRules(),
     limits: { min: 900, max: 12 * 3600, maxExtensions: 3, maxTotal: 24 * 3600, expiryWarning: 600 },
@@ -269,18 +319,34 @@ export function requestWorld(
     accounts: staticAccountDirectory([
       { id: SANDBOX.id, name: SANDBOX.name },
       { id: PROD.id, name: PROD.name, aliases: PROD.aliases },
+      { id: STAGING.id, name: STAGING.name },
     ]),
     templates: staticTemplateCatalog([READONLY, BREAKGLASS]),
     people,
     scheduler,
     notifier,
+    groups,
+    groupNotifier,
     signer: new HmacSigner(),
     clock,
     newId: () => `r${String(++ids).padStart(4, '0')}`,
     settings,
     onError: (error, context) => errors.push({ error, context }),
   });
-  return { service, store, audit, grants, people, scheduler, notifier, clock, settings, errors };
+  return {
+    service,
+    store,
+    audit,
+    grants,
+    people,
+    scheduler,
+    notifier,
+    groups,
+    groupNotifier,
+    clock,
+    settings,
+    errors,
+  };
 }
 
 /** Opens a request that must pass: production readonly for an hour unless `draft` says otherwise. */

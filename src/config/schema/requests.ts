@@ -10,7 +10,16 @@ export const requestsSchema = withFieldDefaults(
         .min(1)
         .default(5)
         .describe(
-          'most open requests (waiting, approved, active, revocation failed) one person may have at once; a further request is refused until they cancel or end one',
+          'most open requests (waiting, approved, active, revocation failed) one person may have at once; a further request is refused until they cancel or end one (a multi-account request counts once)',
+        ),
+      maxAccountsPerRequest: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(20)
+        .describe(
+          "most accounts one request may cover (a comma-separated list or `ou:<OU>` in `/aws-access`, or the form's multi-select, after OUs are resolved); a request for more is refused, saying how many it named",
         ),
       retainFinished: durationSchema
         .default(2_592_000)
@@ -19,4 +28,6 @@ export const requestsSchema = withFieldDefaults(
         ),
     })
     .strict(),
-).describe('limits on requests: how many one person may have open, and how long finished ones are kept');
+).describe(
+  'limits on requests: how many one person may have open, how many accounts one may cover, and how long finished ones are kept',
+);

@@ -36,7 +36,12 @@ export type RefusalCode =
   | 'request-expired'
   | 'grant-ended'
   | 'open-request-limit'
-  | 'scp-denies-all';
+  | 'scp-denies-all'
+  | 'too-many-accounts'
+  | 'unknown-ou'
+  | 'ambiguous-ou'
+  | 'multi-account-break-glass'
+  | 'too-few-approvers';
 
 /** Why something was not done, in words the person can act on; `field` places it in a form. */
 export interface Refusal {

@@ -152,16 +152,20 @@ export interface SubmitOptions {
   requestId?: string;
 }
 
-/** Creates the request and routes it: to approvers, or straight to a grant (auto / break-glass). */
-export async function open(
+/**
+ * A new request's record, signed: what `open` stores, and what a multi-account request stores
+ * for each of its accounts (requests/group.ts), with `groupId` and the group's approval count.
+ */
+export function requestRecord(
   ctx: RequestContext,
   prepared: PreparedRequest,
-  options: SubmitOptions = {},
-): Promise<AccessRequest> {
-  const now = ctx.clock.now();
+  id: string,
+  now: number,
+  group?: { groupId: string; approvalsRequired: number; pendingUntil: number },
+): AccessRequest {
   const { rule, template, account, requester } = prepared;
   const draft: AccessRequest = {
-    id: options.requestId ?? ctx.newId(),
+    id,
     version: 1,
     state: 'pending',
     requesterId: requester.id,
@@ -176,17 +180,30 @@ export async function open(
     durationSeconds: prepared.durationSeconds,
     reason: prepared.reason,
     ruleName: rule.name,
-    approvalsRequired: rule.approvalsRequired,
+    approvalsRequired: group?.approvalsRequired ?? rule.approvalsRequired,
     approvals: [],
     breakGlass: prepared.grantPath === 'break-glass',
     autoApproved: false,
     createdAt: now,
     updatedAt: now,
-    pendingUntil: now + rule.ttl * 1000,
+    pendingUntil: group?.pendingUntil ?? now + rule.ttl * 1000,
     extensions: 0,
     ...(prepared.effectiveAccess ? { effectiveAccess: prepared.effectiveAccess } : {}),
+    ...(group ? { groupId: group.groupId } : {}),
   };
   draft.signature = ctx.signer.sign(requestContent(draft));
+  return draft;
+}
+
+/** Creates the request and routes it: to approvers, or straight to a grant (auto / break-glass). */
+export async function open(
+  ctx: RequestContext,
+  prepared: PreparedRequest,
+  options: SubmitOptions = {},
+): Promise<AccessRequest> {
+  const now = ctx.clock.now();
+  const { rule, template, account, requester } = prepared;
+  const draft = requestRecord(ctx, prepared, options.requestId ?? ctx.newId(), now);
   let request: AccessRequest;
   try {
     request = await ctx.store.create(draft);

@@ -8,6 +8,7 @@ import { checkEligibility, groupsReferencedByRules, type Refusal } from '../appr
 import { checkGrantable } from '../grant-check.js';
 import { personKeys, resolveIdentity } from '../identity.js';
 import { approvalContent, requestContent } from '../request-integrity.js';
+import type { Delivery } from '../ports.js';
 import { GrantRollbackError } from '../../errors.js';
 import {
   errorText,
@@ -21,6 +22,7 @@ import {
   type RequestContext,
 } from './context.js';
 import { onCallFacts } from './on-call-lookups.js';
+import { groupGate } from './group-gate.js';
 import { SYSTEM_ACTOR } from './types.js';
 
 export interface ProvisionOptions {
@@ -29,6 +31,11 @@ export interface ProvisionOptions {
    * it after this time (ms). Its list of stuck requests may be older than another run's claim.
    */
   staleBefore?: number;
+  /**
+   * Takes the grant's delivery instead of DMing it: a multi-account request sends one DM listing
+   * every grant (requests/group.ts). Kept in memory only: a delivery may hold credentials.
+   */
+  deliver?: (request: AccessRequest, delivery: Delivery) => void;
 }
 
 /**
@@ -49,6 +56,10 @@ export async function provision(
   const current = await ctx.store.get(requestId);
   if (!current || current.state !== 'approved') return current;
   if (options.staleBefore !== undefined && current.updatedAt > options.staleBefore) return current;
+  // An account of a multi-account request waits for the rest of it (group-gate.ts).
+  const gate = await groupGate(ctx, current);
+  if (gate === 'wait') return current;
+  if (gate !== 'go') return refuseGrant(ctx, current, gate);
   const claim = await ctx.store.annotate(requestId, {
     states: ['approved'],
     expectedVersion: current.version,
@@ -119,7 +130,8 @@ export async function provision(
     revokeAt: expiresAt,
     warnAt: expiresAt - ctx.settings.limits.expiryWarning * 1000,
   });
-  await safely(ctx, 'delivery DM', () => ctx.notifier.delivered(moved.request, result.delivery));
+  if (options.deliver) options.deliver(moved.request, result.delivery);
+  else await safely(ctx, 'delivery DM', () => ctx.notifier.delivered(moved.request, result.delivery));
   await safely(ctx, 'message update', () => ctx.notifier.requestChanged(moved.request, 'access granted'));
   return moved.request;
 }

@@ -18,6 +18,7 @@ import {
   transitionEvent,
   type RequestContext,
 } from './context.js';
+import { groupMemberChanged } from './group-gate.js';
 import { GrantOperationError, SYSTEM_ACTOR, type ActionResult } from './types.js';
 
 export interface RevokeOptions {
@@ -102,6 +103,7 @@ export async function revokeGrant(
   const how =
     actorId === SYSTEM_ACTOR ? `revoked: ${options.reason ?? 'by the bot'}` : `revoked by <@${actorId}>`;
   await safely(ctx, 'message update', () => ctx.notifier.requestChanged(moved.request, how));
+  await groupMemberChanged(ctx, moved.request, how);
   await safely(ctx, 'requester DM', () =>
     ctx.notifier.toRequester(
       moved.request,

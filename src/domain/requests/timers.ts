@@ -6,6 +6,7 @@ import type { AccessRequest } from '../access-request.js';
 import type { ApprovalRule } from '../approval-policy.js';
 import { record, ruleNamed, safely, transitionEvent, type RequestContext } from './context.js';
 import { extensionAllowance } from './extend.js';
+import { groupMemberChanged, isFirstOfGroup } from './group-gate.js';
 import { SYSTEM_ACTOR } from './types.js';
 
 /**
@@ -51,10 +52,14 @@ export async function expirePending(ctx: RequestContext, requestId: string): Pro
   await safely(ctx, 'message update', () =>
     ctx.notifier.requestChanged(moved.request, 'expired without a decision'),
   );
+  // A multi-account request's accounts expire together: its message is redrawn, and the
+  // requester is told once, by its first account.
+  await groupMemberChanged(ctx, moved.request, 'expired without a decision');
+  if (moved.request.groupId && !(await isFirstOfGroup(ctx, moved.request))) return true;
   await safely(ctx, 'requester DM', () =>
     ctx.notifier.toRequester(
       moved.request,
-      `Your request ${requestId} expired without a decision. Ask again with /aws-access if you still need access.`,
+      `Your request ${moved.request.groupId ?? requestId} expired without a decision. Ask again with /aws-access if you still need access.`,
     ),
   );
   return true;

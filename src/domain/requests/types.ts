@@ -15,6 +15,7 @@ import type { AuditLog } from '../audit-event.js';
 import type { EffectiveAccess, EffectiveAccessReader } from '../effective-access.js';
 import type { IdentitySettings } from '../identity.js';
 import type { OnCallDirectory, OnCallSchedule } from '../on-call.js';
+import type { GroupNotifier, RequestGroupStore } from '../request-group.js';
 import type {
   Account,
   AccountDirectory,
@@ -40,6 +41,8 @@ export interface RequestSettings {
   /** Members may revoke any grant. */
   adminGroups: readonly string[];
   region?: string;
+  /** Most accounts one multi-account request may cover (requests.maxAccountsPerRequest); 20 when unset. */
+  maxAccountsPerRequest?: number;
   /** The configured accounts: what a template's `allowedAccounts` names resolve to (ids). */
   accountRefs?: readonly AccountRef[];
 }
@@ -60,6 +63,10 @@ export interface RequestServiceDeps {
   settings: RequestSettings;
   /** Who is on call now on the schedules rules name; without it no schedule can be read. */
   onCall?: OnCallDirectory;
+  /** Multi-account requests (requests/group.ts); without it only single-account requests are taken. */
+  groups?: RequestGroupStore;
+  /** Tells the people of a multi-account request (one approvers' message, one DM). */
+  groupNotifier?: GroupNotifier;
   /** Failures that must not stop the flow (a Slack post, an audit mirror) are reported here. */
   onError: (error: unknown, context: string) => void;
   /** What SCPs leave of a template in an account; without it requests carry no such snapshot. */

@@ -1,4 +1,5 @@
 import type { ListenerApp } from '../listener-router.js';
+import { register as registerGroupDecisions } from './actions/group-decisions.js';
 import { register as registerRequestDecisions } from './actions/request-decisions.js';
 import { register as registerHomeActions } from './actions/home-actions.js';
 import { register as registerAwsAccessCommand } from './commands/aws-access.js';
@@ -13,6 +14,7 @@ export function registerListeners(app: ListenerApp, context: ListenerContext): v
   registerAwsAccessCommand(app, context);
   if (!isFlowContext(context)) return;
   registerRequestDecisions(app, context);
+  registerGroupDecisions(app, context);
   registerHomeActions(app, context);
   registerRequestForms(app, context);
   registerAccountOptions(app, context);

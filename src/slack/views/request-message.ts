@@ -29,7 +29,7 @@ export const ActionId = {
   reviewBreakGlass: 'breakglass_review',
 } as const;
 
-const STATE_ICON: Record<AccessRequest['state'], string> = {
+export const STATE_ICON: Record<AccessRequest['state'], string> = {
   pending: ':hourglass_flowing_sand:',
   approved: ':white_check_mark:',
   active: ':large_green_circle:',

@@ -6,6 +6,7 @@
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { MAX_REASON_LENGTH, type DurationLimits } from '../../domain/approval-policy.js';
 import { formatDuration } from '../../domain/duration.js';
+import { DEFAULT_MAX_ACCOUNTS_PER_REQUEST } from '../../domain/requests/group-targets.js';
 import type { Account, TemplateInfo } from '../../domain/ports.js';
 import { mrkdwn, plainText, SlackLimit } from '../mrkdwn.js';
 import { templateMrkdwn } from './template-summary.js';
@@ -34,6 +35,8 @@ export interface RequestModalInput {
   templates: TemplateInfo[];
   limits: DurationLimits;
   defaultDuration: number;
+  /** requests.maxAccountsPerRequest: how many accounts the multi-select takes. */
+  maxAccounts?: number;
   /** After a template is picked the durations are narrowed to its maximum. */
   selectedTemplate?: TemplateInfo;
 }
@@ -50,12 +53,14 @@ export function requestModal(input: RequestModalInput): ModalView {
     {
       type: 'input',
       block_id: FieldBlock.account,
-      label: plainText('Account'),
+      label: plainText('Accounts'),
+      // Several accounts make one multi-account request (requests/group.ts).
       element: {
-        type: 'external_select',
+        type: 'multi_external_select',
         action_id: 'account',
         placeholder: plainText('Type a name, alias or id'),
         min_query_length: 0,
+        max_selected_items: input.maxAccounts ?? DEFAULT_MAX_ACCOUNTS_PER_REQUEST,
       },
     },
     {

@@ -21,7 +21,9 @@ export function requestLine(request: AccessRequest): string {
       ? ` until ${new Date(request.expiresAt).toISOString()}`
       : '';
   const what = clip(`*${escapeMrkdwn(request.templateName)}* on ${accountLine(request)}`, MAX_REQUEST_LINE);
-  return `\`${request.id}\` ${what} for ${formatDuration(request.durationSeconds)} – ${describeState(request.state)}${until}`;
+  // An account of a multi-account request also names the request, whose id acts on all of it.
+  const group = request.groupId ? ` (request \`${request.groupId}\`)` : '';
+  return `\`${request.id}\`${group} ${what} for ${formatDuration(request.durationSeconds)} – ${describeState(request.state)}${until}`;
 }
 
 export function statusText(request: AccessRequest): string {

@@ -1,7 +1,9 @@
 --[[
   Creates a request, unless its id is taken or its requester already has the maximum number of
   open requests. Counting and creating in one script means two submits at the limit cannot both
-  pass. Entries of the requester index whose request hash has expired are trimmed on the way.
+  pass. The account requests of one multi-account request (same `groupId` field) count as one
+  request, and a further member of a group that already holds an open member is not refused (its
+  request was admitted with its first member). Entries of the requester index whose request hash has expired are trimmed on the way.
 
   KEYS[1] request hash
   KEYS[2] requester index (sorted set: request id by createdAt)
@@ -21,17 +23,35 @@
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {'exists'}
 end
+local group = nil
+for i = 7, #ARGV, 2 do
+  if ARGV[i] == 'groupId' then
+    group = ARGV[i + 1]
+  end
+end
 local open = 0
+local groups = {}
+local inOpenGroup = false
 local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
 for _, id in ipairs(ids) do
-  local state = redis.call('HGET', ARGV[4] .. id, 'state')
+  local fields = redis.call('HMGET', ARGV[4] .. id, 'state', 'groupId')
+  local state = fields[1]
+  local gid = fields[2]
   if not state then
     redis.call('ZREM', KEYS[2], id)
   elseif string.find(ARGV[5], ' ' .. state .. ' ', 1, true) then
-    open = open + 1
+    if not gid then
+      open = open + 1
+    elseif not groups[gid] then
+      groups[gid] = true
+      open = open + 1
+    end
+    if group and gid == group then
+      inOpenGroup = true
+    end
   end
 end
-if ARGV[3] ~= '' and open >= tonumber(ARGV[3]) then
+if ARGV[3] ~= '' and not inOpenGroup and open >= tonumber(ARGV[3]) then
   return {'limit', open}
 end
 local fields = {}

@@ -213,6 +213,22 @@ describe.each(stores)('%s keeps the RequestStore contract', (_name, make) => {
     expect(await store.openRequestLimit('U0OTHER')).toBeUndefined();
   });
 
+  it('counts the accounts of one multi-account request as one open request', async () => {
+    const mine = { requesterId: 'U0GRP' };
+    // More accounts than the limit, all in one group: every one is created.
+    for (let i = 0; i < LIMIT + 2; i++) await store.create(draft({ ...mine, groupId: 'g-one' }));
+    expect(await store.openRequestLimit('U0GRP')).toBeUndefined();
+    for (let i = 0; i < LIMIT - 1; i++) await store.create(draft(mine));
+    const limit = await store.openRequestLimit('U0GRP');
+    expect(limit?.open).toHaveLength(LIMIT);
+    expect(limit?.open.filter((r) => r.id === 'g-one')).toHaveLength(1);
+    // A new group is refused at the limit; a further account of the open group is not.
+    await expect(store.create(draft({ ...mine, groupId: 'g-two' }))).rejects.toBeInstanceOf(
+      OpenRequestLimitError,
+    );
+    await store.create(draft({ ...mine, groupId: 'g-one' }));
+  });
+
   it('keeps approval proofs and lists break-glass requests nobody has reviewed', async () => {
     const request = await store.create(draft({ breakGlass: true }));
     await store.setApprovalProof(request.id, 'U0A', 'proof-a');

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CommandSyntaxError, parseCommand } from '../../../src/domain/command.js';
+import {
+  CommandSyntaxError,
+  isMultiTarget,
+  parseCommand,
+  parseTargets,
+} from '../../../src/domain/command.js';
 
 describe('the /aws-access command grammar', () => {
   it('opens the modal when there is no text', () => {
@@ -10,6 +15,7 @@ describe('the /aws-access command grammar', () => {
     expect(parseCommand('prod ReadOnly 1h30m INC-42 checking   the alarms')).toEqual({
       kind: 'request',
       account: 'prod',
+      targets: ['prod'],
       template: 'readonly',
       durationSeconds: 5400,
       reason: 'INC-42 checking the alarms',
@@ -51,5 +57,54 @@ describe('the /aws-access command grammar', () => {
     expect((error as CommandSyntaxError).usage).toContain(
       '/aws-access <account> <template> <duration> <reason',
     );
+  });
+
+  describe('several accounts in one request', () => {
+    it('reads a comma-separated list of accounts', () => {
+      expect(parseCommand('sandbox,staging readonly 2h INC-1 why')).toMatchObject({
+        kind: 'request',
+        account: 'sandbox,staging',
+        targets: ['sandbox', 'staging'],
+        template: 'readonly',
+        durationSeconds: 7200,
+        reason: 'INC-1 why',
+      });
+    });
+
+    it('reads an OU by name or id, in any case of the prefix', () => {
+      expect(parseCommand('ou:Workloads readonly 1h INC-2 why')).toMatchObject({
+        account: 'ou:Workloads',
+        targets: ['ou:Workloads'],
+      });
+      expect(parseTargets('OU:ou-ab12-cd34ef56')).toEqual(['ou:ou-ab12-cd34ef56']);
+    });
+
+    it('de-duplicates a mix of accounts and OUs, keeping the order given', () => {
+      expect(parseTargets('sandbox,ou:Dev,SANDBOX,staging,ou:dev')).toEqual(['sandbox', 'ou:Dev', 'staging']);
+    });
+
+    it('tells a list or an OU from a single account', () => {
+      expect(isMultiTarget('sandbox')).toBe(false);
+      expect(isMultiTarget('sandbox,staging')).toBe(true);
+      expect(isMultiTarget('ou:Dev')).toBe(true);
+    });
+
+    it.each([
+      ['sandbox,,staging readonly 1h why', /empty entry/],
+      ['sandbox, readonly 1h why', /empty entry/],
+      [',sandbox readonly 1h why', /empty entry/],
+      ['ou: readonly 1h why', /`ou:` needs an OU name or id/],
+      ['sandbox,ou: readonly 1h why', /`ou:` needs an OU name or id/],
+    ])('refuses %j with the usage line', (text, problem) => {
+      let error: unknown;
+      try {
+        parseCommand(text);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(CommandSyntaxError);
+      expect((error as Error).message).toMatch(problem);
+      expect((error as CommandSyntaxError).usage).toContain('ou:<OU>');
+    });
   });
 });

@@ -13,6 +13,7 @@ import type { ListenerApp } from '../../listener-router.js';
 import { CommandSyntaxError, parseCommand, USAGE, type AccessCommand } from '../../../domain/command.js';
 import { GrantOperationError } from '../../../domain/request-service.js';
 import { SOMETHING_WENT_WRONG } from '../../intake-replies.js';
+import { groupStatusText } from '../../views/group-message.js';
 import { clip, escapeMrkdwn, SlackLimit } from '../../mrkdwn.js';
 import { requestModal } from '../../views/request-modal.js';
 import { listText, refusalText, resultText, statusText, templatesText } from '../../views/request-text.js';
@@ -80,6 +81,18 @@ async function runSlow(
     case 'cancel':
     case 'revoke':
     case 'extend': {
+      if (requests.isGroupId(parsed.requestId)) {
+        // A multi-account request's id acts on every account; an account's own id on that one.
+        const id = parsed.requestId;
+        const result =
+          parsed.kind === 'cancel'
+            ? await requests.cancelGroup(id, userId)
+            : parsed.kind === 'revoke'
+              ? await requests.revokeGroup(id, userId, { reason: 'revoked with /aws-access revoke' })
+              : await requests.extendGroup(id, userId, parsed.durationSeconds);
+        await respond(ephemeral(result.ok ? escapeMrkdwn(result.message) : refusalText([result.refusal])));
+        return;
+      }
       const result =
         parsed.kind === 'cancel'
           ? await requests.cancel(parsed.requestId, userId)
@@ -131,6 +144,7 @@ export function register(app: ListenerApp, context: ListenerContext): void {
           view: requestModal({
             templates: flow.templates.list(),
             limits: flow.requests.settings.limits,
+            maxAccounts: flow.requests.settings.maxAccountsPerRequest,
             defaultDuration: flow.config.durations.default,
           }),
         });
@@ -149,9 +163,13 @@ export function register(app: ListenerApp, context: ListenerContext): void {
         await ack(ephemeral(listText(await flow.requests.listFor(cmd.user_id))));
         return;
       case 'status': {
-        const answer = flow.requests
-          .status(parsed.requestId, cmd.user_id)
-          .then((result) => (result.ok ? statusText(result.request) : refusalText([result.refusal])));
+        const answer = flow.requests.isGroupId(parsed.requestId)
+          ? flow.requests
+              .groupStatus(parsed.requestId, cmd.user_id)
+              .then((result) => (result.ok ? groupStatusText(result.view) : refusalText([result.refusal])))
+          : flow.requests
+              .status(parsed.requestId, cmd.user_id)
+              .then((result) => (result.ok ? statusText(result.request) : refusalText([result.refusal])));
         await answerWithinAck(ack, respond, answer);
         return;
       }

@@ -5,8 +5,10 @@
 import { OpenRequestLimitError } from '../../../domain/request-ports.js';
 import type { BlockAction, StaticSelectAction, ViewStateValue } from '@slack/bolt';
 import type { ListenerApp } from '../../listener-router.js';
+import type { WebClient } from '@slack/web-api';
 import type { RequestField } from '../../../domain/approval-policy.js';
-import { GrantOperationError } from '../../../domain/request-service.js';
+import { GrantOperationError, type RequestDraft } from '../../../domain/request-service.js';
+import { intakeAnswerText } from '../../intake-replies.js';
 import { escapeMrkdwn } from '../../mrkdwn.js';
 import { refusalText, resultText } from '../../views/request-text.js';
 import {
@@ -28,10 +30,38 @@ function typed(values: Values, block: string, action: string): string {
   return values[block]?.[action]?.value ?? '';
 }
 
+async function submitSeveral(context: FlowContext, client: WebClient, draft: RequestDraft): Promise<void> {
+  try {
+    const submitted = await context.requests.submit(draft);
+    const text = !submitted.ok
+      ? `Your request was not created:\n${refusalText(submitted.refusals)}`
+      : intakeAnswerText({
+          kind: 'created',
+          request: submitted.request,
+          ...(submitted.group ? { group: submitted.group } : {}),
+        });
+    await client.chat.postMessage({ channel: draft.requesterId, text });
+  } catch (error) {
+    context.logger.error({ err: error }, 'opening a multi-account request failed');
+    await client.chat.postMessage({
+      channel: draft.requesterId,
+      text:
+        error instanceof OpenRequestLimitError
+          ? `:warning: Your request was not created: ${escapeMrkdwn(error.message)}.`
+          : ':warning: Your request could not be created; please try again.',
+    });
+  }
+}
+
 export function register(app: ListenerApp, context: FlowContext): void {
   app.view(REQUEST_MODAL_ID, async ({ ack, body, view, client }) => {
     const values = view.state.values as Values;
-    const account = selected(values, FieldBlock.account, 'account');
+    // The account field is a multi-select; a single pick is an ordinary request.
+    const picked = values[FieldBlock.account]?.account?.selected_options?.map((o) => o.value);
+    const accounts = picked?.length
+      ? picked
+      : [selected(values, FieldBlock.account, 'account')].filter(Boolean);
+    const account = accounts[0];
     const template = selected(values, FieldBlock.template, 'template');
     const duration = Number(selected(values, FieldBlock.duration, 'duration'));
     const errors: Partial<Record<RequestField, string>> = {};
@@ -40,6 +70,19 @@ export function register(app: ListenerApp, context: FlowContext): void {
     if (!Number.isFinite(duration) || duration <= 0) errors.duration = 'Pick a duration';
     if (Object.keys(errors).length) {
       await ack({ response_action: 'errors', errors });
+      return;
+    }
+    if (accounts.length > 1) {
+      // Several accounts: checked and created after the ack (one look-up set per account takes
+      // longer than Slack waits for a form); the answer, or what was refused, comes by DM.
+      await ack();
+      await submitSeveral(context, client, {
+        requesterId: body.user.id,
+        account: accounts.join(','),
+        template: template!,
+        durationSeconds: duration,
+        reason: typed(values, FieldBlock.reason, 'reason'),
+      });
       return;
     }
     const prepared = await context.requests.prepare({
@@ -85,6 +128,7 @@ export function register(app: ListenerApp, context: FlowContext): void {
       view: requestModal({
         templates: context.templates.list(),
         limits: context.requests.settings.limits,
+        maxAccounts: context.requests.settings.maxAccountsPerRequest,
         defaultDuration: context.config.durations.default,
         selectedTemplate: template,
       }),
@@ -98,7 +142,10 @@ export function register(app: ListenerApp, context: FlowContext): void {
       return;
     }
     await ack();
-    const result = await context.requests.deny(view.private_metadata, body.user.id, reason);
+    const id = view.private_metadata;
+    const result = context.requests.isGroupId(id)
+      ? await context.requests.denyGroup(id, body.user.id, reason)
+      : await context.requests.deny(id, body.user.id, reason);
     if (!result.ok) {
       await client.chat.postMessage({ channel: body.user.id, text: refusalText([result.refusal]) });
     }

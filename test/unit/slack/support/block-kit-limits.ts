@@ -83,6 +83,12 @@ class Walk {
       }
       case 'external_select':
         return;
+      case 'multi_external_select':
+        // Slack refuses a multi-select that takes fewer than one item.
+        if (typeof e.max_selected_items === 'number' && e.max_selected_items < 1) {
+          this.problems.push(`${path}.max_selected_items: ${e.max_selected_items}, at least 1`);
+        }
+        return;
       case 'plain_text_input':
         if (typeof e.max_length === 'number' && e.max_length > LIMITS.plainTextInputMaxLength) {
           this.problems.push(`${path}.max_length: ${e.max_length}, limit ${LIMITS.plainTextInputMaxLength}`);
