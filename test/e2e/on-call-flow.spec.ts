@@ -24,7 +24,7 @@ import {
 import { testRule } from '../support/rules.js';
 import { redisUrl, resetMoto, testConfig } from '../support/services.js';
 import { ShiftClock } from '../support/shift-clock.js';
-import { appHomeOpenedBody } from '../support/slack-request.js';
+import { appHomeOpenedBody, blockActionsBody } from '../support/slack-request.js';
 import {
   APPROVER1,
   approverMessage,
@@ -168,6 +168,50 @@ describe('on-call approvers', () => {
       expect(fake.callsTo(provider).length).toBeGreaterThan(0);
     },
   );
+
+  it('whoever is on call decides an extension of the grant too; someone not on call is refused', async () => {
+    const { a } = await start({ pagerduty: [ON_CALL_EMAIL] });
+    await command(a, 'sbx developer 1h INC-1 checking alarms');
+    const msg = await approverMessage(a.fake);
+    await click(a, APPROVER1, 'request_approve', msg);
+    await waitUntil(async () => (await stateOf(a, msg.requestId)) === 'active', 'active grant');
+
+    await command(a, `extend ${msg.requestId} 30m`);
+    const extension = await waitUntil(
+      () =>
+        a.fake
+          .callsTo('chat.postMessage')
+          .find((c) => JSON.stringify(c.args.blocks ?? []).includes('extension_approve')),
+      'the extension message',
+    );
+    const clickExtension = (userId: string) => {
+      const blocks = extension.args.blocks as Array<{
+        elements?: Array<{ action_id?: string; value?: string }>;
+      }>;
+      const button = blocks
+        .flatMap((b) => b.elements ?? [])
+        .find((e) => e.action_id === 'extension_approve')!;
+      return a.post(
+        blockActionsBody({
+          userId,
+          actionId: 'extension_approve',
+          value: button.value!,
+          blockId: 'extension',
+          message: { channel: String(extension.args.channel), ts: String(extension.response?.ts) },
+        }),
+      );
+    };
+    await clickExtension(STRANGER);
+    await waitUntil(() => ephemeralsTo(a.fake, STRANGER).find((t) => /not an approver/.test(t)), 'refusal');
+    expect((await a.service.requests.get(msg.requestId))?.extensions).toBe(0);
+
+    await clickExtension(ON_CALL);
+    await waitUntil(
+      async () => (await a.service.requests.get(msg.requestId))?.extensions === 1,
+      'the extension approved by the on-call approver',
+    );
+    expect(a.grants.callsTo('extend')).toHaveLength(1);
+  });
 
   it('App Home lists the request under "Waiting for your approval" for whoever is on call, not for others', async () => {
     const { a } = await start({ opsgenie: [ON_CALL_EMAIL] });

@@ -18,6 +18,7 @@ import {
   type RequestContext,
 } from './context.js';
 import { applyExtension, checkExtension, grantEnded } from './extend.js';
+import { clickerOnCall } from './on-call-lookups.js';
 import type { ActionResult } from './types.js';
 
 /**
@@ -145,6 +146,8 @@ export async function checkExtensionDecider(
     ctx.people.person(clickerId),
     membersOf(ctx, rule?.approvers.groups ?? []),
   ]);
+  // Whoever is on call now on the rule's approver schedules decides extensions too.
+  const onCall = await clickerOnCall(ctx, rule, clickerId, clicker, groupMembers);
   // The request's own click-time checks, on the extension's approvals.
   const problem = checkDecision({
     request: {
@@ -157,6 +160,7 @@ export async function checkExtensionDecider(
     clicker,
     groupMembers,
     identities: await identitiesOf(ctx, request, clickerId, clicker, request.pendingExtension.approvals),
+    onCall,
   });
   if (problem) return fail(problem);
   return { ok: true, request, rule: rule! };
