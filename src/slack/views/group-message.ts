@@ -11,7 +11,15 @@ import { formatDuration } from '../../domain/duration.js';
 import type { Delivery, TemplateInfo } from '../../domain/ports.js';
 import type { GroupView } from '../../domain/request-group.js';
 import { effectiveAccessLine } from '../../domain/effective-access.js';
-import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate, SlackLimit } from '../mrkdwn.js';
+import {
+  escapeMrkdwn,
+  escapeMrkdwnKeepingMentions,
+  mention,
+  mrkdwn,
+  plainText,
+  slackDate,
+  SlackLimit,
+} from '../mrkdwn.js';
 import { deliveryBlocks } from './delivery-message.js';
 import { ActionId, approversText, STATE_ICON } from './request-message.js';
 import { templateMrkdwn } from './template-summary.js';
@@ -122,7 +130,8 @@ export function groupMessageBlocks(view: GroupView, options: GroupMessageOptions
   const status = [groupState(view)];
   if (denied?.decidedBy && denied.decidedBy !== 'system')
     status.push(`denied by ${mention(denied.decidedBy)}`);
-  if (options.note) status.push(options.note);
+  // The note names accounts (from Organizations) and people: escaped, our own mentions kept.
+  if (options.note) status.push(escapeMrkdwnKeepingMentions(options.note));
   blocks.push({ type: 'context', elements: [mrkdwn(status.join(' · '))] });
   if (denied?.denyReason) {
     blocks.push({ type: 'section', text: mrkdwn('*Why denied*') });
