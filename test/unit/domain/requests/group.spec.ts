@@ -146,6 +146,39 @@ describe('several accounts in one request', () => {
     expect((await members(world, view.group.id)).map((m) => m.state)).toEqual(['active', 'active']);
   });
 
+  it('reconcile finishes a group whose worker died after the last approval, before the auto-approving account followed', async () => {
+    const world = requestWorld();
+    const view = await askGroup(world);
+    await world.service.approveGroup(view.group.id, BOB);
+    // The worker dies right after Carol's approval is counted and audited (its next step reads
+    // the group again): production is approved, sandbox (auto-approving) still pending.
+    const get = world.groups.get.bind(world.groups);
+    let reads = 0;
+    world.groups.get = async (id) => {
+      if (++reads === 2) throw new Error('worker killed');
+      return get(id);
+    };
+    await expect(world.service.approveGroup(view.group.id, CAROL)).rejects.toThrow('worker killed');
+    world.groups.get = get;
+    const [sandbox, prod] = await members(world, view.group.id);
+    expect([sandbox!.state, prod!.state]).toEqual(['pending', 'approved']);
+    // A click-time provision still waits; reconcile's repair (staleBefore) finishes the group.
+    expect(await world.service.provision(prod!.id)).toMatchObject({ state: 'approved' });
+    world.clock.advance(11 * 60_000);
+    const repaired = await world.service.provision(prod!.id, { staleBefore: world.clock.now() - 600_000 });
+    expect(repaired).toMatchObject({ state: 'active' });
+    const after = await members(world, view.group.id);
+    expect(after.map((m) => m.state)).toEqual(['active', 'active']);
+    expect(after[0]).toMatchObject({ autoApproved: true, decidedBy: 'system' });
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
+    expect(world.groupNotifier.deliveries).toEqual([
+      { groupId: view.group.id, requestIds: after.map((m) => m.id) },
+    ]);
+    // A second, overlapping run finds nothing left to do and grants nothing twice.
+    await world.service.provision(prod!.id, { staleBefore: world.clock.now() - 600_000 });
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
+  });
+
   it('refuses a rule that has fewer approvers than the strictest count', async () => {
     const world = requestWorld({
       rules: [
