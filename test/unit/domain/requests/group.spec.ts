@@ -411,6 +411,22 @@ describe('revoking one account or the whole request', () => {
     expect(world.grants.callsTo('revoke')).toHaveLength(0);
   });
 
+  it('a stranger revoking or extending a request with no active grant is told it does not exist, not its state', async () => {
+    const world = requestWorld();
+    const waiting = await askGroup(world);
+    const notFound = (id: string) => ({
+      ok: false,
+      refusal: { code: 'not-found', message: `request ${id} does not exist` },
+    });
+    expect(await world.service.revokeGroup(waiting.group.id, ERIN)).toEqual(notFound(waiting.group.id));
+    expect(await world.service.extendGroup(waiting.group.id, ERIN, 1800)).toEqual(notFound(waiting.group.id));
+    // Its requester still hears why.
+    expect(await world.service.revokeGroup(waiting.group.id, ALICE)).toMatchObject({
+      ok: false,
+      refusal: { code: 'wrong-state' },
+    });
+  });
+
   it('extend by the request id extends every active account', async () => {
     const world = requestWorld();
     const { groupId, all } = await granted(world);
