@@ -273,6 +273,23 @@ function strictestRule(ctx: RequestContext, members: readonly AccessRequest[]): 
   return strictest;
 }
 
+/**
+ * A waiting group whose approvers' message was never posted (Slack failed when it was asked:
+ * the post is best effort) is posted now; its first account's reminder asks (timers.ts), so the
+ * approvers get buttons at the latest then. True when it posted one.
+ */
+export async function postMissingGroupMessage(ctx: RequestContext, groupId: string): Promise<boolean> {
+  const view = await groupViewOf(ctx, groupId);
+  if (!view || view.group.message || !ctx.groupNotifier) return false;
+  const waiting = view.members.filter((m) => m.approvalsRequired > 0 && m.state === 'pending');
+  const rule = strictestRule(ctx, waiting);
+  if (!rule) return false;
+  const ref = await ctx.groupNotifier.groupApprovalRequested(view, rule);
+  if (!ref) return false;
+  await ctx.groups!.setMessage(groupId, ref);
+  return true;
+}
+
 /** The one approvers' message, each account's pending timers, and one DM to the requester. */
 async function announce(ctx: RequestContext, view: GroupView): Promise<GroupView> {
   const rule = strictestRule(

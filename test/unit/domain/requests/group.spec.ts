@@ -179,6 +179,25 @@ describe('several accounts in one request', () => {
     expect(world.grants.callsTo('grant')).toHaveLength(2);
   });
 
+  it('an approvers message Slack failed to post is posted by the first account’s reminder, once', async () => {
+    const world = requestWorld();
+    const post = world.groupNotifier.groupApprovalRequested.bind(world.groupNotifier);
+    world.groupNotifier.groupApprovalRequested = () => Promise.reject(new Error('slack down'));
+    const view = await askGroup(world);
+    expect(world.groupNotifier.posted).toHaveLength(0);
+    expect((await world.groups.get(view.group.id))?.message).toBeUndefined();
+    world.groupNotifier.groupApprovalRequested = post;
+
+    expect(await world.service.remind(view.members[0]!.id)).toBe(true);
+    expect(world.groupNotifier.posted).toHaveLength(1);
+    expect((await world.groups.get(view.group.id))?.message).toEqual({
+      channel: 'C-APPROVALS',
+      ts: 'g1.000',
+    });
+    await world.service.remind(view.members[0]!.id);
+    expect(world.groupNotifier.posted).toHaveLength(1);
+  });
+
   it('refuses a rule that has fewer approvers than the strictest count', async () => {
     const world = requestWorld({
       rules: [
