@@ -20,6 +20,7 @@
  */
 import { CommandSyntaxError, parseTargets } from '../command.js';
 import { formatDuration } from '../duration.js';
+import { effectiveAccessLine } from '../effective-access.js';
 import type { AccessRequest } from '../access-request.js';
 import { refusal, type ApprovalRule, type Refusal } from '../approval-policy.js';
 import type { Account } from '../ports.js';
@@ -319,8 +320,20 @@ async function announce(ctx: RequestContext, view: GroupView): Promise<GroupView
         .map((m) => m.accountName)
         .join(', ')}; ${formatDuration(lead.durationSeconds)}) is waiting for ${required} approval${
         required > 1 ? 's' : ''
-      } on each account (rule ${rule?.name ?? lead.ruleName}, the strictest of its accounts).`,
+      } on each account (rule ${rule?.name ?? lead.ruleName}, the strictest of its accounts).${scpLines(view.members)}`,
     ),
   );
   return { group: ref ? { ...view.group, message: ref } : view.group, members: view.members };
+}
+
+/** What the SCPs leave, one line per account they reduce (as a single request's DM says it). */
+function scpLines(members: readonly AccessRequest[]): string {
+  return members
+    .map((m) => {
+      const line = effectiveAccessLine(m.effectiveAccess);
+      return line && m.effectiveAccess?.allowed !== m.effectiveAccess?.asked
+        ? `\n${m.accountName}: ${line}`
+        : '';
+    })
+    .join('');
 }

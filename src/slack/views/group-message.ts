@@ -244,7 +244,14 @@ export function groupCreatedText(view: GroupView): string {
   const waiting = view.members.some((m) => m.state === 'pending');
   const required = Math.max(...view.members.map((m) => m.approvalsRequired));
   const names = view.members.map((m) => escapeMrkdwn(m.accountName)).join(', ');
+  // As a single request's confirmation: what the SCPs leave, for each account they reduce.
+  const scps = view.members.flatMap((m) => {
+    const line = effectiveAccessLine(m.effectiveAccess);
+    return line && m.effectiveAccess?.allowed !== m.effectiveAccess?.asked
+      ? [`\n${escapeMrkdwn(m.accountName)}: ${escapeMrkdwn(line)}`]
+      : [];
+  });
   return waiting
-    ? `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}) sent to the approvers (${required} approval${required > 1 ? 's' : ''} needed on each account). You will get a DM at each step.`
-    : `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}): ${groupState(view)}. Details are in your DMs.`;
+    ? `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}) sent to the approvers (${required} approval${required > 1 ? 's' : ''} needed on each account). You will get a DM at each step.${scps.join('')}`
+    : `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}): ${groupState(view)}. Details are in your DMs.${scps.join('')}`;
 }
