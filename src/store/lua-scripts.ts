@@ -22,6 +22,7 @@ const SCRIPTS = {
   releaseAssignment: { file: 'release-assignment' },
   releaseLock: { file: 'release-lock' },
   hdelIfUnchanged: { file: 'hdel-if-unchanged' },
+  claimGroupGrant: { file: 'claim-group-grant' },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RequestGroup, RequestGroupStore } from '../domain/request-group.js';
+import { runScript } from './lua-scripts.js';
 
 export class RedisRequestGroupStore implements RequestGroupStore {
   constructor(
@@ -43,6 +44,16 @@ export class RedisRequestGroupStore implements RequestGroupStore {
       createdAt: Number(hash.createdAt),
       ...(hash.message ? { message: JSON.parse(hash.message) as RequestGroup['message'] } : {}),
     };
+  }
+
+  async claimGrant(id: string, at: number, takeOverBefore?: number): Promise<boolean> {
+    const claimed = await runScript(
+      this.redis,
+      'claimGroupGrant',
+      [this.key(id)],
+      [at, takeOverBefore ?? ''],
+    );
+    return claimed === 1;
   }
 
   async setMessage(id: string, message: { channel: string; ts: string }): Promise<void> {

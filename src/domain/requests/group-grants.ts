@@ -56,6 +56,8 @@ export async function resumeStuckGroup(
   if (!view) return undefined;
   const pending = view.members.filter((m) => m.state === 'pending');
   if (!pending.length || pending.some((m) => m.approvalsRequired > 0)) return undefined;
+  // A click granting it right now holds the claim; one that died before staleBefore is taken over.
+  if (!(await ctx.groups!.claimGrant(groupId, ctx.clock.now(), staleBefore))) return undefined;
   const approvedNow = await approveAutoMembers(ctx, view, 'auto-approve');
   if (!approvedNow.size) return undefined;
   for (const member of view.members) await ctx.scheduler.cancelPending(member.id);

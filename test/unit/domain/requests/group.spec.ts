@@ -198,6 +198,47 @@ describe('several accounts in one request', () => {
     expect(world.groupNotifier.posted).toHaveLength(1);
   });
 
+  it('two approvers completing different accounts at the same moment grant each account once', async () => {
+    const world = requestWorld({
+      rules: [
+        testRule({
+          name: 'sandbox',
+          match: { accounts: [SANDBOX.id] },
+          approvers: { users: [BOB], groups: [] },
+        }),
+        testRule({
+          name: 'production',
+          match: { accounts: [PROD.id] },
+          approvers: { users: [CAROL], groups: [] },
+        }),
+      ],
+    });
+    const view = await askGroup(world);
+    // Real timing: a grant takes a while, and the second click's path reaches the grants while
+    // the first click's grants are under way (claimed, not yet active).
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const grant = world.grants.grant.bind(world.grants);
+    world.grants.grant = async (input) => {
+      await sleep(50);
+      return grant(input);
+    };
+    const dm = world.notifier.toRequester.bind(world.notifier);
+    let dms = 0;
+    world.notifier.toRequester = async (request, text) => {
+      if (++dms === 2) await sleep(20);
+      return dm(request, text);
+    };
+    const results = await Promise.all([
+      world.service.approveGroup(view.group.id, BOB),
+      world.service.approveGroup(view.group.id, CAROL),
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    expect((await members(world, view.group.id)).map((m) => m.state)).toEqual(['active', 'active']);
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
+    expect(world.audit.events.filter((e) => e.action === 'grant')).toHaveLength(2);
+    expect(world.groupNotifier.deliveries).toHaveLength(1);
+  });
+
   it('refuses a rule that has fewer approvers than the strictest count', async () => {
     const world = requestWorld({
       rules: [
