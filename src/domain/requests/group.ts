@@ -95,7 +95,9 @@ export async function submitGroup(
       if (existing.members.length < existing.group.memberIds.length) {
         return refuse([await abandon(ctx, existing)]);
       }
-      if (!existing.group.message) await announce(ctx, existing);
+      // Announced only while it waits for approvers (an auto-approved group has no message).
+      const waiting = existing.members.some((m) => m.state === 'pending' && m.approvalsRequired > 0);
+      if (!existing.group.message && waiting) await announce(ctx, existing);
       return { ok: true, request: existing.members[0]!, group: existing };
     }
   }

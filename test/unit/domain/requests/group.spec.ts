@@ -333,6 +333,21 @@ describe('several accounts in one request', () => {
     expect(world.groupNotifier.posted).toHaveLength(1);
   });
 
+  it('an auto-approved group submitted again under the same intake id tells the requester nothing new', async () => {
+    const world = requestWorld({
+      rules: [testRule({ name: 'auto', match: { accounts: [SANDBOX.id, PROD.id] }, autoApprove: true })],
+    });
+    const first = await world.service.submit(draft('sandbox,production'), { requestId: 'r-auto000001' });
+    expect(first.ok && first.group?.members.map((m) => m.state)).toEqual(['active', 'active']);
+    const dms = world.notifier.of('toRequester').length;
+    const again = await world.service.submit(draft('sandbox,production'), { requestId: 'r-auto000001' });
+    expect(again.ok && again.group?.group.id).toBe('g-auto000001');
+    // No "waiting for 0 approvals" DM, no timers, no approvers' message for a granted request.
+    expect(world.notifier.of('toRequester')).toHaveLength(dms);
+    expect(world.groupNotifier.posted).toHaveLength(0);
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
+  });
+
   it('a group an intake run left incomplete is never announced: its accounts are cancelled', async () => {
     const world = requestWorld();
     // The run was cut off after the group record and before its second account was created.
