@@ -23,6 +23,7 @@ const SCRIPTS = {
   releaseLock: { file: 'release-lock' },
   hdelIfUnchanged: { file: 'hdel-if-unchanged' },
   claimGroupGrant: { file: 'claim-group-grant' },
+  createGroup: { file: 'create-group' },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,4 +1,4 @@
-/** The multi-account request group store's grant claim, on a real Redis. */
+/** The multi-account request group store's create and grant claim, on a real Redis. */
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisRequestGroupStore } from '../../../src/store/request-groups.js';
@@ -30,5 +30,18 @@ describe('RedisRequestGroupStore grant claim (Redis)', () => {
     expect(await redis.exists(`${prefix}:group:g-missing`)).toBe(0);
     // The group still reads as before.
     expect(await store.get('g-1')).toMatchObject({ id: 'g-1', memberIds: ['r-1-1', 'r-1-2'] });
+  });
+
+  it('creates a group once, with its TTL, and completes a record a cut-off two-step create left with only its id', async () => {
+    const store = new RedisRequestGroupStore(redis, prefix, 3600);
+    const group = { id: 'g-2', requesterId: 'U1', memberIds: ['r-2-1', 'r-2-2'], createdAt: 7 };
+    // What the earlier HSETNX-then-HSET create left when cut off between its two steps.
+    await redis.hset(`${prefix}:group:g-2`, 'id', 'g-2');
+    expect(await store.create(group)).toBe(true);
+    expect(await store.get('g-2')).toEqual(group);
+    expect(await redis.ttl(`${prefix}:group:g-2`)).toBeGreaterThan(3500);
+    // A second create (an intake run that ran twice) changes nothing.
+    expect(await store.create({ ...group, requesterId: 'U2' })).toBe(false);
+    expect((await store.get('g-2'))?.requesterId).toBe('U1');
   });
 });
