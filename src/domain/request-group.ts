@@ -30,6 +30,12 @@ export interface RequestGroupStore {
   create(group: RequestGroup): Promise<boolean>;
   get(id: string): Promise<RequestGroup | undefined>;
   setMessage(id: string, message: { channel: string; ts: string }): Promise<void>;
+  /**
+   * Claims granting the group for this caller (once every account is approved): true for the
+   * first caller only, so two clicks completing it at once do not both provision its accounts.
+   * A claim made at or before `takeOverBefore` (reconcile's repair: its holder died) may be taken.
+   */
+  claimGrant(id: string, at: number, takeOverBefore?: number): Promise<boolean>;
 }
 
 /** What the group's people are told; the Slack notifier implements it. */

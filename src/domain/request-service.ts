@@ -19,6 +19,7 @@ import * as extensionDecisions from './requests/extension-decisions.js';
 import * as group from './requests/group.js';
 import * as groupActions from './requests/group-actions.js';
 import * as groupDecisions from './requests/group-decisions.js';
+import * as groupGrants from './requests/group-grants.js';
 import * as provisioning from './requests/provision.js';
 import * as read from './requests/read.js';
 import * as reconcile from './requests/reconcile.js';
@@ -95,8 +96,18 @@ export class RequestService {
   private async groupIdOf(requestId: string): Promise<string | undefined> {
     return (await this.ctx.store.get(requestId))?.groupId;
   }
-  provision(requestId: string, options?: provisioning.ProvisionOptions): Promise<AccessRequest | undefined> {
-    return provisioning.provision(this.ctx, requestId, options);
+  /**
+   * With `staleBefore` (reconcile's repair), an account of a multi-account request left waiting
+   * only for its group's auto-approving accounts finishes the group (group-grants.ts).
+   */
+  async provision(
+    requestId: string,
+    options?: provisioning.ProvisionOptions,
+  ): Promise<AccessRequest | undefined> {
+    const after = await provisioning.provision(this.ctx, requestId, options);
+    if (options?.staleBefore === undefined || after?.state !== 'approved' || !after.groupId) return after;
+    const resumed = await groupGrants.resumeStuckGroup(this.ctx, after.groupId, options.staleBefore);
+    return resumed?.members.find((m) => m.id === requestId) ?? after;
   }
   revokeGrant(requestId: string, actorId: string, options?: revoke.RevokeOptions): Promise<ActionResult> {
     return revoke.revokeGrant(this.ctx, requestId, actorId, options);

@@ -19,6 +19,7 @@ export class SlackPeople implements PeopleDirectory {
         id: u.id,
         name: u.profile?.display_name || u.real_name || u.name,
         email: u.profile?.email,
+        ...(u.is_email_confirmed === false ? { emailConfirmed: false } : {}),
         deleted: u.deleted,
         isBot: u.is_bot,
         isRestricted: u.is_restricted,

@@ -22,6 +22,8 @@ const SCRIPTS = {
   releaseAssignment: { file: 'release-assignment' },
   releaseLock: { file: 'release-lock' },
   hdelIfUnchanged: { file: 'hdel-if-unchanged' },
+  claimGroupGrant: { file: 'claim-group-grant' },
+  createGroup: { file: 'create-group' },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

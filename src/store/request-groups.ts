@@ -1,12 +1,13 @@
 /**
  * Multi-account request groups in Redis: one hash per group (`<prefix>:group:<id>`), written once
- * (HSETNX on `id`, so an intake job that runs twice never overwrites), with the approvers'
+ * (in one Lua step with its TTL; an intake job that runs twice never overwrites), with the approvers'
  * message ref set later. The members are ordinary request hashes (request-store.ts) carrying the
  * group id. A group is kept as long as its members can be: `ttlSeconds` (requests.retainFinished
  * plus durations.maxTotal, so it outlives the longest grant and the retention of its members).
  */
 import type { Redis } from 'ioredis';
 import type { RequestGroup, RequestGroupStore } from '../domain/request-group.js';
+import { runScript } from './lua-scripts.js';
 
 export class RedisRequestGroupStore implements RequestGroupStore {
   constructor(
@@ -20,17 +21,20 @@ export class RedisRequestGroupStore implements RequestGroupStore {
   }
 
   async create(group: RequestGroup): Promise<boolean> {
-    const key = this.key(group.id);
-    if ((await this.redis.hsetnx(key, 'id', group.id)) === 0) return false;
-    const multi = this.redis.multi().hset(key, {
+    const fields: Record<string, string> = {
+      id: group.id,
       requesterId: group.requesterId,
       memberIds: JSON.stringify(group.memberIds),
       createdAt: String(group.createdAt),
       ...(group.message ? { message: JSON.stringify(group.message) } : {}),
-    });
-    if (this.ttlSeconds) multi.expire(key, this.ttlSeconds);
-    await multi.exec();
-    return true;
+    };
+    const created = await runScript(
+      this.redis,
+      'createGroup',
+      [this.key(group.id)],
+      [this.ttlSeconds ?? '', ...Object.entries(fields).flat()],
+    );
+    return created === 1;
   }
 
   async get(id: string): Promise<RequestGroup | undefined> {
@@ -43,6 +47,16 @@ export class RedisRequestGroupStore implements RequestGroupStore {
       createdAt: Number(hash.createdAt),
       ...(hash.message ? { message: JSON.parse(hash.message) as RequestGroup['message'] } : {}),
     };
+  }
+
+  async claimGrant(id: string, at: number, takeOverBefore?: number): Promise<boolean> {
+    const claimed = await runScript(
+      this.redis,
+      'claimGroupGrant',
+      [this.key(id)],
+      [at, takeOverBefore ?? ''],
+    );
+    return claimed === 1;
   }
 
   async setMessage(id: string, message: { channel: string; ts: string }): Promise<void> {

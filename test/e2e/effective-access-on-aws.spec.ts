@@ -236,6 +236,23 @@ describe('effective access under SCPs (moto)', () => {
     );
     expect(blocks).not.toMatch(/tools[^\n]*\\n\s*↳/);
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0APPROVALS')).toHaveLength(1);
+    // The requester's confirmation and waiting DM say it too, for the account the SCPs reduce.
+    const reduced =
+      /webapp: SCPs leave \d+ of the template’s \d+ actions in this account; SCP deny-prod-writes/;
+    const confirmation = await waitUntil(
+      () => fake.callsTo('response_url').find((c) => String(c.args.text).includes('sent to the approvers')),
+      'the confirmation',
+    );
+    expect(String(confirmation.args.text)).toMatch(reduced);
+    expect(String(confirmation.args.text)).not.toMatch(/tools: SCPs/);
+    const dm = await waitUntil(
+      () =>
+        fake
+          .callsTo('chat.postMessage')
+          .find((c) => c.args.channel === REQUESTER && String(c.args.text).includes('is waiting for')),
+      'the waiting DM',
+    );
+    expect(String(dm.args.text)).toMatch(reduced);
   });
 
   it('a request for several accounts is refused whole when the SCPs leave nothing in one of them', async () => {

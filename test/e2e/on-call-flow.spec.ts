@@ -244,6 +244,26 @@ describe('on-call approvers', () => {
     expect(await stateOf(a, msg.requestId)).toBe('pending');
   });
 
+  it('a Slack account whose e-mail is the on-call person’s but unconfirmed is not on call: refused at the click and not listed in App Home', async () => {
+    const IMPOSTOR = 'U0IMPOSTOR';
+    const { a } = await start({ pagerduty: [ON_CALL_EMAIL] });
+    a.fake.addUser({ id: IMPOSTOR, email: ON_CALL_EMAIL, is_email_confirmed: false });
+    await command(a, 'sbx developer 1h INC-1 checking alarms');
+    const msg = await approverMessage(a.fake);
+    await click(a, IMPOSTOR, 'request_approve', msg);
+    expect(await waitUntil(() => ephemeralsTo(a.fake, IMPOSTOR)[0], 'refusal')).toMatch(/not an approver/);
+    expect(await stateOf(a, msg.requestId)).toBe('pending');
+    await a.post(appHomeOpenedBody(IMPOSTOR), { contentType: 'application/json' });
+    const home = await waitUntil(
+      () => a.fake.callsTo('views.publish').find((c) => c.args.user_id === IMPOSTOR),
+      'App Home of the impostor',
+    );
+    expect(JSON.stringify(home.args.view)).not.toContain(msg.requestId);
+    // The confirmed owner of the address still approves.
+    await click(a, ON_CALL, 'request_approve', msg);
+    await waitUntil(async () => (await stateOf(a, msg.requestId)) === 'active', 'active grant');
+  });
+
   it('a requester on call never approves their own request', async () => {
     const { a } = await start({ pagerduty: ['requester@example.com'] });
     await command(a, 'sbx developer 1h INC-1 checking alarms');
@@ -321,6 +341,21 @@ describe('on-call auto-approval', () => {
     expect(await stateOf(a, msg.requestId)).toBe('pending');
     expect(a.grants.callsTo('grant')).toHaveLength(0);
     expect(securityPosts(a).some((p) => p.includes('On-call auto-approval'))).toBe(false);
+  });
+
+  it('a requester whose Slack e-mail is the on-call address but unconfirmed is not auto-approved', async () => {
+    const { a } = await start({ pagerduty: ['requester@example.com'] });
+    a.fake.addUser({
+      id: REQUESTER,
+      email: 'requester@example.com',
+      real_name: 'Rita Requester',
+      is_email_confirmed: false,
+    });
+    await command(a, 'sbx readonly 1h INC-1 database slow');
+    const msg = await approverMessage(a.fake);
+    expect(await stateOf(a, msg.requestId)).toBe('pending');
+    expect(a.grants.callsTo('grant')).toHaveLength(0);
+    expect(await events(a, 'on-call-auto-approve')).toHaveLength(0);
   });
 });
 

@@ -20,6 +20,8 @@ export interface FakeSlackUser {
   name?: string;
   real_name?: string;
   email?: string;
+  /** Slack's `is_email_confirmed`; left out unless a test sets it. */
+  is_email_confirmed?: boolean;
   deleted?: boolean;
   is_bot?: boolean;
   is_restricted?: boolean;

@@ -179,6 +179,14 @@ export class MemoryGroupStore implements RequestGroupStore {
     const group = this.groups.get(id);
     if (group) group.message = message;
   }
+  private readonly grantingAt = new Map<string, number>();
+  async claimGrant(id: string, at: number, takeOverBefore?: number): Promise<boolean> {
+    if (!this.groups.has(id)) return false;
+    const held = this.grantingAt.get(id);
+    if (held !== undefined && (takeOverBefore === undefined || held > takeOverBefore)) return false;
+    this.grantingAt.set(id, at);
+    return true;
+  }
 }
 
 /** Records the group's one approvers' message, its redraws and its one grants DM. */

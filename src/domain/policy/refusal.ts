@@ -59,6 +59,11 @@ export interface Person {
   id: string;
   name?: string;
   email?: string;
+  /**
+   * False when Slack says the person has not confirmed `email` (`is_email_confirmed`): such an
+   * address was never proven theirs, so it never matches an on-call schedule (see on-call.ts).
+   */
+  emailConfirmed?: boolean;
   deleted?: boolean;
   isBot?: boolean;
   /** Multi-channel guest. */

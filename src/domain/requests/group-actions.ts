@@ -4,6 +4,7 @@
  */
 import { holdsRole, type AccessRequest } from '../access-request.js';
 import { refusal, type Refusal } from '../approval-policy.js';
+import type { GroupView } from '../request-group.js';
 import { isInvolved, safely, type RequestContext } from './context.js';
 import { extendGrant } from './extend.js';
 import { groupViewOf, missingGroup, type GroupResult } from './group-gate.js';
@@ -14,6 +15,7 @@ import { GrantOperationError, type ActionResult } from './types.js';
 async function onEachAccount(
   ctx: RequestContext,
   groupId: string,
+  actorId: string,
   which: (m: AccessRequest) => boolean,
   act: (m: AccessRequest) => Promise<ActionResult>,
   none: string,
@@ -21,7 +23,12 @@ async function onEachAccount(
   const view = await groupViewOf(ctx, groupId);
   if (!view) return missingGroup(groupId);
   const targets = view.members.filter(which);
-  if (!targets.length) return { ok: false, refusal: refusal('wrong-state', none) };
+  if (!targets.length) {
+    // Someone with no part in it is told it does not exist, as `status` does (never its state).
+    return (await involvedInGroup(ctx, view, actorId))
+      ? { ok: false, refusal: refusal('wrong-state', none) }
+      : missingGroup(groupId);
+  }
   const lines: string[] = [];
   let acted = 0;
   let firstRefusal: Refusal | undefined;
@@ -54,6 +61,7 @@ export async function revokeGroup(
   const result = await onEachAccount(
     ctx,
     groupId,
+    actorId,
     (m) => holdsRole(m.state),
     (m) => revokeGrant(ctx, m.id, actorId, { ...options, request: m }),
     `request ${groupId} has no active grant to revoke`,
@@ -76,6 +84,7 @@ export function extendGroup(
   return onEachAccount(
     ctx,
     groupId,
+    actorId,
     (m) => m.state === 'active',
     (m) => extendGrant(ctx, m.id, actorId, seconds),
     `request ${groupId} has no active grant to extend`,
@@ -90,9 +99,14 @@ export async function groupStatus(
 ): Promise<GroupResult> {
   const view = await groupViewOf(ctx, groupId);
   if (!view) return missingGroup(groupId);
-  const involved =
-    view.group.requesterId === userId ||
-    (await Promise.all(view.members.map((m) => isInvolved(ctx, m, userId)))).some(Boolean);
-  if (!involved) return missingGroup(groupId);
+  if (!(await involvedInGroup(ctx, view, userId))) return missingGroup(groupId);
   return { ok: true, view, message: '' };
+}
+
+/** The requester, or someone involved in one of its accounts (context.ts `isInvolved`). */
+async function involvedInGroup(ctx: RequestContext, view: GroupView, userId: string): Promise<boolean> {
+  return (
+    view.group.requesterId === userId ||
+    (await Promise.all(view.members.map((m) => isInvolved(ctx, m, userId)))).some(Boolean)
+  );
 }

@@ -119,6 +119,8 @@ export async function grantWhenApproved(
   const live = view.members.filter((m) => m.state !== 'cancelled');
   if (live.some((m) => m.approvalsRequired > 0 && m.state === 'pending')) return undefined;
   if (!live.some((m) => m.state === 'pending' || m.state === 'approved')) return undefined;
+  // Two clicks completing the group at once (each on its own accounts) grant it once.
+  if (!(await ctx.groups!.claimGrant(view.group.id, ctx.clock.now()))) return undefined;
   await approveAutoMembers(ctx, view, 'auto-approve');
   for (const member of view.members) await ctx.scheduler.cancelPending(member.id);
   await safely(ctx, 'requester DM', () =>

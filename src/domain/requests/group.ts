@@ -20,6 +20,7 @@
  */
 import { CommandSyntaxError, parseTargets } from '../command.js';
 import { formatDuration } from '../duration.js';
+import { effectiveAccessLine } from '../effective-access.js';
 import type { AccessRequest } from '../access-request.js';
 import { refusal, type ApprovalRule, type Refusal } from '../approval-policy.js';
 import type { Account } from '../ports.js';
@@ -94,7 +95,9 @@ export async function submitGroup(
       if (existing.members.length < existing.group.memberIds.length) {
         return refuse([await abandon(ctx, existing)]);
       }
-      if (!existing.group.message) await announce(ctx, existing);
+      // Announced only while it waits for approvers (an auto-approved group has no message).
+      const waiting = existing.members.some((m) => m.state === 'pending' && m.approvalsRequired > 0);
+      if (!existing.group.message && waiting) await announce(ctx, existing);
       return { ok: true, request: existing.members[0]!, group: existing };
     }
   }
@@ -273,6 +276,23 @@ function strictestRule(ctx: RequestContext, members: readonly AccessRequest[]): 
   return strictest;
 }
 
+/**
+ * A waiting group whose approvers' message was never posted (Slack failed when it was asked:
+ * the post is best effort) is posted now; its first account's reminder asks (timers.ts), so the
+ * approvers get buttons at the latest then. True when it posted one.
+ */
+export async function postMissingGroupMessage(ctx: RequestContext, groupId: string): Promise<boolean> {
+  const view = await groupViewOf(ctx, groupId);
+  if (!view || view.group.message || !ctx.groupNotifier) return false;
+  const waiting = view.members.filter((m) => m.approvalsRequired > 0 && m.state === 'pending');
+  const rule = strictestRule(ctx, waiting);
+  if (!rule) return false;
+  const ref = await ctx.groupNotifier.groupApprovalRequested(view, rule);
+  if (!ref) return false;
+  await ctx.groups!.setMessage(groupId, ref);
+  return true;
+}
+
 /** The one approvers' message, each account's pending timers, and one DM to the requester. */
 async function announce(ctx: RequestContext, view: GroupView): Promise<GroupView> {
   const rule = strictestRule(
@@ -302,8 +322,20 @@ async function announce(ctx: RequestContext, view: GroupView): Promise<GroupView
         .map((m) => m.accountName)
         .join(', ')}; ${formatDuration(lead.durationSeconds)}) is waiting for ${required} approval${
         required > 1 ? 's' : ''
-      } on each account (rule ${rule?.name ?? lead.ruleName}, the strictest of its accounts).`,
+      } on each account (rule ${rule?.name ?? lead.ruleName}, the strictest of its accounts).${scpLines(view.members)}`,
     ),
   );
   return { group: ref ? { ...view.group, message: ref } : view.group, members: view.members };
+}
+
+/** What the SCPs leave, one line per account they reduce (as a single request's DM says it). */
+function scpLines(members: readonly AccessRequest[]): string {
+  return members
+    .map((m) => {
+      const line = effectiveAccessLine(m.effectiveAccess);
+      return line && m.effectiveAccess?.allowed !== m.effectiveAccess?.asked
+        ? `\n${m.accountName}: ${line}`
+        : '';
+    })
+    .join('');
 }

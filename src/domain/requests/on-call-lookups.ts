@@ -8,6 +8,7 @@ import {
   approverSchedules,
   NOT_ON_CALL,
   onCallAutoApproveCovers,
+  onCallEmail,
   onCallStatus,
   scheduleLabel,
   type OnCallStatus,
@@ -27,7 +28,7 @@ export async function clickerOnCall(
   const schedules = approverSchedules(rule);
   if (!rule || schedules.length === 0 || checkPerson(clicker)) return NOT_ON_CALL;
   if (isApprover(rule, clickerId, groupMembers)) return NOT_ON_CALL;
-  return onCallStatus(ctx.onCall, schedules, clicker?.email);
+  return onCallStatus(ctx.onCall, schedules, onCallEmail(clicker));
 }
 
 /** The requester on the schedules of the rule's on-call auto-approval, when it covers this grant. */
@@ -69,7 +70,7 @@ export async function onCallFacts(
   };
   const requesterStatus =
     request.autoApproved && !request.breakGlass && template
-      ? await requesterOnCall(ctx, rule, template, request.accountId, requester?.email)
+      ? await requesterOnCall(ctx, rule, template, request.accountId, onCallEmail(requester))
       : NOT_ON_CALL;
   const approverStatus = await Promise.all(
     request.approvals.map((a, i) => clickerOnCall(ctx, rule, a.approverId, approvers[i], groupMembers)),
@@ -88,7 +89,7 @@ export async function rulesOnCallFor(
   const person = await ctx.people.person(userId).catch(() => undefined);
   if (checkPerson(person)) return new Set();
   const statuses = await Promise.all(
-    withSchedules.map((r) => onCallStatus(ctx.onCall, approverSchedules(r), person?.email)),
+    withSchedules.map((r) => onCallStatus(ctx.onCall, approverSchedules(r), onCallEmail(person))),
   );
   return new Set(withSchedules.filter((_, i) => statuses[i]!.onCall.length > 0).map((r) => r.name));
 }

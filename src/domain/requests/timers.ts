@@ -7,6 +7,7 @@ import type { ApprovalRule } from '../approval-policy.js';
 import { record, ruleNamed, safely, transitionEvent, type RequestContext } from './context.js';
 import { extensionAllowance } from './extend.js';
 import { groupMemberChanged, isFirstOfGroup } from './group-gate.js';
+import { postMissingGroupMessage } from './group.js';
 import { SYSTEM_ACTOR } from './types.js';
 
 /**
@@ -33,7 +34,11 @@ export async function warnExpiry(ctx: RequestContext, requestId: string): Promis
 }
 
 export async function remind(ctx: RequestContext, requestId: string): Promise<boolean> {
-  return nudge(ctx, requestId, 'remind', (request, rule) => ctx.notifier.remind(request, rule));
+  return nudge(ctx, requestId, 'remind', async (request, rule) => {
+    // A multi-account request whose approvers' message failed to post gets it now (group.ts).
+    if (request.groupId) await postMissingGroupMessage(ctx, request.groupId);
+    await ctx.notifier.remind(request, rule);
+  });
 }
 
 export async function escalate(ctx: RequestContext, requestId: string): Promise<boolean> {

@@ -11,7 +11,15 @@ import { formatDuration } from '../../domain/duration.js';
 import type { Delivery, TemplateInfo } from '../../domain/ports.js';
 import type { GroupView } from '../../domain/request-group.js';
 import { effectiveAccessLine } from '../../domain/effective-access.js';
-import { escapeMrkdwn, mention, mrkdwn, plainText, slackDate, SlackLimit } from '../mrkdwn.js';
+import {
+  escapeMrkdwn,
+  escapeMrkdwnKeepingMentions,
+  mention,
+  mrkdwn,
+  plainText,
+  slackDate,
+  SlackLimit,
+} from '../mrkdwn.js';
 import { deliveryBlocks } from './delivery-message.js';
 import { ActionId, approversText, STATE_ICON } from './request-message.js';
 import { templateMrkdwn } from './template-summary.js';
@@ -122,7 +130,8 @@ export function groupMessageBlocks(view: GroupView, options: GroupMessageOptions
   const status = [groupState(view)];
   if (denied?.decidedBy && denied.decidedBy !== 'system')
     status.push(`denied by ${mention(denied.decidedBy)}`);
-  if (options.note) status.push(options.note);
+  // The note names accounts (from Organizations) and people: escaped, our own mentions kept.
+  if (options.note) status.push(escapeMrkdwnKeepingMentions(options.note));
   blocks.push({ type: 'context', elements: [mrkdwn(status.join(' · '))] });
   if (denied?.denyReason) {
     blocks.push({ type: 'section', text: mrkdwn('*Why denied*') });
@@ -235,7 +244,14 @@ export function groupCreatedText(view: GroupView): string {
   const waiting = view.members.some((m) => m.state === 'pending');
   const required = Math.max(...view.members.map((m) => m.approvalsRequired));
   const names = view.members.map((m) => escapeMrkdwn(m.accountName)).join(', ');
+  // As a single request's confirmation: what the SCPs leave, for each account they reduce.
+  const scps = view.members.flatMap((m) => {
+    const line = effectiveAccessLine(m.effectiveAccess);
+    return line && m.effectiveAccess?.allowed !== m.effectiveAccess?.asked
+      ? [`\n${escapeMrkdwn(m.accountName)}: ${escapeMrkdwn(line)}`]
+      : [];
+  });
   return waiting
-    ? `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}) sent to the approvers (${required} approval${required > 1 ? 's' : ''} needed on each account). You will get a DM at each step.`
-    : `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}): ${groupState(view)}. Details are in your DMs.`;
+    ? `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}) sent to the approvers (${required} approval${required > 1 ? 's' : ''} needed on each account). You will get a DM at each step.${scps.join('')}`
+    : `Request \`${view.group.id}\` for ${view.members.length} accounts (${names}): ${groupState(view)}. Details are in your DMs.${scps.join('')}`;
 }

@@ -88,3 +88,17 @@ describe('multi-account views with worst-case inputs', () => {
     expect(requestLine(view.members[1]!)).toMatch(/^`r-0123456789-2` \(request `g-0123456789`\)/);
   });
 });
+
+describe('the approvers message note', () => {
+  it('escapes an Organizations account name in the note (a member expired, cancelled, approved), keeping our mentions', () => {
+    const view = worstGroup(2);
+    // groupMemberChanged / accountCancelled / approveGroup compose notes with account names.
+    const note = '<@U0APPROVER> approved (<!channel> *prod* <https://evil.example|click>)';
+    const blocks = groupMessageBlocks(view, { ruleByName: () => worstRule, template: worstTemplate, note });
+    const context = JSON.stringify(blocks.filter((b) => b.type === 'context'));
+    expect(context).toContain('<@U0APPROVER> approved');
+    expect(context).not.toContain('<!channel>');
+    expect(context).not.toContain('<https://evil.example|click>');
+    expect(context).toContain('&lt;!channel&gt;');
+  });
+});

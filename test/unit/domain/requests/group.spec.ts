@@ -146,6 +146,99 @@ describe('several accounts in one request', () => {
     expect((await members(world, view.group.id)).map((m) => m.state)).toEqual(['active', 'active']);
   });
 
+  it('reconcile finishes a group whose worker died after the last approval, before the auto-approving account followed', async () => {
+    const world = requestWorld();
+    const view = await askGroup(world);
+    await world.service.approveGroup(view.group.id, BOB);
+    // The worker dies right after Carol's approval is counted and audited (its next step reads
+    // the group again): production is approved, sandbox (auto-approving) still pending.
+    const get = world.groups.get.bind(world.groups);
+    let reads = 0;
+    world.groups.get = async (id) => {
+      if (++reads === 2) throw new Error('worker killed');
+      return get(id);
+    };
+    await expect(world.service.approveGroup(view.group.id, CAROL)).rejects.toThrow('worker killed');
+    world.groups.get = get;
+    const [sandbox, prod] = await members(world, view.group.id);
+    expect([sandbox!.state, prod!.state]).toEqual(['pending', 'approved']);
+    // A click-time provision still waits; reconcile's repair (staleBefore) finishes the group.
+    expect(await world.service.provision(prod!.id)).toMatchObject({ state: 'approved' });
+    world.clock.advance(11 * 60_000);
+    const repaired = await world.service.provision(prod!.id, { staleBefore: world.clock.now() - 600_000 });
+    expect(repaired).toMatchObject({ state: 'active' });
+    const after = await members(world, view.group.id);
+    expect(after.map((m) => m.state)).toEqual(['active', 'active']);
+    expect(after[0]).toMatchObject({ autoApproved: true, decidedBy: 'system' });
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
+    expect(world.groupNotifier.deliveries).toEqual([
+      { groupId: view.group.id, requestIds: after.map((m) => m.id) },
+    ]);
+    // A second, overlapping run finds nothing left to do and grants nothing twice.
+    await world.service.provision(prod!.id, { staleBefore: world.clock.now() - 600_000 });
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
+  });
+
+  it('an approvers message Slack failed to post is posted by the first account’s reminder, once', async () => {
+    const world = requestWorld();
+    const post = world.groupNotifier.groupApprovalRequested.bind(world.groupNotifier);
+    world.groupNotifier.groupApprovalRequested = () => Promise.reject(new Error('slack down'));
+    const view = await askGroup(world);
+    expect(world.groupNotifier.posted).toHaveLength(0);
+    expect((await world.groups.get(view.group.id))?.message).toBeUndefined();
+    world.groupNotifier.groupApprovalRequested = post;
+
+    expect(await world.service.remind(view.members[0]!.id)).toBe(true);
+    expect(world.groupNotifier.posted).toHaveLength(1);
+    expect((await world.groups.get(view.group.id))?.message).toEqual({
+      channel: 'C-APPROVALS',
+      ts: 'g1.000',
+    });
+    await world.service.remind(view.members[0]!.id);
+    expect(world.groupNotifier.posted).toHaveLength(1);
+  });
+
+  it('two approvers completing different accounts at the same moment grant each account once', async () => {
+    const world = requestWorld({
+      rules: [
+        testRule({
+          name: 'sandbox',
+          match: { accounts: [SANDBOX.id] },
+          approvers: { users: [BOB], groups: [] },
+        }),
+        testRule({
+          name: 'production',
+          match: { accounts: [PROD.id] },
+          approvers: { users: [CAROL], groups: [] },
+        }),
+      ],
+    });
+    const view = await askGroup(world);
+    // Real timing: a grant takes a while, and the second click's path reaches the grants while
+    // the first click's grants are under way (claimed, not yet active).
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const grant = world.grants.grant.bind(world.grants);
+    world.grants.grant = async (input) => {
+      await sleep(50);
+      return grant(input);
+    };
+    const dm = world.notifier.toRequester.bind(world.notifier);
+    let dms = 0;
+    world.notifier.toRequester = async (request, text) => {
+      if (++dms === 2) await sleep(20);
+      return dm(request, text);
+    };
+    const results = await Promise.all([
+      world.service.approveGroup(view.group.id, BOB),
+      world.service.approveGroup(view.group.id, CAROL),
+    ]);
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    expect((await members(world, view.group.id)).map((m) => m.state)).toEqual(['active', 'active']);
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
+    expect(world.audit.events.filter((e) => e.action === 'grant')).toHaveLength(2);
+    expect(world.groupNotifier.deliveries).toHaveLength(1);
+  });
+
   it('refuses a rule that has fewer approvers than the strictest count', async () => {
     const world = requestWorld({
       rules: [
@@ -238,6 +331,21 @@ describe('several accounts in one request', () => {
     expect(again.ok && again.group?.group.id).toBe('g-abc1234567');
     expect((await world.service.listFor(ALICE)).pending).toHaveLength(2);
     expect(world.groupNotifier.posted).toHaveLength(1);
+  });
+
+  it('an auto-approved group submitted again under the same intake id tells the requester nothing new', async () => {
+    const world = requestWorld({
+      rules: [testRule({ name: 'auto', match: { accounts: [SANDBOX.id, PROD.id] }, autoApprove: true })],
+    });
+    const first = await world.service.submit(draft('sandbox,production'), { requestId: 'r-auto000001' });
+    expect(first.ok && first.group?.members.map((m) => m.state)).toEqual(['active', 'active']);
+    const dms = world.notifier.of('toRequester').length;
+    const again = await world.service.submit(draft('sandbox,production'), { requestId: 'r-auto000001' });
+    expect(again.ok && again.group?.group.id).toBe('g-auto000001');
+    // No "waiting for 0 approvals" DM, no timers, no approvers' message for a granted request.
+    expect(world.notifier.of('toRequester')).toHaveLength(dms);
+    expect(world.groupNotifier.posted).toHaveLength(0);
+    expect(world.grants.callsTo('grant')).toHaveLength(2);
   });
 
   it('a group an intake run left incomplete is never announced: its accounts are cancelled', async () => {
@@ -376,6 +484,22 @@ describe('revoking one account or the whole request', () => {
       refusal: { code: 'not-found', message: `request ${groupId} does not exist` },
     });
     expect(world.grants.callsTo('revoke')).toHaveLength(0);
+  });
+
+  it('a stranger revoking or extending a request with no active grant is told it does not exist, not its state', async () => {
+    const world = requestWorld();
+    const waiting = await askGroup(world);
+    const notFound = (id: string) => ({
+      ok: false,
+      refusal: { code: 'not-found', message: `request ${id} does not exist` },
+    });
+    expect(await world.service.revokeGroup(waiting.group.id, ERIN)).toEqual(notFound(waiting.group.id));
+    expect(await world.service.extendGroup(waiting.group.id, ERIN, 1800)).toEqual(notFound(waiting.group.id));
+    // Its requester still hears why.
+    expect(await world.service.revokeGroup(waiting.group.id, ALICE)).toMatchObject({
+      ok: false,
+      refusal: { code: 'wrong-state' },
+    });
   });
 
   it('extend by the request id extends every active account', async () => {
