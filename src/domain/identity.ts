@@ -26,6 +26,18 @@ export interface ResolvedPrincipal {
   sessionName?: string;
 }
 
+/**
+ * The e-mail a person may be known by in AWS or on call: their Slack profile's, unless Slack says
+ * they never confirmed it. Anyone can type any address into an unconfirmed profile, so such an
+ * address names nobody: it maps to no principal, no Identity Center user and no on-call shift
+ * (Slack leaving the flag out, as older user objects do, is taken as confirmed).
+ */
+export function confirmedEmail(
+  person: { email?: string; emailConfirmed?: boolean } | undefined,
+): string | undefined {
+  return person?.emailConfirmed === false ? undefined : person?.email;
+}
+
 const EMAIL_RE = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 export const PRINCIPAL_ARN_RE =
   /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/.+|sts::\d{12}:assumed-role\/[^/]+\/.+)$/;

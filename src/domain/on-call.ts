@@ -4,6 +4,7 @@
  * once. The schedules live in PagerDuty or Opsgenie; the domain only sees the port below, and
  * treats a schedule it cannot read as "not on call" (never an open door).
  */
+import { confirmedEmail } from './identity.js';
 import type { OnCallProvider, OnCallSchedule } from './policy/on-call-schedule.js';
 import type { Person } from './policy/refusal.js';
 import type { ApprovalRule } from './policy/rule.js';
@@ -76,7 +77,7 @@ export async function onCallStatus(
 export function onCallEmail(
   person: Pick<Person, 'email' | 'emailConfirmed'> | undefined,
 ): string | undefined {
-  return person?.emailConfirmed === false ? undefined : person?.email;
+  return confirmedEmail(person);
 }
 
 /**

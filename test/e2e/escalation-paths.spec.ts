@@ -102,6 +102,37 @@ describe('one person, two Slack accounts (finding 2)', () => {
     expect(a.grants.callsTo('grant')).toHaveLength(0);
   });
 
+  it('an unconfirmed Slack e-mail names nobody in AWS: no principal is made from it', async () => {
+    const a = await start((c) => {
+      c.identities.byEmail = {
+        enabled: true,
+        principalTemplate: 'arn:aws:iam::${identity_account_id}:user/${email}',
+        identityAccountId: '123456789012',
+      };
+    });
+    // Anyone may type someone else's address into a profile whose e-mail Slack never confirmed.
+    a.fake.addUser({ id: 'U0TYPIST', email: 'cfo@example.com', is_email_confirmed: false });
+    await command(a, 'sbx readonly 1h checking alarms', 'U0TYPIST');
+    const reply = await waitUntil(
+      () =>
+        a.fake
+          .callsTo('response_url')
+          .map((c) => String(c.args.text))
+          .find((t) => t.includes('not created')),
+      'the refusal',
+    );
+    expect(reply).toContain('not mapped to an AWS identity');
+    expect(await a.service.requests.listInState('pending')).toEqual([]);
+
+    // The same person once Slack has confirmed the address is mapped by it as before.
+    a.fake.addUser({ id: 'U0TYPIST', email: 'cfo@example.com', is_email_confirmed: true });
+    await command(a, 'sbx readonly 1h checking alarms', 'U0TYPIST');
+    const msg = await approverMessage(a.fake);
+    expect((await a.service.requests.get(msg.requestId))?.principalArn).toBe(
+      'arn:aws:iam::123456789012:user/cfo@example.com',
+    );
+  });
+
   it('two Slack accounts of one approver count once toward N of M', async () => {
     const a = await start();
     const [p1, p2] = PROD_APPROVERS as [string, string];

@@ -17,7 +17,7 @@ import {
 } from '../approval-policy.js';
 import { effectiveAccessLine, scpRefusal, snapshotOf } from '../effective-access.js';
 import { RequestExistsError } from '../request-ports.js';
-import { resolveIdentity } from '../identity.js';
+import { confirmedEmail, resolveIdentity } from '../identity.js';
 import { onCallEmail, scheduleLabel } from '../on-call.js';
 import { requestContent } from '../request-integrity.js';
 import {
@@ -100,13 +100,15 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
   if (onCall?.onCall.length) grantPath = 'on-call';
   // The grant backend may find the person itself (identity-center: their one Identity Center
   // user); otherwise the identity map and e-mail template decide.
+  // Only a confirmed Slack e-mail names anyone in AWS (see confirmedEmail).
+  const email = confirmedEmail(requester);
   const found = await ctx.grants.identify?.(account.id, template.name, {
     slackUserId: requester.id,
-    ...(requester.email ? { email: requester.email } : {}),
+    ...(email ? { email } : {}),
   });
   const identity =
     found === undefined
-      ? resolveIdentity(settings.identities, requester.id, requester.email)
+      ? resolveIdentity(settings.identities, requester.id, email)
       : 'principalArn' in found
         ? { principalArn: found.principalArn }
         : undefined;

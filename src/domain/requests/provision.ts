@@ -6,7 +6,7 @@
 import type { AccessRequest } from '../access-request.js';
 import { checkEligibility, groupsReferencedByRules, type Refusal } from '../approval-policy.js';
 import { checkGrantable } from '../grant-check.js';
-import { personKeys, resolveIdentity } from '../identity.js';
+import { confirmedEmail, personKeys, resolveIdentity } from '../identity.js';
 import { approvalContent, requestContent } from '../request-integrity.js';
 import type { Delivery } from '../ports.js';
 import { GrantRollbackError } from '../../errors.js';
@@ -181,7 +181,7 @@ export async function grantableNow(
     ineligible: checkEligibility(settings.requesterGroups, memberships),
     identity:
       found === undefined
-        ? resolveIdentity(settings.identities, request.requesterId, requester?.email)
+        ? resolveIdentity(settings.identities, request.requesterId, confirmedEmail(requester))
         : 'principalArn' in found
           ? { principalArn: found.principalArn }
           : undefined,
