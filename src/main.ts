@@ -16,7 +16,6 @@ import { grantBackendIssues } from './config/grant-backends.js';
 import { onCallTemplateIssues, onCallTokenIssues } from './config/on-call-checks.js';
 import { hmacKeysFrom, type HmacKeys } from './config/hmac-keys.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
-import type { AuditEvent } from './domain/audit-event.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
 import type { DeferNotification } from './domain/request-ports.js';
 import { systemClock } from './clock.js';
@@ -35,7 +34,7 @@ import {
 } from './slack/posture/index.js';
 import { partitionOf } from './templates/policy-variables.js';
 import { closeServer, createHttpServer, listen } from './http/server.js';
-import { createMetrics, type Metrics } from './http/metrics.js';
+import { countTransitions, createMetrics, type Metrics } from './http/metrics.js';
 import { RedisReplayGuard } from './http/replay-guard.js';
 import { BullRequestScheduler } from './jobs/approval-scheduler.js';
 import { auditBatchScheduler } from './jobs/audit-batches.js';
@@ -129,19 +128,6 @@ export interface RunningService {
   /** Worker role: the bounds on revocations in flight, and their attempt and throttle counts. */
   revocations?: RevocationLimiter;
   stop(): Promise<void>;
-}
-
-/** Every audited state change also counts in `aws_access_request_transitions_total{to}`. */
-function countTransitions(
-  metrics: Metrics,
-  forward: (id: string, event: AuditEvent) => Promise<void>,
-): (id: string, event: AuditEvent) => Promise<void> {
-  return async (id, event) => {
-    if (event.outcome === 'ok' && event.stateAfter && event.stateAfter !== event.stateBefore) {
-      metrics.requestTransitions.inc({ to: event.stateAfter });
-    }
-    await forward(id, event);
-  };
 }
 
 export function newRequestId(): string {

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../domain/audit-event.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -89,3 +90,16 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Every audited state change also counts in `aws_access_request_transitions_total{to}`. */
+export function countTransitions(
+  metrics: Metrics,
+  forward: (id: string, event: AuditEvent) => Promise<void>,
+): (id: string, event: AuditEvent) => Promise<void> {
+  return async (id, event) => {
+    if (event.outcome === 'ok' && event.stateAfter && event.stateAfter !== event.stateBefore) {
+      metrics.requestTransitions.inc({ to: event.stateAfter });
+    }
+    await forward(id, event);
+  };
+}
