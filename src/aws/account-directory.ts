@@ -10,6 +10,7 @@
  * rather than depth calls per account. TooManyRequestsException is retried by the SDK's
  * standard retry strategy (see aws-clients.ts).
  */
+import { organizationsName } from './organizations-names.js';
 import {
   ListAccountsCommand,
   ListAccountsForParentCommand,
@@ -60,7 +61,7 @@ export async function discoverOrganization(
     const pathOf = new Map<string, OuRef[]>();
     const queue: Array<{ id: string; path: OuRef[] }> = roots.map((r) => ({
       id: r.Id!,
-      path: [{ id: r.Id!, name: r.Name ?? 'Root' }],
+      path: [{ id: r.Id!, name: organizationsName(r.Name ?? 'Root') }],
     }));
     while (queue.length) {
       const parent = queue.shift()!;
@@ -75,7 +76,10 @@ export async function discoverOrganization(
         return { items: r.OrganizationalUnits ?? [], next: r.NextToken };
       });
       for (const ou of ous)
-        queue.push({ id: ou.Id!, path: [...parent.path, { id: ou.Id!, name: ou.Name ?? ou.Id! }] });
+        queue.push({
+          id: ou.Id!,
+          path: [...parent.path, { id: ou.Id!, name: organizationsName(ou.Name ?? ou.Id!) }],
+        });
       const children = await allPages(async (NextToken) => {
         const r = await client.send(
           new ListAccountsForParentCommand({ ParentId: parent.id, MaxResults: pageSize, NextToken }),
@@ -86,7 +90,12 @@ export async function discoverOrganization(
     }
     return accounts
       .filter((a) => a.Id && (a.Status === undefined || a.Status === 'ACTIVE'))
-      .map((a) => ({ id: a.Id!, name: a.Name ?? a.Id!, aliases: [], ouPath: pathOf.get(a.Id!) ?? [] }));
+      .map((a) => ({
+        id: a.Id!,
+        name: organizationsName(a.Name ?? a.Id!),
+        aliases: [],
+        ouPath: pathOf.get(a.Id!) ?? [],
+      }));
   } catch (error) {
     throw toAwsError(error, 'reading accounts from AWS Organizations');
   }

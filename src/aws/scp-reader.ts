@@ -10,6 +10,7 @@
  * at a root (discovered accounts); otherwise (a static account without a full path) ListParents
  * walks up from the account. Each is supported by moto 5 (checked against moto_server 5.2).
  */
+import { organizationsName } from './organizations-names.js';
 import {
   DescribeOrganizationCommand,
   DescribePolicyCommand,
@@ -91,7 +92,7 @@ export async function readScpPath(
           const policy = (await client.send(new DescribePolicyCommand({ PolicyId: id }))).Policy;
           documents.set(id, JSON.parse(policy?.Content ?? '{}'));
         }
-        policies.push({ id, name: summary.Name ?? id, document: documents.get(id) });
+        policies.push({ id, name: organizationsName(summary.Name ?? id), document: documents.get(id) });
       }
       levels.push({ targetId: target.id, label: target.label, policies });
     }

@@ -100,6 +100,33 @@ describe('OrganizationsAccountDirectory against moto', () => {
     expect(await kit.services.accounts.findAccount('nope')).toBeUndefined();
   });
 
+  it('turns < and > in names from Organizations into look-alikes, so no account or OU name reads as a Slack mention or link', async () => {
+    const client = org();
+    await client.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+    const rootId = (await client.send(new ListRootsCommand({}))).Roots![0]!.Id!;
+    const ouId = (
+      await client.send(
+        new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: '<https://evil.example|Payroll>' }),
+      )
+    ).OrganizationalUnit!.Id!;
+    const id = (
+      await client.send(
+        new CreateAccountCommand({ AccountName: 'ops <@U0CFO> <!channel>', Email: 'ops@example.com' }),
+      )
+    ).CreateAccountStatus!.AccountId!;
+    await client.send(
+      new MoveAccountCommand({ AccountId: id, SourceParentId: rootId, DestinationParentId: ouId }),
+    );
+    kit = await makeKit((c) => {
+      c.aws.organizations = { enabled: true, cacheTtl: 600, pageSize: 20 };
+      c.aws.accounts = [];
+    });
+    const account = (await kit.services.accounts.listAccounts()).find((a) => a.id === id)!;
+    expect(account.name).toBe('ops ‹@U0CFO› ‹!channel›');
+    expect(account.ouPath.map((o) => o.name)).toEqual(['Root', '‹https://evil.example|Payroll›']);
+    expect(JSON.stringify(account)).not.toMatch(/[<>]/);
+  });
+
   it('caches the tree in Redis with the configured TTL and serves later calls from it', async () => {
     await buildOrganization();
     kit = await makeKit((c) => {

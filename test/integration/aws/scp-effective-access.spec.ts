@@ -54,7 +54,8 @@ async function organization(enableScps = true) {
   if (enableScps) {
     const policy = await client.send(
       new CreatePolicyCommand({
-        Name: 'deny-s3-writes',
+        // Policy names come from whoever runs the organization: `<` and `>` are made inert when read.
+        Name: 'deny-s3-writes <!here>',
         Description: 'no s3 writes',
         Type: 'SERVICE_CONTROL_POLICY',
         Content: JSON.stringify({
@@ -105,7 +106,10 @@ describe('SCPs read from Organizations (moto)', () => {
     const path = await readScpPath(tree.client, account);
     expect(path.levels.map((l) => l.targetId)).toEqual([tree.rootId, tree.outer, tree.inner, tree.id]);
     expect(calls.filter((c) => c.command === 'ListParents')).toHaveLength(3);
-    expect(path.levels[1]!.policies.map((p) => p.name).sort()).toEqual(['FullAWSAccess', 'deny-s3-writes']);
+    expect(path.levels[1]!.policies.map((p) => p.name).sort()).toEqual([
+      'FullAWSAccess',
+      'deny-s3-writes ‹!here›',
+    ]);
     // FullAWSAccess on four levels, described once.
     expect(calls.filter((c) => c.command === 'DescribePolicy')).toHaveLength(2);
   });
@@ -149,7 +153,7 @@ describe('SCPs read from Organizations (moto)', () => {
     const client = org();
     const calls = recordCalls(client);
     const effective = await reader(client).forAccount(account, 'developer');
-    expect(effective.deniedBy?.scpName).toBe('deny-s3-writes');
+    expect(effective.deniedBy?.scpName).toBe('deny-s3-writes ‹!here›');
     expect(calls).toEqual([]);
   });
 });
