@@ -13,7 +13,7 @@ import type { EffectiveAccessReader } from './domain/effective-access.js';
 import type { EnvOptions } from './config/env.js';
 import { breakGlassIssues } from './config/break-glass-checks.js';
 import { grantBackendIssues } from './config/grant-backends.js';
-import { onCallTemplateIssues, onCallTokenIssues } from './config/on-call-checks.js';
+import { onCallTokenIssues } from './config/on-call-checks.js';
 import { hmacKeysFrom, type HmacKeys } from './config/hmac-keys.js';
 import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import type { AccountDirectory, Clock, GrantEngine, TemplateCatalog } from './domain/ports.js';
@@ -162,7 +162,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const grants = injected.grants ?? aws!.grants;
   const ruleIssues = [
     ...breakGlassIssues(loaded.file, config, templates.list()),
-    ...onCallTemplateIssues(loaded.file, config, templates.list()),
     ...onCallTokenIssues(loaded.file, config, env),
     ...grantBackendIssues(
       loaded.file,

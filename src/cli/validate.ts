@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { breakGlassIssues } from '../config/break-glass-checks.js';
 import { grantBackendIssues, mayUseBackend } from '../config/grant-backends.js';
 import { loadConfig } from '../config/load-config.js';
-import { onCallTemplateIssues, onCallTokenIssues } from '../config/on-call-checks.js';
+import { onCallTokenIssues } from '../config/on-call-checks.js';
 import { ConfigError, formatFileIssue } from '../errors.js';
 import { formatDuration } from '../domain/duration.js';
 import { formatSummary } from '../templates/access-summary.js';
@@ -47,7 +47,6 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     io.out(`${directory}: ok (${catalog.templates.length} templates)`);
     const ruleIssues = [
       ...breakGlassIssues(file, loaded.config, catalog.templates),
-      ...onCallTemplateIssues(file, loaded.config, catalog.templates),
       ...grantBackendIssues(file, loaded.config, catalog.templates),
     ];
     if (ruleIssues.length) throw new ConfigError(ruleIssues);

@@ -1,6 +1,7 @@
 /**
  * Checks of the approval rules that need the templates: break-glass is only ever an explicit,
- * group-limited allowance of a rule. Run by `validate` and at start-up.
+ * group-limited allowance of a rule (never autoApprove, never on-call auto-approval), and every
+ * template a rule's allowance names exists. Run by `validate` and at start-up.
  */
 import type { FileIssue } from '../errors.js';
 import type { AppConfig } from './schema.js';
@@ -22,6 +23,18 @@ export function breakGlassIssues(
           path: `${at}.breakGlass.templates.${j}`,
           message: template
             ? `template "${name}" is not a break-glass template (breakGlass: true in its file); use autoApprove or approvers for it`
+            : `no template called "${name}"`,
+        });
+      }
+    });
+    rule.onCallAutoApprove?.templates.forEach((name, j) => {
+      const template = byName.get(name.toLowerCase());
+      if (!template || template.breakGlass) {
+        issues.push({
+          file,
+          path: `${at}.onCallAutoApprove.templates.${j}`,
+          message: template
+            ? `template "${name}" is a break-glass template; on-call auto-approval never applies to it (break-glass is allowed only by breakGlass: { templates, requesterGroups })`
             : `no template called "${name}"`,
         });
       }

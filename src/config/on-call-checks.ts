@@ -1,8 +1,8 @@
 /**
- * Checks of the rules' on-call settings that need more than the config file: the templates
- * (on-call auto-approval names real, non-break-glass templates) and the environment (every
- * provider a rule names has its API token). Run at start-up; `validate` reports a missing token
- * as a warning, since it usually runs where the Secret is not.
+ * Checks of the rules' on-call settings that need the environment: every provider a rule names
+ * has its API token. Run at start-up; `validate` reports a missing token as a warning, since it
+ * usually runs where the Secret is not. (That on-call auto-approval names real, non-break-glass
+ * templates is checked with the other template checks, in break-glass-checks.ts.)
  */
 import type { OnCallProvider } from '../domain/policy/on-call-schedule.js';
 import type { FileIssue } from '../errors.js';
@@ -24,30 +24,6 @@ export function onCallTokens(env: EnvOptions): Partial<Record<OnCallProvider, st
     ...(env.pagerdutyApiToken ? { pagerduty: env.pagerdutyApiToken } : {}),
     ...(env.opsgenieApiKey ? { opsgenie: env.opsgenieApiKey } : {}),
   };
-}
-
-export function onCallTemplateIssues(
-  file: string,
-  config: AppConfig,
-  templates: ReadonlyArray<{ name: string; breakGlass: boolean }>,
-): FileIssue[] {
-  const issues: FileIssue[] = [];
-  const byName = new Map(templates.map((t) => [t.name.toLowerCase(), t]));
-  config.approval.rules.forEach((rule, i) => {
-    rule.onCallAutoApprove?.templates.forEach((name, j) => {
-      const template = byName.get(name.toLowerCase());
-      if (!template || template.breakGlass) {
-        issues.push({
-          file,
-          path: `approval.rules.${i}.onCallAutoApprove.templates.${j}`,
-          message: template
-            ? `template "${name}" is a break-glass template; on-call auto-approval never applies to it (break-glass is allowed only by breakGlass: { templates, requesterGroups })`
-            : `no template called "${name}"`,
-        });
-      }
-    });
-  });
-  return issues;
 }
 
 /** Every schedule a rule names whose provider has no API token in the environment. */

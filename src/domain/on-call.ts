@@ -4,9 +4,7 @@
  * once. The schedules live in PagerDuty or Opsgenie; the domain only sees the port below, and
  * treats a schedule it cannot read as "not on call" (never an open door).
  */
-import { confirmedEmail } from './identity.js';
 import type { OnCallProvider, OnCallSchedule } from './policy/on-call-schedule.js';
-import type { Person } from './policy/refusal.js';
 import type { ApprovalRule } from './policy/rule.js';
 import type { TemplateInfo } from './ports.js';
 
@@ -66,18 +64,6 @@ export async function onCallStatus(
       status.onCall.push(schedule);
   });
   return status;
-}
-
-/**
- * The e-mail a person is looked up by on the schedules: their Slack profile's, unless Slack says
- * they never confirmed it. Anyone can type any address into an unconfirmed profile, and on-call
- * membership is matched by e-mail alone, so such an address is on call nowhere (Slack leaving
- * the flag out, as older user objects do, is taken as confirmed).
- */
-export function onCallEmail(
-  person: Pick<Person, 'email' | 'emailConfirmed'> | undefined,
-): string | undefined {
-  return confirmedEmail(person);
 }
 
 /**

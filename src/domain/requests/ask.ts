@@ -18,7 +18,7 @@ import {
 import { effectiveAccessLine, scpRefusal, snapshotOf } from '../effective-access.js';
 import { RequestExistsError } from '../request-ports.js';
 import { confirmedEmail, resolveIdentity } from '../identity.js';
-import { onCallEmail, scheduleLabel } from '../on-call.js';
+import { scheduleLabel } from '../on-call.js';
 import { requestContent } from '../request-integrity.js';
 import {
   ineligibility,
@@ -95,7 +95,7 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
   // once. A schedule that cannot be read leaves the request to the approvers.
   const onCall =
     grantPath === 'approval'
-      ? await requesterOnCall(ctx, rule, template, account.id, onCallEmail(requester))
+      ? await requesterOnCall(ctx, rule, template, account.id, confirmedEmail(requester))
       : undefined;
   if (onCall?.onCall.length) grantPath = 'on-call';
   // The grant backend may find the person itself (identity-center: their one Identity Center

@@ -3,12 +3,12 @@
  * schedules, is the requester on call for the rule's on-call auto-approval. Looked up only when
  * they can matter, so a provider being down slows nobody whom users or groups already admit.
  */
+import { confirmedEmail } from '../identity.js';
 import { checkPerson, isApprover, type ApprovalRule, type Person } from '../approval-policy.js';
 import {
   approverSchedules,
   NOT_ON_CALL,
   onCallAutoApproveCovers,
-  onCallEmail,
   onCallStatus,
   scheduleLabel,
   type OnCallStatus,
@@ -28,7 +28,7 @@ export async function clickerOnCall(
   const schedules = approverSchedules(rule);
   if (!rule || schedules.length === 0 || checkPerson(clicker)) return NOT_ON_CALL;
   if (isApprover(rule, clickerId, groupMembers)) return NOT_ON_CALL;
-  return onCallStatus(ctx.onCall, schedules, onCallEmail(clicker));
+  return onCallStatus(ctx.onCall, schedules, confirmedEmail(clicker));
 }
 
 /** The requester on the schedules of the rule's on-call auto-approval, when it covers this grant. */
@@ -70,7 +70,7 @@ export async function onCallFacts(
   };
   const requesterStatus =
     request.autoApproved && !request.breakGlass && template
-      ? await requesterOnCall(ctx, rule, template, request.accountId, onCallEmail(requester))
+      ? await requesterOnCall(ctx, rule, template, request.accountId, confirmedEmail(requester))
       : NOT_ON_CALL;
   const approverStatus = await Promise.all(
     request.approvals.map((a, i) => clickerOnCall(ctx, rule, a.approverId, approvers[i], groupMembers)),
@@ -89,7 +89,7 @@ export async function rulesOnCallFor(
   const person = await ctx.people.person(userId).catch(() => undefined);
   if (checkPerson(person)) return new Set();
   const statuses = await Promise.all(
-    withSchedules.map((r) => onCallStatus(ctx.onCall, approverSchedules(r), onCallEmail(person))),
+    withSchedules.map((r) => onCallStatus(ctx.onCall, approverSchedules(r), confirmedEmail(person))),
   );
   return new Set(withSchedules.filter((_, i) => statuses[i]!.onCall.length > 0).map((r) => r.name));
 }

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { onCallTemplateIssues, onCallTokenIssues } from '../../../src/config/on-call-checks.js';
+import { breakGlassIssues } from '../../../src/config/break-glass-checks.js';
+import { onCallTokenIssues } from '../../../src/config/on-call-checks.js';
 import { parseConfigText } from '../../../src/config/load-config.js';
 import type { EnvOptions } from '../../../src/config/env.js';
 import { readEnvOptions } from '../../../src/config/env.js';
@@ -53,7 +54,7 @@ describe('on-call in the config', () => {
       timeoutMs: 2000,
       attempts: 3,
     });
-    expect(onCallTemplateIssues('ok.yaml', config, templates)).toEqual([]);
+    expect(breakGlassIssues('ok.yaml', config, templates)).toEqual([]);
   });
 
   it('a rule whose only approvers are on-call schedules is valid', () => {
@@ -108,7 +109,7 @@ describe('on-call in the config', () => {
       '        templates: [readonly]\n        accounts',
       '        templates: [admin-breakglass, nosuch]\n        accounts',
     );
-    const issues = onCallTemplateIssues('bad.yaml', parseConfigText('bad.yaml', text), templates);
+    const issues = breakGlassIssues('bad.yaml', parseConfigText('bad.yaml', text), templates);
     expect(issues.map((i) => `${i.file}: ${i.path}: ${i.message}`)).toEqual([
       'bad.yaml: approval.rules.3.onCallAutoApprove.templates.0: template "admin-breakglass" is a break-glass template; on-call auto-approval never applies to it (break-glass is allowed only by breakGlass: { templates, requesterGroups })',
       'bad.yaml: approval.rules.3.onCallAutoApprove.templates.1: no template called "nosuch"',
