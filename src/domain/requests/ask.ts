@@ -13,6 +13,7 @@ import {
   noRuleRefusal,
   refusal,
   type ApprovalRule,
+  type Person,
   type Refusal,
 } from '../approval-policy.js';
 import { effectiveAccessLine, scpRefusal, snapshotOf } from '../effective-access.js';
@@ -34,8 +35,34 @@ import { requesterOnCall } from './on-call-lookups.js';
 import { provision } from './provision.js';
 import { SYSTEM_ACTOR, type Prepared, type PreparedRequest, type RequestDraft } from './types.js';
 
+/** Who is asking: their profile and the user groups the policy looks at. */
+export interface RequesterFacts {
+  requester: Person | undefined;
+  requesterGroups: Set<string>;
+}
+
+/**
+ * Looked up once per request, however many accounts it names (a multi-account request checks
+ * each account with the same facts instead of asking Slack again per account).
+ */
+export async function lookUpRequester(ctx: RequestContext, requesterId: string): Promise<RequesterFacts> {
+  const { settings } = ctx;
+  // One look-up of each group serves both the eligibility check and rule matching.
+  const [requester, requesterGroups] = await Promise.all([
+    ctx.people.person(requesterId),
+    membershipsOf(ctx, requesterId, [
+      ...new Set([...settings.requesterGroups, ...groupsReferencedByRules(settings.rules)]),
+    ]),
+  ]);
+  return { requester, requesterGroups };
+}
+
 /** Checks a draft against the requester, the account, the template and the rule. */
-export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise<Prepared> {
+export async function prepare(
+  ctx: RequestContext,
+  draft: RequestDraft,
+  facts?: RequesterFacts,
+): Promise<Prepared> {
   const refuse = async (refusals: Refusal[]): Promise<Prepared> => {
     await record(ctx, {
       actor: draft.requesterId,
@@ -47,13 +74,7 @@ export async function prepare(ctx: RequestContext, draft: RequestDraft): Promise
     return { ok: false, refusals };
   };
   const { settings } = ctx;
-  // One look-up of each group serves both the eligibility check and rule matching.
-  const [requester, requesterGroups] = await Promise.all([
-    ctx.people.person(draft.requesterId),
-    membershipsOf(ctx, draft.requesterId, [
-      ...new Set([...settings.requesterGroups, ...groupsReferencedByRules(settings.rules)]),
-    ]),
-  ]);
+  const { requester, requesterGroups } = facts ?? (await lookUpRequester(ctx, draft.requesterId));
   const ineligible = ineligibility(ctx, requester, requesterGroups);
   if (ineligible || !requester) return refuse([ineligible!]);
   const overLimit = await openRequestLimit(ctx, requester.id);

@@ -25,7 +25,7 @@ import type { AccessRequest } from '../access-request.js';
 import { refusal, type ApprovalRule, type Refusal } from '../approval-policy.js';
 import type { Account } from '../ports.js';
 import type { GroupView, RequestGroup } from '../request-group.js';
-import { prepare, requestRecord, submit, type SubmitOptions } from './ask.js';
+import { lookUpRequester, prepare, requestRecord, submit, type SubmitOptions } from './ask.js';
 import { membersOf, record, safely, transitionEvent, type RequestContext } from './context.js';
 import { groupViewOf } from './group-gate.js';
 import { approveAutoMembers, provisionGroup } from './group-grants.js';
@@ -109,8 +109,9 @@ export async function submitGroup(
 
   const prepared: PreparedRequest[] = [];
   const refusals: Array<{ account: Account; refusal: Refusal }> = [];
+  const requester = await lookUpRequester(ctx, draft.requesterId);
   for (const account of resolved.accounts) {
-    const one = await prepare(ctx, { ...draft, account: account.id });
+    const one = await prepare(ctx, { ...draft, account: account.id }, requester);
     // On-call auto-approval pages security for one grant it made alone; in a group the account
     // goes through the approvers with the rest (like break-glass, one account at a time).
     if (one.ok) prepared.push(one.prepared.grantPath === 'on-call' ? asApproval(one.prepared) : one.prepared);

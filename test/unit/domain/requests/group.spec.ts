@@ -106,6 +106,18 @@ describe('several accounts in one request', () => {
     expect(world.notifier.of('delivered')).toHaveLength(0);
   });
 
+  it('looks the requester up once however many accounts the request names', async () => {
+    const world = requestWorld();
+    const lookedUp: string[] = [];
+    const person = world.people.person.bind(world.people);
+    world.people.person = async (id) => {
+      lookedUp.push(id);
+      return person(id);
+    };
+    await askGroup(world);
+    expect(lookedUp.filter((id) => id === ALICE)).toHaveLength(1);
+  });
+
   it('the requester cannot approve their own request', async () => {
     const world = requestWorld();
     const view = await askGroup(world);
